@@ -1,0 +1,115 @@
+"""Command handling: load, decide, append with the expected version; retry on a concurrent writer."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from uuid import UUID, uuid4
+
+from horizon.aggregate import Aggregate
+from horizon.commands import Command
+from horizon.errors import AggregateNotFound, ConcurrencyError, DomainError
+from horizon.events import Event, Metadata
+from horizon.eventstore import EventStore
+from horizon.registry import Registry
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    """Tracing ids for one command; `command_id` also makes a retried command a no-op."""
+
+    command_id: str = field(default_factory=lambda: str(uuid4()))
+    correlation_id: str | None = None
+    causation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What a command did: the aggregate's version afterwards and the events it appended (maybe none)."""
+
+    aggregate_type: str
+    aggregate_id: UUID
+    version: int
+    events: tuple[Event, ...]
+    duplicate: bool = False
+
+
+class CommandHandler:
+    """Runs commands against aggregates kept in an event store."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        store: EventStore,
+        *,
+        max_attempts: int = 5,
+        backoff_seconds: float = 0.01,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._registry = registry
+        self._store = store
+        self._max_attempts = max_attempts
+        self._backoff = backoff_seconds
+        self._sleep = sleep
+
+    def handle(self, command: Command, context: CommandContext | None = None) -> CommandResult:
+        """Apply one command; raise DomainError, AggregateNotFound, or ConcurrencyError after the last retry."""
+        context = context or CommandContext()
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                return self._attempt(command, context)
+            except ConcurrencyError:
+                if attempt == self._max_attempts:
+                    raise
+                # Full jitter keeps writers racing for one hot aggregate from colliding in lockstep again.
+                self._sleep(random.uniform(0, self._backoff * 2**attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def load(self, aggregate_type: str, aggregate_id: UUID) -> tuple[Aggregate, list[Event]]:
+        """Rebuild an aggregate from its full history (version 0 when it has none)."""
+        aggregate = self._registry.aggregate(aggregate_type)(aggregate_id)
+        history = self._store.load(aggregate_type, aggregate_id)
+        for event in history:
+            aggregate.apply(self._registry.decode(event))
+            aggregate.version = event.version
+        return aggregate, history
+
+    def _attempt(self, command: Command, context: CommandContext) -> CommandResult:
+        binding = self._registry.binding(type(command))
+        aggregate_type = binding.aggregate.aggregate_type
+        aggregate, history = self.load(aggregate_type, command.id)
+        earlier = tuple(e for e in history if e.metadata.command_id == context.command_id)
+        if earlier:
+            return CommandResult(aggregate_type, command.id, aggregate.version, earlier, duplicate=True)
+        if binding.creates and aggregate.exists:
+            raise DomainError(
+                f"{command.command_type}: {aggregate_type} {command.id} already exists",
+                aggregate_type=aggregate_type,
+                aggregate_id=command.id,
+            )
+        if not binding.creates and not aggregate.exists:
+            raise AggregateNotFound(aggregate_type, command.id, command.command_type)
+        decided = aggregate.handle(command)
+        if not decided:
+            return CommandResult(aggregate_type, command.id, aggregate.version, ())
+        metadata = Metadata(
+            correlation_id=context.correlation_id or context.command_id,
+            causation_id=context.causation_id or context.command_id,
+            command=command.command_type,
+            command_id=context.command_id,
+        )
+        events = tuple(
+            Event(
+                aggregate_type=aggregate_type,
+                aggregate_id=command.id,
+                version=aggregate.version + offset,
+                type=data.event_type,
+                data=data.model_dump(mode="json"),
+                metadata=metadata,
+            )
+            for offset, data in enumerate(decided, start=1)
+        )
+        self._store.append(events, aggregate.version)
+        return CommandResult(aggregate_type, command.id, events[-1].version, events)

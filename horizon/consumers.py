@@ -1,0 +1,184 @@
+"""Runtimes that feed commits to projectors and sagas exactly once in effect.
+
+Delivery from DynamoDB Streams is at least once and, across a partial batch failure, can run ahead of a failed
+record. Each consumer therefore keeps a tracking document per aggregate ("last version I applied") and commits it
+in the same conditional write as the documents it changed:
+- a commit at or below the tracked version is a duplicate and is skipped;
+- a commit that starts past tracked + 1 is a gap, and the missing events are read back from the event store;
+- a concurrent writer makes the conditional write fail, and the commit is processed again from fresh reads.
+A saga's commands go into the tracking document's outbox in that same write and are sent afterwards with ids
+derived from the causing event, so a crash between the write and the send repeats the send, never the decision.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from horizon.command_handler import CommandContext, CommandHandler
+from horizon.errors import AggregateNotFound, DomainError, ReadModelConflict
+from horizon.events import Event, EventData
+from horizon.eventstore import EventStore
+from horizon.projection import Projector, Saga
+from horizon.readstore import Document, DocumentKey, ReadStore, Write
+from horizon.registry import Registry
+
+logger = logging.getLogger(__name__)
+
+_COMMAND_IDS = uuid.UUID("6f1d2b8e-4a59-4c4b-9a57-8d3b8e6e2f10")
+
+
+class TrackedConsumer:
+    """Shared bookkeeping of projector and saga runtimes: tracking, dedup, gap repair, conditional commit."""
+
+    def __init__(
+        self, name: str, registry: Registry, reads: ReadStore, events: EventStore, *, max_attempts: int = 8
+    ) -> None:
+        self.name = name
+        self._registry = registry
+        self._reads = reads
+        self._events = events
+        self._max_attempts = max_attempts
+
+    def process(self, commit: Sequence[Event]) -> None:
+        """Apply one commit (events of one aggregate, consecutive versions) to this consumer."""
+        if not commit:
+            return
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                self._process_once(commit)
+                return
+            except ReadModelConflict:
+                if attempt == self._max_attempts:
+                    raise
+                logger.info("%s: conflict on %s, retrying", self.name, _describe(commit))
+
+    def tracking_key(self, event: Event) -> DocumentKey:
+        """Where this consumer records how far it got in the event's aggregate."""
+        return (f"_tracking.{self.name}", f"{event.aggregate_type}#{event.aggregate_id}")
+
+    def _process_once(self, commit: Sequence[Event]) -> None:
+        head = commit[0]
+        tracking_key = self.tracking_key(head)
+        tracking = self._reads.get(*tracking_key)
+        if tracking and tracking.body.get("outbox"):
+            tracking = self.flush(tracking)
+        position = int(tracking.body["version"]) if tracking else 0
+        last = commit[-1].version
+        if last <= position:
+            logger.info("%s: skipped duplicate %s at tracked version %d", self.name, _describe(commit), position)
+            return
+        events = [event for event in commit if event.version > position]
+        if events[0].version != position + 1:
+            logger.warning("%s: gap before %s at tracked version %d, reading the store", self.name, _describe(commit), position)
+            events = [
+                e for e in self._events.load(head.aggregate_type, head.aggregate_id, position) if e.version <= last
+            ]
+        decoded = [(event, self._registry.decode(event)) for event in events]
+        keys = {key for event, _ in decoded for key in self.keys(event)}
+        documents = self._reads.get_many(sorted(keys)) if keys else {}
+        working: dict[DocumentKey, dict[str, Any] | None] = {k: d.body for k, d in documents.items()}
+        outbox: list[dict[str, Any]] = []
+        for event, data in decoded:
+            outbox.extend(self.fold(working, event, data))
+        writes = [
+            Write(c, k, body, documents[(c, k)].revision if (c, k) in documents else 0)
+            for (c, k), body in working.items()
+            if (c, k) in keys and (body is not None or (c, k) in documents)
+        ]
+        tracking_body = {"version": events[-1].version, "outbox": outbox}
+        writes.append(Write(*tracking_key, tracking_body, tracking.revision if tracking else 0))
+        self._reads.commit(writes)
+        if outbox:
+            self.flush(Document(*tracking_key, tracking_body, (tracking.revision if tracking else 0) + 1))
+
+    def keys(self, event: Event) -> list[DocumentKey]:
+        """The documents an event will read and write."""
+        raise NotImplementedError
+
+    def fold(self, working: dict[DocumentKey, dict[str, Any] | None], event: Event, data: EventData) -> list[dict[str, Any]]:
+        """Apply one event to the working documents; return outbox entries (commands to send)."""
+        raise NotImplementedError
+
+    def flush(self, tracking: Document) -> Document:
+        """Send the outbox of a tracking document and clear it; sagas override this."""
+        return tracking
+
+
+class ProjectorRuntime(TrackedConsumer):
+    """Runs one projector; its read models live in the collection named after it."""
+
+    def __init__(self, projector: Projector[Any], registry: Registry, reads: ReadStore, events: EventStore) -> None:
+        super().__init__(projector.name, registry, reads, events)
+        self.projector = projector
+
+    def keys(self, event: Event) -> list[DocumentKey]:
+        """The read model an event will change, if any."""
+        key = self.projector.document_key(event)
+        return [] if key is None else [(self.projector.name, key)]
+
+    def fold(self, working: dict[DocumentKey, dict[str, Any] | None], event: Event, data: EventData) -> list[dict[str, Any]]:
+        """Project one event into its read model."""
+        for key in self.keys(event):
+            body = working.get(key)
+            current = None if body is None else self.projector.model.model_validate(body)
+            result = self.projector.project(current, event, data)
+            working[key] = None if result is None else result.model_dump(mode="json")
+        return []
+
+
+class SagaRuntime(TrackedConsumer):
+    """Runs one saga; its state lives in the collection named after it, its commands go through the handler."""
+
+    def __init__(
+        self, saga: Saga[Any], registry: Registry, reads: ReadStore, events: EventStore, commands: CommandHandler
+    ) -> None:
+        super().__init__(saga.name, registry, reads, events)
+        self.saga = saga
+        self._commands = commands
+
+    def keys(self, event: Event) -> list[DocumentKey]:
+        """The saga state an event concerns, if any."""
+        key = self.saga.state_key(event)
+        return [] if key is None else [(self.saga.name, key)]
+
+    def fold(self, working: dict[DocumentKey, dict[str, Any] | None], event: Event, data: EventData) -> list[dict[str, Any]]:
+        """Let the saga react to one event; its commands become outbox entries with deterministic ids."""
+        outbox: list[dict[str, Any]] = []
+        for key in self.keys(event):
+            body = working.get(key)
+            state = None if body is None else self.saga.model.model_validate(body)
+            next_state, commands = self.saga.react(state, event, data)
+            working[key] = None if next_state is None else next_state.model_dump(mode="json")
+            for index, command in enumerate(commands):
+                outbox.append(
+                    {
+                        "type": command.command_type,
+                        "body": command.model_dump_json(),
+                        "command_id": str(uuid.uuid5(_COMMAND_IDS, f"{self.name}:{event.event_id}:{index}")),
+                        "correlation_id": event.metadata.correlation_id,
+                        "causation_id": str(event.event_id),
+                    }
+                )
+        return outbox
+
+    def flush(self, tracking: Document) -> Document:
+        """Send every outbox command (idempotent by command id), then clear the outbox."""
+        for entry in tracking.body.get("outbox", []):
+            command = self._registry.binding(entry["type"]).model.model_validate_json(entry["body"])
+            context = CommandContext(entry["command_id"], entry["correlation_id"], entry["causation_id"])
+            try:
+                self._commands.handle(command, context)
+            except (DomainError, AggregateNotFound) as rejected:
+                # The world moved on since the saga decided; retrying would be rejected forever.
+                logger.warning("%s: %s was rejected: %s", self.name, entry["type"], rejected)
+        cleared = {**tracking.body, "outbox": []}
+        self._reads.commit([Write(tracking.collection, tracking.key, cleared, tracking.revision)])
+        return Document(tracking.collection, tracking.key, cleared, tracking.revision + 1)
+
+
+def _describe(commit: Sequence[Event]) -> str:
+    head = commit[0]
+    return f"{head.aggregate_type} {head.aggregate_id} v{head.version}-{commit[-1].version}"

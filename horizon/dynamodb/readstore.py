@@ -1,0 +1,128 @@
+"""The DynamoDB read store: partition key = collection, sort key = document key, JSON body, revision."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from horizon.errors import ReadModelConflict
+from horizon.readstore import Document, DocumentKey, InvalidCursor, Page, ReadStore, Write
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+BATCH_GET_LIMIT = 100
+
+
+class DynamoDBReadStore(ReadStore):
+    """Read store on one DynamoDB table; the boto3 client is injected, never created here."""
+
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def get_many(self, keys: Sequence[DocumentKey]) -> dict[DocumentKey, Document]:
+        """Read several documents at once, strongly consistent; absent ones are missing from the result."""
+        found: dict[DocumentKey, Document] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), BATCH_GET_LIMIT):
+            pending: dict[str, Any] = {
+                self._table: {
+                    "Keys": [{"pk": {"S": c}, "sk": {"S": k}} for c, k in unique[start : start + BATCH_GET_LIMIT]],
+                    "ConsistentRead": True,
+                }
+            }
+            for attempt in range(8):
+                response = self._client.batch_get_item(RequestItems=pending)
+                for item in response.get("Responses", {}).get(self._table, []):
+                    document = _document(item)
+                    found[(document.collection, document.key)] = document
+                pending = dict(response.get("UnprocessedKeys") or {})
+                if not pending:
+                    break
+                time.sleep(0.01 * 2**attempt)  # throttled: back off before asking for the rest
+            else:
+                raise ReadModelConflict(f"get_many from {self._table}: keys stayed unprocessed after 8 attempts")
+        return found
+
+    def list(self, collection: str, limit: int, cursor: str | None = None) -> Page:
+        """Return up to `limit` documents of a collection in key order, after `cursor`."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": collection}},
+            # One extra item tells us whether a next page exists, so the last page has no cursor.
+            "Limit": limit + 1,
+        }
+        if cursor is not None:
+            request["ExclusiveStartKey"] = {"pk": {"S": collection}, "sk": {"S": _decode_cursor(cursor)}}
+        items = [_document(item) for item in self._client.query(**request).get("Items", [])]
+        more = len(items) > limit
+        items = items[:limit]
+        return Page(items, _encode_cursor(items[-1].key) if more else None)
+
+    def commit(self, writes: Sequence[Write]) -> None:
+        """Apply all writes or none; raise ReadModelConflict if any document is not at its expected revision."""
+        if not writes:
+            return
+        actions = [self._action(write) for write in writes]
+        try:
+            if len(actions) == 1:
+                ((kind, request),) = actions[0].items()
+                if kind == "Put":
+                    self._client.put_item(**request)
+                else:
+                    self._client.delete_item(**request)
+            else:
+                self._client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
+        except (
+            self._client.exceptions.ConditionalCheckFailedException,
+            self._client.exceptions.TransactionCanceledException,
+        ) as error:
+            if isinstance(error, self._client.exceptions.TransactionCanceledException):
+                codes = {r.get("Code") for r in error.response.get("CancellationReasons", [])}
+                if "ConditionalCheckFailed" not in codes:
+                    raise
+            names = ", ".join(f"{w.collection}/{w.key}" for w in writes)
+            raise ReadModelConflict(f"commit {names}: a document moved since it was read") from error
+
+    def _action(self, write: Write) -> dict[str, Any]:
+        condition: dict[str, Any] = (
+            {"ConditionExpression": "attribute_not_exists(pk)"}
+            if write.expected_revision == 0
+            else {
+                "ConditionExpression": "revision = :expected",
+                "ExpressionAttributeValues": {":expected": {"N": str(write.expected_revision)}},
+            }
+        )
+        key = {"pk": {"S": write.collection}, "sk": {"S": write.key}}
+        if write.body is None:
+            return {"Delete": {"TableName": self._table, "Key": key, **condition}}
+        item = {
+            **key,
+            "body": {"S": json.dumps(write.body, separators=(",", ":"))},
+            "revision": {"N": str(write.expected_revision + 1)},
+        }
+        return {"Put": {"TableName": self._table, "Item": item, **condition}}
+
+
+def _document(item: dict[str, Any]) -> Document:
+    return Document(item["pk"]["S"], item["sk"]["S"], json.loads(item["body"]["S"]), int(item["revision"]["N"]))
+
+
+def _encode_cursor(key: str) -> str:
+    return base64.urlsafe_b64encode(key.encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> str:
+    try:
+        key = base64.urlsafe_b64decode(cursor.encode("ascii")).decode()
+    except (binascii.Error, UnicodeError, ValueError):
+        key = ""
+    if not key or len(key) > 1024:
+        raise InvalidCursor(f"list: cursor {cursor[:40]!r} is not one this store handed out")
+    return key

@@ -1,0 +1,54 @@
+"""Errors every adapter and entry point agrees on.
+
+Each error names the aggregate and the operation, so a log line or a problem response explains itself.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+
+class HorizonError(Exception):
+    """Base class for every error Horizon raises on purpose."""
+
+
+class DomainError(HorizonError):
+    """A command was rejected by a domain rule (answers 409)."""
+
+    def __init__(self, message: str, *, aggregate_type: str = "", aggregate_id: UUID | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.aggregate_type = aggregate_type
+        self.aggregate_id = aggregate_id
+
+
+class AggregateNotFound(HorizonError):
+    """A command or query named an aggregate that has no events (answers 404)."""
+
+    def __init__(self, aggregate_type: str, aggregate_id: UUID, operation: str) -> None:
+        super().__init__(f"{operation}: {aggregate_type} {aggregate_id} does not exist")
+        self.aggregate_type = aggregate_type
+        self.aggregate_id = aggregate_id
+        self.operation = operation
+
+
+class ConcurrencyError(HorizonError):
+    """Another writer appended to the aggregate after we loaded it (retry from a fresh load)."""
+
+    def __init__(self, aggregate_type: str, aggregate_id: UUID, expected: int, actual: int | None) -> None:
+        seen = "unknown" if actual is None else str(actual)
+        super().__init__(
+            f"append to {aggregate_type} {aggregate_id}: expected version {expected}, store is at {seen}"
+        )
+        self.aggregate_type = aggregate_type
+        self.aggregate_id = aggregate_id
+        self.expected = expected
+        self.actual = actual
+
+
+class InvalidEvents(HorizonError):
+    """An append broke the event store rules (mixed aggregates, non-consecutive versions, empty, too large)."""
+
+
+class ReadModelConflict(HorizonError):
+    """A read-model document changed between our read and our conditional write (retry the record)."""

@@ -1,0 +1,53 @@
+"""Events: a typed payload (`EventData`) inside a versioned envelope (`Event`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from uuid import UUID, uuid4
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class EventData(BaseModel):
+    """The payload of one event type; subclasses add fields. Past tense names: `InviteAccepted`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_type: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "event_type" not in cls.__dict__:
+            cls.event_type = cls.__name__
+
+
+class Metadata(BaseModel):
+    """Where an event came from: the request that started it all, what caused it, and which command."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    correlation_id: str
+    causation_id: str
+    command: str
+    command_id: str | None = None
+
+
+class Event(BaseModel):
+    """The stored envelope: one event of one aggregate at one version."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: UUID = Field(default_factory=uuid4)
+    aggregate_type: str
+    aggregate_id: UUID
+    version: int = Field(ge=1)
+    type: str
+    timestamp: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    data: dict[str, Any] = Field(default_factory=dict)
+    metadata: Metadata
+
+    @property
+    def stream(self) -> tuple[str, UUID]:
+        """The (aggregate_type, aggregate_id) pair that orders this event."""
+        return (self.aggregate_type, self.aggregate_id)

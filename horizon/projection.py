@@ -1,0 +1,48 @@
+"""What a domain writes to react to events: projectors (read models) and sagas (events → commands).
+
+Both are pure: they get the current document and an event and return the next document. The runtimes in
+`horizon.consumers` load, deduplicate, order and store; a projector or saga never touches storage.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from horizon.commands import Command
+from horizon.events import Event, EventData
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class Projector(ABC, Generic[ModelT]):
+    """Keeps one collection of read models (`name`) of type `model` up to date."""
+
+    name: ClassVar[str]
+    model: type[ModelT]
+
+    @abstractmethod
+    def document_key(self, event: Event) -> str | None:
+        """The key of the read model this event changes, or None when the projector ignores the event."""
+
+    @abstractmethod
+    def project(self, current: ModelT | None, event: Event, data: EventData) -> ModelT | None:
+        """Return the read model after the event; None deletes it."""
+
+
+class Saga(ABC, Generic[ModelT]):
+    """Turns events into commands, with durable state of type `model` (never process memory)."""
+
+    name: ClassVar[str]
+    model: type[ModelT]
+
+    @abstractmethod
+    def state_key(self, event: Event) -> str | None:
+        """The key of the saga state this event concerns, or None when the saga ignores the event."""
+
+    @abstractmethod
+    def react(self, state: ModelT | None, event: Event, data: EventData) -> tuple[ModelT | None, Sequence[Command]]:
+        """Return the next state and the commands to send because of this event."""

@@ -1,0 +1,69 @@
+"""The read store port: JSON documents in named collections, each with a revision for conditional writes.
+
+Projectors, saga state and consumer tracking positions all live here, so one conditional commit can move a read
+model and its tracking position together: that is what makes redelivered stream records harmless.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from horizon.errors import HorizonError
+
+DocumentKey = tuple[str, str]
+"""(collection, key)"""
+
+
+class InvalidCursor(HorizonError, ValueError):
+    """A page cursor that this store did not hand out (answers 400)."""
+
+
+@dataclass(frozen=True)
+class Document:
+    """One stored document; `revision` counts its writes and is 0 only for a document not yet stored."""
+
+    collection: str
+    key: str
+    body: dict[str, Any]
+    revision: int
+
+
+@dataclass(frozen=True)
+class Write:
+    """Put `body` (or delete, when None) if the document is still at `expected_revision` (0: absent)."""
+
+    collection: str
+    key: str
+    body: dict[str, Any] | None
+    expected_revision: int
+
+
+@dataclass(frozen=True)
+class Page:
+    """A slice of a collection in key order and the cursor for the next slice (None at the end)."""
+
+    items: list[Document]
+    cursor: str | None
+
+
+class ReadStore(ABC):
+    """Document storage for read models, saga state and tracking positions."""
+
+    @abstractmethod
+    def get_many(self, keys: Sequence[DocumentKey]) -> dict[DocumentKey, Document]:
+        """Read several documents at once, strongly consistent; absent ones are missing from the result."""
+
+    @abstractmethod
+    def list(self, collection: str, limit: int, cursor: str | None = None) -> Page:
+        """Return up to `limit` documents of a collection in key order, after `cursor`."""
+
+    @abstractmethod
+    def commit(self, writes: Sequence[Write]) -> None:
+        """Apply all writes or none; raise ReadModelConflict if any document is not at its expected revision."""
+
+    def get(self, collection: str, key: str) -> Document | None:
+        """Read one document, strongly consistent, or None."""
+        return self.get_many([(collection, key)]).get((collection, key))

@@ -46,6 +46,10 @@ class ConcurrencyError(HorizonError):
         self.actual = actual
 
 
+class BadRequest(HorizonError, ValueError):
+    """A request the caller can fix: a foreign cursor, an oversized header (answers 400)."""
+
+
 class InvalidEvents(HorizonError):
     """An append broke the event store rules (mixed aggregates, non-consecutive versions, empty, too large)."""
 

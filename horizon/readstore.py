@@ -11,13 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from horizon.errors import HorizonError
+from horizon.errors import BadRequest
 
 DocumentKey = tuple[str, str]
 """(collection, key)"""
 
 
-class InvalidCursor(HorizonError, ValueError):
+class InvalidCursor(BadRequest):
     """A page cursor that this store did not hand out (answers 400)."""
 
 

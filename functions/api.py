@@ -1,0 +1,114 @@
+"""The guest-list HTTP API: the route table, the query routes, and the resolvers of both API functions.
+
+No `from __future__ import annotations`: Powertools reads the route signatures at run time.
+"""
+
+import json
+from functools import cache
+from typing import Annotated
+from uuid import UUID
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import BaseModel
+
+from domain.guest_list import GUEST_LIST_KEY, GuestList, GuestListProjector, InvitationProjector, InvitationView
+from functions.composition import container
+from horizon.errors import AggregateNotFound
+from horizon.http.command_routes import add_command_routes
+from horizon.http.event_routes import add_event_routes
+from horizon.http.resolver import Route, build_resolver
+
+ROUTES: list[Route] = [
+    ("POST", "/commands/{command_type}"),
+    ("GET", "/invitations"),
+    ("GET", "/invitations/{id}"),
+    ("GET", "/guestlist"),
+    ("GET", "/aggregates/{aggregate_type}/{id}/events"),
+    ("GET", "/openapi.json"),
+    ("GET", "/health"),
+]
+"""Every route of the API; API Gateway sends POST /commands/* to the command function and the rest here."""
+
+
+class InvitationPage(BaseModel):
+    """A page of invitations in id order; pass `next_cursor` back as `cursor` for the next page."""
+
+    items: list[InvitationView]
+    next_cursor: str | None
+
+
+class Health(BaseModel):
+    status: str
+
+
+def add_query_routes(app: BaseRouter) -> None:
+    """The read side: invitations, the guest list, event histories, health and the OpenAPI document."""
+
+    @app.get("/invitations", summary="List invitations", tags=["queries"], operation_id="ListInvitations")
+    def list_invitations(
+        limit: Annotated[int, Query(ge=1, le=100, description="Page size, 1 to 100")] = 20,
+        cursor: Annotated[str | None, Query(max_length=1024, description="`next_cursor` of the last page")] = None,
+    ) -> InvitationPage:
+        page = container().read_store.list(InvitationProjector.name, limit, cursor)
+        items = [InvitationView.model_validate(doc.body) for doc in page.items]
+        return InvitationPage(items=items, next_cursor=page.cursor)
+
+    @app.get(
+        "/invitations/<invitation_id>",
+        summary="One invitation",
+        tags=["queries"],
+        operation_id="GetInvitation",
+        responses={404: {"description": "No such invitation (yet)"}},
+    )
+    def get_invitation(invitation_id: UUID) -> InvitationView:
+        doc = container().read_store.get(InvitationProjector.name, str(invitation_id))
+        if doc is None:
+            raise AggregateNotFound("Invitation", invitation_id, "GetInvitation")
+        return InvitationView.model_validate(doc.body)
+
+    @app.get("/guestlist", summary="The guest-list counters", tags=["queries"], operation_id="GetGuestList")
+    def guest_list() -> GuestList:
+        built = container()
+        doc = built.read_store.get(GuestListProjector.name, GUEST_LIST_KEY)
+        counters = GuestList.model_validate(doc.body) if doc else GuestList()
+        return counters.model_copy(update={"guest_limit": built.settings.guest_limit})
+
+    @app.get("/health", summary="Liveness", tags=["meta"], operation_id="Health")
+    def health() -> Health:
+        return Health(status="ok")
+
+    @app.get("/openapi.json", summary="This document", tags=["meta"], operation_id="OpenAPI")
+    def openapi() -> Response[str]:
+        return Response(200, "application/json", _openapi_document())
+
+    add_event_routes(app, lambda: container().registry, lambda: container().event_store)
+
+
+@cache
+def command_app() -> APIGatewayHttpResolver:
+    """The command function's resolver: one POST route per command."""
+    app = build_resolver(ROUTES)
+    add_command_routes(app, container().registry, lambda: container().command_handler)
+    return app
+
+
+@cache
+def query_app() -> APIGatewayHttpResolver:
+    """The query function's resolver."""
+    app = build_resolver(ROUTES)
+    add_query_routes(app)
+    return app
+
+
+@cache
+def _openapi_document() -> str:
+    # Built on first request only: generating the schema imports and walks every model.
+    app = build_resolver(ROUTES)
+    add_command_routes(app, container().registry, lambda: container().command_handler)
+    add_query_routes(app)
+    schema = app.get_openapi_json_schema(
+        title="Horizon guest list", version="0.1.0", description="Commands in, events out, read models back."
+    )
+    return json.dumps(json.loads(schema), separators=(",", ":"))

@@ -1,0 +1,131 @@
+"""The composition root: every dependency of every function is built here, once, on first use.
+
+Nothing is built at import time, so a cold start pays only for what its first request needs. Tests and the
+local runtime install their own container with `use()`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+    from horizon.command_handler import CommandHandler
+    from horizon.consumers import ProjectorRuntime, SagaRuntime
+    from horizon.eventstore import EventStore
+    from horizon.readstore import ReadStore
+    from horizon.registry import Registry
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a function reads from its environment."""
+
+    events_table: str
+    read_table: str
+    guest_limit: int
+    region: str | None
+    endpoint_url: str | None
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Read settings from the environment; a bad GUEST_LIMIT fails loudly at first use."""
+        return cls(
+            events_table=os.environ.get("EVENTS_TABLE", "horizon-events"),
+            read_table=os.environ.get("READ_TABLE", "horizon-read"),
+            guest_limit=int(os.environ.get("GUEST_LIMIT", "2")),
+            region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
+            endpoint_url=os.environ.get("DYNAMODB_ENDPOINT_URL"),
+        )
+
+
+class Container:
+    """Lazily built dependencies; each property is built on first access and kept for the warm container."""
+
+    def __init__(self, settings: Settings, client: DynamoDBClient | None = None) -> None:
+        self.settings = settings
+        self._client = client
+
+    @cached_property
+    def dynamodb(self) -> DynamoDBClient:
+        """The DynamoDB client (injected in tests, created here on Lambda)."""
+        if self._client is not None:
+            return self._client
+        import boto3
+        from botocore.config import Config
+
+        config = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=2, read_timeout=5)
+        return boto3.client(
+            "dynamodb", region_name=self.settings.region, endpoint_url=self.settings.endpoint_url, config=config
+        )
+
+    @cached_property
+    def registry(self) -> Registry:
+        """The domain's commands and events."""
+        from domain import build_registry
+
+        return build_registry()
+
+    @cached_property
+    def event_store(self) -> EventStore:
+        """The DynamoDB event store."""
+        from horizon.dynamodb.eventstore import DynamoDBEventStore
+
+        return DynamoDBEventStore(self.dynamodb, self.settings.events_table)
+
+    @cached_property
+    def read_store(self) -> ReadStore:
+        """The DynamoDB read store (read models, saga state, tracking)."""
+        from horizon.dynamodb.readstore import DynamoDBReadStore
+
+        return DynamoDBReadStore(self.dynamodb, self.settings.read_table)
+
+    @cached_property
+    def command_handler(self) -> CommandHandler:
+        """Command handling over the event store."""
+        from horizon.command_handler import CommandHandler
+
+        return CommandHandler(self.registry, self.event_store)
+
+    @cached_property
+    def projectors(self) -> list[ProjectorRuntime]:
+        """One runtime per projector of the domain."""
+        from domain import build_projectors
+        from horizon.consumers import ProjectorRuntime
+
+        return [
+            ProjectorRuntime(p, self.registry, self.read_store, self.event_store)
+            for p in build_projectors(self.settings.guest_limit)
+        ]
+
+    @cached_property
+    def sagas(self) -> list[SagaRuntime]:
+        """One runtime per saga of the domain."""
+        from domain import build_sagas
+        from horizon.consumers import SagaRuntime
+
+        return [
+            SagaRuntime(s, self.registry, self.read_store, self.event_store, self.command_handler)
+            for s in build_sagas(self.settings.guest_limit)
+        ]
+
+
+_current: Container | None = None
+
+
+def container() -> Container:
+    """The process-wide container, built from the environment on first call."""
+    global _current
+    if _current is None:
+        _current = Container(Settings.from_env())
+    return _current
+
+
+def use(replacement: Container | None) -> None:
+    """Install a container (tests, the local runtime), or None to rebuild from the environment next time."""
+    global _current
+    _current = replacement

@@ -1,0 +1,87 @@
+"""`make run`: the whole guest-list stack on one machine, on embedded moto, with no AWS account.
+
+    python -m functions.local [--host 127.0.0.1] [--port 3000]
+
+API Gateway's routes become a local HTTP server, the Streams event source mappings become a poller, and the
+same four Lambda handlers run behind them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+LOCAL_ENV = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    # moto does not know the account-based endpoints recent botocore picks for DynamoDB Streams.
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    "EVENTS_TABLE": "horizon-events",
+    "READ_TABLE": "horizon-read",
+    "POWERTOOLS_SERVICE_NAME": "horizon-local",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start moto, the tables, the HTTP front door and the stream poller; run until interrupted."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    args = parser.parse_args(argv)
+    for name, value in LOCAL_ENV.items():
+        os.environ.setdefault(name, value)
+    # Credentials from the developer's shell must never reach a real account from here.
+    os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"] = "local", "local"
+    os.environ.pop("AWS_SESSION_TOKEN", None)
+    os.environ.pop("AWS_PROFILE", None)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    import boto3
+    from moto import mock_aws
+
+    from functions import command_api, composition, projector, query_api, saga
+    from horizon.dynamodb.tables import create_tables
+    from horizon.local.poller import StreamPoller, Subscription
+    from horizon.local.server import serve
+
+    def route(method: str, path: str) -> tuple[str, Any]:
+        # The HTTP API's table: POST /commands/{proxy+} → command function, $default → query function.
+        if method == "POST" and path.startswith("/commands/"):
+            return "command-api", command_api.handler
+        return "query-api", query_api.handler
+
+    with mock_aws():
+        settings = composition.Settings.from_env()
+        client = boto3.client("dynamodb")
+        stream_arn = create_tables(client, settings.events_table, settings.read_table)
+        composition.use(composition.Container(settings, client))
+        lock = threading.RLock()  # moto's backends are not thread-safe; Lambda's isolation is per request anyway
+        poller = StreamPoller(
+            boto3.client("dynamodbstreams"),
+            stream_arn,
+            [Subscription("projector", projector.handler), Subscription("saga", saga.handler)],
+            lock=lock,
+        )
+        poller.start()
+        server = serve(args.host, args.port, route, lock)
+        host, port = server.server_address[:2]
+        print(f"Horizon local stack: http://{host}:{port}  (GUEST_LIMIT={settings.guest_limit}; Ctrl-C stops)")
+        sys.stdout.flush()
+        stopped = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+        signal.signal(signal.SIGINT, lambda *_: stopped.set())
+        stopped.wait()
+        server.shutdown()
+        poller.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,35 @@
+"""RFC 9457 problem details: every error answer of the HTTP API has this shape."""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(status: int, detail: str, *, title: str | None = None, **extensions: Any) -> Response[str]:
+    """A problem+json response; `type` is a stable slug of the title, so clients can switch on it."""
+    title = title or HTTPStatus(status).phrase
+    body = {
+        "type": f"https://horizon.dev/problems/{title.lower().replace(' ', '-')}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        **extensions,
+    }
+    return Response(status_code=status, content_type=PROBLEM_JSON, body=json.dumps(body, default=str))
+
+
+def problem_event(status: int, detail: str, *, title: str | None = None) -> dict[str, Any]:
+    """The same problem as a raw API Gateway proxy result, for answers given before routing."""
+    response = problem(status, detail, title=title)
+    return {
+        "statusCode": response.status_code,
+        "headers": {"Content-Type": PROBLEM_JSON},
+        "body": response.body,
+        "isBase64Encoded": False,
+    }

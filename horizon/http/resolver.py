@@ -1,0 +1,131 @@
+"""The shared HTTP resolver: Powertools validation and OpenAPI, with every failure mapped to a problem.
+
+Routing, validation and schema generation are Powertools'; this module only decides the status code and the
+problem text for each kind of failure, so the command and query functions answer errors identically.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+
+from horizon.errors import AggregateNotFound, BadRequest, ConcurrencyError, DomainError
+from horizon.http.problems import problem, problem_event
+from horizon.registry import UnknownType
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
+_NOT_AN_OBJECT = {"model_attributes_type", "model_type", "dict_type", "missing"}
+
+Route = tuple[str, str]
+"""(method, path template) of one route of the whole API, e.g. ("POST", "/commands/{command_type}")."""
+
+
+def build_resolver(api_routes: Sequence[Route]) -> APIGatewayHttpResolver:
+    """A resolver whose errors are problems; `api_routes` lists the whole API so a wrong method answers 405."""
+    app = APIGatewayHttpResolver(enable_validation=True)
+    patterns = [(method, _template_regex(path)) for method, path in api_routes]
+
+    @app.not_found
+    def not_found(_: NotFoundError) -> Response[str]:
+        method = app.current_event.request_context.http.method
+        path = app.current_event.path
+        allowed = sorted({m for m, regex in patterns if regex.fullmatch(path)})
+        if allowed and method not in allowed:
+            response = problem(405, f"{method} is not allowed on {path}; use {', '.join(allowed)}")
+            response.headers["Allow"] = ", ".join(allowed)
+            return response
+        if path.startswith("/commands/"):
+            return problem(404, f"there is no command type {path.removeprefix('/commands/')!r}", title="Unknown Command")
+        return problem(404, f"there is no route {method} {path}")
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(error: RequestValidationError) -> Response[str]:
+        return validation_problem(error.errors())
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def unsupported_type(_: RequestUnsupportedContentType) -> Response[str]:
+        return problem(415, "send the body as application/json")
+
+    @app.exception_handler(DomainError)
+    def rejected(error: DomainError) -> Response[str]:
+        return problem(409, error.message, title="Rejected", aggregate_type=error.aggregate_type)
+
+    @app.exception_handler(ConcurrencyError)
+    def contended(error: ConcurrencyError) -> Response[str]:
+        return problem(409, f"{error}; too many concurrent writers, send the command again", title="Conflict")
+
+    @app.exception_handler([AggregateNotFound, UnknownType])
+    def missing(error: Exception) -> Response[str]:
+        return problem(404, str(error))
+
+    @app.exception_handler(BadRequest)
+    def bad_request(error: BadRequest) -> Response[str]:
+        return problem(400, str(error))
+
+    @app.exception_handler(Exception)
+    def bug(error: Exception) -> Response[str]:
+        logger.exception("unhandled error")
+        return problem(500, "an unexpected error occurred; it has been logged")
+
+    return app
+
+
+def validation_problem(errors: Sequence[Any]) -> Response[str]:
+    """400 for a body that is not a JSON object at all, 422 with field errors for a wrong shape."""
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return problem(400, "the body is not valid JSON", title="Malformed JSON")
+    if any(e.get("type") in _NOT_AN_OBJECT and tuple(e.get("loc", ())) == ("body",) for e in errors):
+        return problem(400, "the body must be a JSON object", title="Malformed JSON")
+    fields = [
+        {"loc": ".".join(str(part) for part in e.get("loc", ())), "type": e.get("type"), "msg": e.get("msg")}
+        for e in errors
+    ]
+    summary = "; ".join(f"{f['loc']}: {f['msg']}" for f in fields)
+    return problem(422, summary or "the request is invalid", title="Validation Failed", errors=fields)
+
+
+def oversized(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A 413 problem when the request body exceeds MAX_BODY_BYTES, checked before anything parses it."""
+    body = event.get("body") or ""
+    size = len(body.encode()) if isinstance(body, str) else 0
+    if event.get("isBase64Encoded"):
+        try:
+            size = len(base64.b64decode(body, validate=True))
+        except (binascii.Error, ValueError):
+            return problem_event(400, "the body is not valid base64")
+    if size > MAX_BODY_BYTES:
+        return problem_event(413, f"the body has {size} bytes; the limit is {MAX_BODY_BYTES}")
+    return None
+
+
+def _template_regex(path: str) -> re.Pattern[str]:
+    return re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)))
+
+
+def not_json(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A 415 problem when a body comes with a content type other than JSON (a missing type means JSON)."""
+    if not event.get("body"):
+        return None
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    media = headers.get("content-type", "").split(";")[0].strip().lower()
+    if media and media != "application/json" and not media.endswith("+json"):
+        return problem_event(415, f"the body is {media}; send it as application/json", title="Unsupported Media Type")
+    return None
+
+
+def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Answer one API Gateway HTTP API (v2) event: refuse oversized or non-JSON bodies, then route."""
+    return oversized(event) or not_json(event) or app.resolve(event, context)

@@ -1,0 +1,72 @@
+"""A local HTTP front door that hands each request to a Lambda handler, as API Gateway would."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from horizon.local.apigw import from_result, to_event
+from horizon.local.lambda_context import LocalContext
+
+logger = logging.getLogger(__name__)
+
+LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+Router = Callable[[str, str], tuple[str, LambdaHandler]]
+"""(method, path) → (function name, handler), like the HTTP API's route → integration table."""
+
+MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's HTTP API payload cap
+
+
+def serve(
+    host: str, port: int, router: Router, lock: AbstractContextManager[Any] | None = None
+) -> ThreadingHTTPServer:
+    """Start serving in a daemon thread and return the server (its `server_address` has the real port)."""
+    guard = lock or nullcontext()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _answer(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_PAYLOAD:
+                self._send(413, {"Content-Type": "application/json"}, b'{"message":"Request Entity Too Large"}')
+                self.close_connection = True
+                return
+            body = self.rfile.read(length) if length else b""
+            name, handler = router(self.command, self.path.partition("?")[0])
+            event = to_event(self.command, self.path, dict(self.headers.items()), body, self.client_address[0])
+            try:
+                with guard:
+                    result = handler(event, LocalContext(name))
+            except Exception:
+                # API Gateway answers an integration crash with a bare 500; so do we, and we log why.
+                logger.exception("%s crashed on %s %s", name, self.command, self.path)
+                self._send(500, {"Content-Type": "application/json"}, b'{"message":"Internal Server Error"}')
+                return
+            status, headers, raw = from_result(result)
+            self._send(status, headers, raw)
+
+        def _send(self, status: int, headers: dict[str, str], raw: bytes) -> None:
+            self.send_response(status)
+            for name, value in headers.items():
+                if name.lower() not in ("content-length", "connection"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(raw)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _answer
+
+        def log_message(self, format: str, *args: Any) -> None:
+            logger.info("%s %s", self.address_string(), format % args)
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="horizon-http", daemon=True).start()
+    return server
+

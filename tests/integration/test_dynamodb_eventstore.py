@@ -1,0 +1,115 @@
+"""What only the DynamoDB event store has to get right: Query pages, transaction limits and the tip item."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from uuid import uuid4
+
+import pytest
+
+from horizon.dynamodb import DynamoDBEventStore
+from horizon.dynamodb.eventstore import MAX_EVENTS_PER_COMMIT, MAX_TIP_BYTES, decode_tip
+from horizon.dynamodb.layout import TIP_SORT_KEY, stream_key
+from horizon.errors import InvalidEvents
+
+from .eventstore_contract import THING, make_commit, make_event
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+def count_queries(client: DynamoDBClient) -> list[str]:
+    """Record one entry per Query request the client sends from now on."""
+    calls: list[str] = []
+
+    def record(**kwargs: Any) -> None:
+        calls.append("Query")
+
+    client.meta.events.register("before-call.dynamodb.Query", record)
+    return calls
+
+
+def test_a_history_larger_than_one_query_page_loads_completely(
+    dynamodb: DynamoDBClient, dynamodb_event_store: DynamoDBEventStore
+) -> None:
+    # GIVEN 30 events of ~40 KB each (> 1 MB in all), in commits of 5 to stay under the tip limit.
+    # No page_size: moto cuts Query responses at 1 MB like DynamoDB does, so the pages are real.
+    aggregate_id = uuid4()
+    blob = "x" * 40_000
+    events = make_commit(aggregate_id, 1, 30, data={"blob": blob})
+    for start in range(0, 30, 5):
+        dynamodb_event_store.append(events[start : start + 5], start)
+    queries = count_queries(dynamodb)
+
+    # WHEN the whole history is loaded
+    loaded = dynamodb_event_store.load(THING, aggregate_id)
+
+    # THEN every event came back, in order, over more than one page
+    assert loaded == events
+    assert len(queries) > 1
+
+
+def test_a_small_page_size_still_loads_everything_after_a_version(dynamodb: DynamoDBClient) -> None:
+    store = DynamoDBEventStore(dynamodb, "events", page_size=2)
+    aggregate_id = uuid4()
+    events = make_commit(aggregate_id, 1, 7)
+    store.append(events, 0)
+    queries = count_queries(dynamodb)
+
+    assert store.load(THING, aggregate_id, after_version=2) == events[2:]
+    assert len(queries) == 3
+
+
+def test_a_commit_of_more_events_than_one_transaction_holds_is_rejected(
+    dynamodb_event_store: DynamoDBEventStore,
+) -> None:
+    aggregate_id = uuid4()
+
+    with pytest.raises(InvalidEvents, match=str(MAX_EVENTS_PER_COMMIT)):
+        dynamodb_event_store.append(make_commit(aggregate_id, 1, MAX_EVENTS_PER_COMMIT + 1), 0)
+
+    assert dynamodb_event_store.load(THING, aggregate_id) == []
+
+
+def test_the_largest_commit_one_transaction_holds_is_stored(dynamodb_event_store: DynamoDBEventStore) -> None:
+    aggregate_id = uuid4()
+    events = make_commit(aggregate_id, 1, MAX_EVENTS_PER_COMMIT)
+
+    dynamodb_event_store.append(events, 0)
+
+    assert dynamodb_event_store.load(THING, aggregate_id) == events
+
+
+def test_a_commit_larger_than_the_tip_item_can_hold_is_rejected(dynamodb_event_store: DynamoDBEventStore) -> None:
+    aggregate_id = uuid4()
+    blob = "x" * (MAX_TIP_BYTES // 3)
+    too_big = make_commit(aggregate_id, 1, 4, data={"blob": blob})
+
+    with pytest.raises(InvalidEvents, match="larger than"):
+        dynamodb_event_store.append(too_big, 0)
+
+    assert dynamodb_event_store.load(THING, aggregate_id) == []
+
+
+def test_the_tip_item_holds_the_latest_commit_and_the_version(
+    dynamodb: DynamoDBClient, dynamodb_event_store: DynamoDBEventStore
+) -> None:
+    # GIVEN two commits
+    aggregate_id = uuid4()
+    dynamodb_event_store.append(make_commit(aggregate_id, 1, 2), 0)
+    latest = make_commit(aggregate_id, 3, 4)
+    dynamodb_event_store.append(latest, 2)
+
+    # WHEN the tip item is read the way a stream record would carry it
+    key = {"pk": {"S": stream_key(THING, aggregate_id)}, "sk": {"N": TIP_SORT_KEY}}
+    tip = dynamodb.get_item(TableName="events", Key=key, ConsistentRead=True)["Item"]
+
+    # THEN it decodes to exactly the latest commit, and its version is the stream's version
+    assert decode_tip(dict(tip)) == latest
+    assert tip["version"] == {"N": "4"}
+
+
+def test_decoding_an_event_item_instead_of_a_tip_yields_nothing() -> None:
+    body = make_event(uuid4(), 1).model_dump_json()
+
+    assert decode_tip({"pk": {"S": "Thing#x"}, "sk": {"N": "1"}, "body": {"S": body}}) == []

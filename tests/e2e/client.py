@@ -1,0 +1,61 @@
+"""A tiny HTTP client for the end-to-end tests (stdlib only) with a deadline-bound wait helper."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+
+class Client:
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+
+    def request(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Answer:
+        data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+        request = urllib.request.Request(self.base_url + path, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                raw, status, got = response.read(), response.status, dict(response.headers)
+        except urllib.error.HTTPError as error:
+            raw, status, got = error.read(), error.code, dict(error.headers)
+        return Answer(status, got, json.loads(raw) if raw else None)
+
+    def command(self, command_type: str, **fields: Any) -> Answer:
+        return self.request("POST", f"/commands/{command_type}", fields)
+
+    def get(self, path: str) -> Answer:
+        return self.request("GET", path)
+
+    def is_up(self) -> bool:
+        try:
+            return self.get("/health").status == 200
+        except OSError:
+            return False
+
+    def wait_for(self, probe: Callable[[], T | None], what: str, timeout: float = 20.0) -> T:
+        """Poll `probe` until it returns something truthy; fail with `what` after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            result = probe()
+            if result:
+                return result
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            time.sleep(0.05)

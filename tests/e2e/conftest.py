@@ -1,0 +1,49 @@
+"""Starts the real local stack (`python -m functions.local`) on a free port for the end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.client import Client
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
+    """A running local stack with GUEST_LIMIT=2; its log is printed if the module's tests fail to reach it."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("stack") / "stack.log"
+    env = {**os.environ, "PORT": str(port), "GUEST_LIMIT": "2", "PYTHONUNBUFFERED": "1"}
+    with log.open("w") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "functions.local"], cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT
+        )
+    client = Client(f"http://127.0.0.1:{port}")
+    try:
+        deadline = time.monotonic() + 60
+        while not client.is_up():
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the local stack did not start:\n{log.read_text()}")
+            time.sleep(0.1)
+        yield client
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

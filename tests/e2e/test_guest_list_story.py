@@ -1,0 +1,93 @@
+"""The seed's story over HTTP against the local stack: moto, the stream poller, projectors and the saga."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from tests.e2e.client import Client
+
+pytestmark = pytest.mark.e2e
+
+GUESTS = ["Athena", "Hades", "Zeus", "Poseidon"]
+
+
+def _settled(stack: Client, invite_id: uuid.UUID, statuses: set[str]) -> dict[str, Any] | None:
+    answer = stack.get(f"/invitations/{invite_id}")
+    return answer.body if answer.status == 200 and answer.body["status"] in statuses else None
+
+
+def test_the_guest_list_story_ends_with_two_confirmed_one_denied_and_one_declined(stack: Client) -> None:
+    ids = {name: uuid.uuid4() for name in GUESTS}
+
+    # GIVEN four invitations
+    for name in GUESTS:
+        extra = {"age": 42} if name == "Athena" else {}
+        created = stack.command("CreateInvite", id=str(ids[name]), name=name, **extra)
+        assert created.status == 200, created.body
+        assert created.body["events"] == [{"type": "InviteCreated", "version": 1}]
+
+    # WHEN Athena accepts, and then tries to decline
+    assert stack.command("AcceptInvite", id=str(ids["Athena"])).status == 200
+    stack.wait_for(lambda: _settled(stack, ids["Athena"], {"confirmed", "denied"}), "the saga to answer Athena")
+    refused = stack.command("DeclineInvite", id=str(ids["Athena"]))
+    assert refused.status == 409
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    assert "Athena already accepted" in refused.body["detail"]
+
+    # AND Hades accepts, Zeus declines, Poseidon accepts — each acceptance answered before the next
+    assert stack.command("AcceptInvite", id=str(ids["Hades"])).status == 200
+    stack.wait_for(lambda: _settled(stack, ids["Hades"], {"confirmed", "denied"}), "the saga to answer Hades")
+    assert stack.command("DeclineInvite", id=str(ids["Zeus"])).status == 200
+    assert stack.command("AcceptInvite", id=str(ids["Poseidon"])).status == 200
+    stack.wait_for(lambda: _settled(stack, ids["Poseidon"], {"confirmed", "denied"}), "the saga to answer Poseidon")
+    stack.wait_for(lambda: _settled(stack, ids["Zeus"], {"declined"}), "Zeus's decline to be projected")
+
+    # THEN the invitations and the guest list are exactly the seed's outcome
+    statuses = {name: stack.get(f"/invitations/{ids[name]}").body["status"] for name in GUESTS}
+    assert statuses == {"Athena": "confirmed", "Hades": "confirmed", "Poseidon": "denied", "Zeus": "declined"}
+    expected = {
+        "num_guests": 4,
+        "num_accepted": 3,
+        "num_declined": 1,
+        "num_confirmed": 2,
+        "num_denied": 1,
+        "guest_limit": 2,
+    }
+    guest_list = stack.wait_for(
+        lambda: (lambda body: body if body == expected else None)(stack.get("/guestlist").body),
+        "the guest list counters",
+    )
+    assert guest_list == expected
+
+    # AND Poseidon's history shows the saga's denial at version 3, caused by his acceptance
+    history = stack.get(f"/aggregates/Invitation/{ids['Poseidon']}/events").body["events"]
+    assert [(e["type"], e["version"]) for e in history] == [
+        ("InviteCreated", 1),
+        ("InviteAccepted", 2),
+        ("InviteDenied", 3),
+    ]
+    assert history[2]["metadata"]["causation_id"] == history[1]["event_id"]
+    assert history[2]["metadata"]["correlation_id"] == history[1]["metadata"]["correlation_id"]
+
+
+def test_the_invitation_list_pages_through_every_invitation_once(stack: Client) -> None:
+    created = {str(uuid.uuid4()) for _ in range(5)}
+    for invite_id in created:
+        assert stack.command("CreateInvite", id=invite_id, name="Guest").status == 200
+
+    def all_projected() -> set[str] | None:
+        seen: list[str] = []
+        cursor = ""
+        while True:
+            page = stack.get(f"/invitations?limit=2{cursor}").body
+            seen.extend(item["id"] for item in page["items"])
+            if page["next_cursor"] is None:
+                break
+            cursor = f"&cursor={page['next_cursor']}"
+        assert len(seen) == len(set(seen)), "an invitation appeared on two pages"
+        return set(seen) if created <= set(seen) else None
+
+    assert created <= stack.wait_for(all_projected, "five invitations to be listed")

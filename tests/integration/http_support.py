@@ -1,0 +1,148 @@
+"""Shared helpers for the HTTP contract tests: a moto-backed stack and a way to call the API functions.
+
+The tests call the Lambda handlers directly with the API Gateway (HTTP API v2) events `to_event` builds, so the
+whole path from raw request to problem+json answer runs without an HTTP server.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from uuid import UUID, uuid4
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from functions import command_api, composition, query_api
+from horizon.dynamodb.tables import create_tables
+from horizon.local.apigw import from_result, to_event
+from horizon.local.lambda_context import LocalContext
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+EVENTS_TABLE = "http-events"
+READ_TABLE = "http-read"
+GUEST_LIMIT = 2
+PROBLEM_JSON = "application/problem+json"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One parsed Lambda proxy result."""
+
+    status: int
+    headers: dict[str, str]
+    raw: bytes
+
+    def header(self, name: str) -> str | None:
+        """A header by case-insensitive name."""
+        return next((v for k, v in self.headers.items() if k.lower() == name.lower()), None)
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.raw)
+
+
+@dataclass
+class Stack:
+    """The moto DynamoDB client and the container the API functions use."""
+
+    client: DynamoDBClient
+    container: composition.Container
+
+    def event_count(self) -> int:
+        """Every item in the events table (event items and tips)."""
+        return int(self.client.scan(TableName=EVENTS_TABLE, Select="COUNT")["Count"])
+
+    def events_of(self, aggregate_id: UUID | str) -> list[Any]:
+        """The stored events of one invitation, in version order."""
+        return self.container.event_store.load("Invitation", UUID(str(aggregate_id)))
+
+
+@pytest.fixture
+def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    """Fresh tables in moto and a container over them, installed as the functions' composition root."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
+    monkeypatch.setenv("EVENTS_TABLE", EVENTS_TABLE)
+    monkeypatch.setenv("READ_TABLE", READ_TABLE)
+    monkeypatch.setenv("GUEST_LIMIT", str(GUEST_LIMIT))
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    monkeypatch.delenv("DYNAMODB_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        create_tables(client, EVENTS_TABLE, READ_TABLE)
+        built = composition.Container(composition.Settings.from_env(), client)
+        composition.use(built)
+        try:
+            yield Stack(client, built)
+        finally:
+            composition.use(None)
+
+
+def call(
+    method: str,
+    target: str,
+    body: bytes | str | Any = b"",
+    headers: Mapping[str, str] | None = None,
+) -> Answer:
+    """Send one request to the function API Gateway would route it to; a dict or list body is sent as JSON."""
+    if isinstance(body, str):
+        raw = body.encode()
+    elif isinstance(body, bytes):
+        raw = body
+    else:
+        raw = json.dumps(body).encode()
+    sent = {"content-type": "application/json"} if raw else {}
+    sent.update(headers or {})
+    event = to_event(method, target, sent, raw, "127.0.0.1")
+    handler = command_api.handler if method == "POST" and target.startswith("/commands/") else query_api.handler
+    return Answer(*from_result(handler(event, LocalContext("horizon-test"))))
+
+
+def command(name: str, body: Any, headers: Mapping[str, str] | None = None) -> Answer:
+    """POST /commands/{name}."""
+    return call("POST", f"/commands/{name}", body, headers)
+
+
+def create_invite(name: str = "Ada", age: int | None = 36, invite_id: UUID | None = None) -> UUID:
+    """Create an invitation over HTTP and return its id; fails the test unless it answers 200."""
+    invite_id = invite_id or uuid4()
+    body: dict[str, Any] = {"id": str(invite_id), "name": name}
+    if age is not None:
+        body["age"] = age
+    answer = command("CreateInvite", body)
+    assert answer.status == 200, answer.raw
+    return invite_id
+
+
+def assert_problem(answer: Answer, status: int, *, title: str | None = None) -> dict[str, Any]:
+    """The answer is an RFC 9457 problem with this status; return its body."""
+    assert answer.status == status, answer.raw
+    assert answer.header("Content-Type") == PROBLEM_JSON
+    problem = answer.json
+    assert problem["status"] == status
+    assert problem["type"].startswith("https://horizon.dev/problems/")
+    assert isinstance(problem["title"], str)
+    assert problem["title"]
+    assert isinstance(problem["detail"], str)
+    assert problem["detail"]
+    if title is not None:
+        assert problem["title"] == title
+    return problem
+
+
+def field_errors(answer: Answer) -> list[dict[str, Any]]:
+    """The field errors of a 422 problem."""
+    problem = assert_problem(answer, 422, title="Validation Failed")
+    errors = problem["errors"]
+    assert errors
+    assert all(isinstance(e["loc"], str) for e in errors)
+    return list(errors)

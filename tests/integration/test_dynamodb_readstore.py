@@ -1,0 +1,54 @@
+"""What only the DynamoDB read store has to get right: batched reads and 1 MB Query pages."""
+
+from __future__ import annotations
+
+from horizon.dynamodb import DynamoDBReadStore
+from horizon.readstore import Write
+
+import pytest
+
+KNOWN_BUG_TRUNCATED_LIST = pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason=(
+        "BUG horizon/dynamodb/readstore.py list(): when DynamoDB stops a Query at 1 MB before limit + 1 items, "
+        "LastEvaluatedKey is ignored and the page is returned with cursor None, silently ending the listing"
+    ),
+)
+
+
+def test_get_many_reads_more_keys_than_one_batch_holds(dynamodb_read_store: DynamoDBReadStore) -> None:
+    # GIVEN 150 documents (BatchGetItem takes 100 keys)
+    keys = [("views", f"k{i:03d}") for i in range(150)]
+    for collection, key in keys:
+        dynamodb_read_store.commit([Write(collection, key, {"key": key}, 0)])
+
+    # WHEN all of them and a missing one are read at once
+    found = dynamodb_read_store.get_many([*keys, ("views", "missing")])
+
+    # THEN every stored document is there
+    assert sorted(found) == keys
+    assert all(document.body == {"key": key} for (_, key), document in found.items())
+
+
+@KNOWN_BUG_TRUNCATED_LIST
+def test_listing_documents_larger_than_one_query_page_does_not_lose_any(
+    dynamodb_read_store: DynamoDBReadStore,
+) -> None:
+    # GIVEN 30 documents of ~40 KB each: 1.2 MB, more than one Query response holds
+    keys = [f"k{i:02d}" for i in range(30)]
+    for key in keys:
+        dynamodb_read_store.commit([Write("big", key, {"blob": "x" * 40_000}, 0)])
+
+    # WHEN listing with a limit above the count and following any cursor
+    listed: list[str] = []
+    cursor: str | None = None
+    while True:
+        page = dynamodb_read_store.list("big", 50, cursor)
+        listed.extend(document.key for document in page.items)
+        cursor = page.cursor
+        if cursor is None:
+            break
+
+    # THEN every document was listed exactly once
+    assert listed == keys

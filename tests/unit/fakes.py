@@ -1,0 +1,101 @@
+"""Fakes for unit tests: ports subclassed to record, to conflict, or to crash on cue."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from horizon.command_handler import CommandContext, CommandHandler, CommandResult
+from horizon.commands import Command
+from horizon.consumers import TrackedConsumer
+from horizon.errors import ConcurrencyError, ReadModelConflict
+from horizon.events import Event
+from horizon.eventstore import EventStore
+from horizon.memory import MemoryEventStore, MemoryReadStore
+from horizon.readstore import Write
+from horizon.registry import Registry
+
+
+class RecordingEventStore(MemoryEventStore):
+    """Keeps every successful commit in order, like the change stream of the event table.
+
+    `conflicts` makes the next appends raise ConcurrencyError without storing; `load_calls` and `append_calls`
+    count every call, successful or not.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.commits: list[tuple[Event, ...]] = []
+        self.conflicts = 0
+        self.load_calls = 0
+        self.append_calls = 0
+
+    def load(self, aggregate_type: str, aggregate_id: UUID, after_version: int = 0) -> list[Event]:
+        self.load_calls += 1
+        return super().load(aggregate_type, aggregate_id, after_version)
+
+    def append(self, events: Sequence[Event], expected_version: int) -> None:
+        self.append_calls += 1
+        if self.conflicts:
+            self.conflicts -= 1
+            head = events[0]
+            raise ConcurrencyError(head.aggregate_type, head.aggregate_id, expected_version, expected_version + 1)
+        super().append(events, expected_version)
+        self.commits.append(tuple(events))
+
+
+class ConflictingReadStore(MemoryReadStore):
+    """Raises ReadModelConflict on the next `conflicts` commits without writing; counts every commit."""
+
+    def __init__(self, conflicts: int = 0) -> None:
+        super().__init__()
+        self.conflicts = conflicts
+        self.commit_calls = 0
+
+    def commit(self, writes: Sequence[Write]) -> None:
+        self.commit_calls += 1
+        if self.conflicts:
+            self.conflicts -= 1
+            raise ReadModelConflict("commit: simulated concurrent writer")
+        super().commit(writes)
+
+
+class Crash(Exception):
+    """A simulated process crash (not a HorizonError, so no runtime swallows it)."""
+
+
+class CrashingCommandHandler(CommandHandler):
+    """Crashes on the next `crashes` calls to handle, either before sending or after the command took effect."""
+
+    def __init__(self, registry: Registry, store: EventStore, *, crashes: int = 1, after_send: bool = False) -> None:
+        super().__init__(registry, store, sleep=lambda seconds: None)
+        self.crashes = crashes
+        self.after_send = after_send
+        self.calls = 0
+
+    def handle(self, command: Command, context: CommandContext | None = None) -> CommandResult:
+        self.calls += 1
+        if self.crashes and not self.after_send:
+            self.crashes -= 1
+            raise Crash(f"crashed before sending {command.command_type}")
+        result = super().handle(command, context)
+        if self.crashes:
+            self.crashes -= 1
+            raise Crash(f"crashed after sending {command.command_type}")
+        return result
+
+
+class Stream:
+    """Delivers every commit of a recording store to every consumer, in order, including commits they cause."""
+
+    def __init__(self, store: RecordingEventStore, consumers: Sequence[TrackedConsumer]) -> None:
+        self.store = store
+        self.consumers = list(consumers)
+        self.position = 0
+
+    def pump(self) -> None:
+        while self.position < len(self.store.commits):
+            commit = self.store.commits[self.position]
+            for consumer in self.consumers:
+                consumer.process(commit)
+            self.position += 1

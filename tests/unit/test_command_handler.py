@@ -1,0 +1,174 @@
+"""The command handler: retries on concurrent writers, never on rejections, and deduplicates by command id."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID, uuid4
+
+import pytest
+
+from domain.invitation import AcceptInvite, CreateInvite, DeclineInvite
+from horizon.command_handler import CommandContext, CommandHandler
+from horizon.errors import ConcurrencyError, DomainError
+from horizon.events import Event
+from horizon.registry import Registry, UnknownType
+
+from .fakes import RecordingEventStore
+
+
+def create(handler: CommandHandler) -> UUID:
+    invite_id = uuid4()
+    handler.handle(CreateInvite(id=invite_id, name="Athena"))
+    return invite_id
+
+
+def test_a_conflict_is_retried_and_succeeds(
+    handler: CommandHandler, events: RecordingEventStore, sleeps: list[float]
+) -> None:
+    # GIVEN an invite, and a store whose next append conflicts
+    invite_id = create(handler)
+    events.conflicts = 1
+    calls = events.append_calls
+    # WHEN the guest accepts
+    result = handler.handle(AcceptInvite(id=invite_id))
+    # THEN the second attempt succeeded after one backoff within the first jitter window
+    assert [event.type for event in result.events] == ["InviteAccepted"]
+    assert events.append_calls - calls == 2
+    assert len(sleeps) == 1
+    assert 0 <= sleeps[0] <= 0.01 * 2
+    assert [event.type for event in events.load("Invitation", invite_id)] == ["InviteCreated", "InviteAccepted"]
+
+
+def test_conflicts_beyond_max_attempts_raise_concurrency_error(registry: Registry, events: RecordingEventStore) -> None:
+    sleeps: list[float] = []
+    handler = CommandHandler(registry, events, max_attempts=3, sleep=sleeps.append)
+    invite_id = create(handler)
+    events.conflicts = 10
+    calls = events.append_calls
+
+    with pytest.raises(ConcurrencyError):
+        handler.handle(AcceptInvite(id=invite_id))
+
+    assert events.append_calls - calls == 3
+    assert len(sleeps) == 2
+    assert len(events.load("Invitation", invite_id)) == 1
+
+
+class InterleavingEventStore(RecordingEventStore):
+    """Lets another writer's command land just before our next append, so our append really conflicts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.interloper: tuple[CommandHandler, DeclineInvite] | None = None
+
+    def append(self, events: Sequence[Event], expected_version: int) -> None:
+        if self.interloper is not None:
+            other, command = self.interloper
+            self.interloper = None
+            other.handle(command)
+        super().append(events, expected_version)
+
+
+def test_a_retry_decides_again_from_the_fresh_history(registry: Registry) -> None:
+    # GIVEN an invite, and a guest who declines while our accept is between load and append
+    store = InterleavingEventStore()
+    handler = CommandHandler(registry, store, sleep=lambda seconds: None)
+    invite_id = create(handler)
+    store.interloper = (CommandHandler(registry, store), DeclineInvite(id=invite_id))
+    # WHEN the accept is retried after its conflict
+    with pytest.raises(DomainError, match="already declined"):
+        handler.handle(AcceptInvite(id=invite_id))
+    # THEN the rules saw the decline, and only the decline was stored
+    assert [event.type for event in store.load("Invitation", invite_id)] == ["InviteCreated", "InviteDeclined"]
+
+
+def test_a_domain_error_is_not_retried(
+    handler: CommandHandler, events: RecordingEventStore, sleeps: list[float]
+) -> None:
+    invite_id = create(handler)
+    handler.handle(DeclineInvite(id=invite_id))
+    loads, appends = events.load_calls, events.append_calls
+
+    with pytest.raises(DomainError):
+        handler.handle(AcceptInvite(id=invite_id))
+
+    assert events.load_calls - loads == 1
+    assert events.append_calls == appends
+    assert sleeps == []
+
+
+def test_the_same_command_id_twice_appends_once(handler: CommandHandler, events: RecordingEventStore) -> None:
+    # GIVEN an accept that went through
+    invite_id = create(handler)
+    context = CommandContext(command_id="accept-once")
+    first = handler.handle(AcceptInvite(id=invite_id), context)
+    appends = events.appends
+    # WHEN the very same command is sent again (a client retry)
+    second = handler.handle(AcceptInvite(id=invite_id), context)
+    # THEN it is reported as a duplicate with the original events, and nothing is appended
+    assert not first.duplicate
+    assert second.duplicate
+    assert second.events == first.events
+    assert second.version == first.version == 2
+    assert events.appends == appends
+
+
+def test_a_retried_create_is_a_duplicate_not_a_conflict(handler: CommandHandler, events: RecordingEventStore) -> None:
+    invite_id = uuid4()
+    context = CommandContext(command_id="create-once")
+    handler.handle(CreateInvite(id=invite_id, name="Athena"), context)
+
+    again = handler.handle(CreateInvite(id=invite_id, name="Athena"), context)
+
+    assert again.duplicate
+    assert len(events.load("Invitation", invite_id)) == 1
+
+
+def test_a_duplicate_is_found_even_after_later_events(handler: CommandHandler) -> None:
+    invite_id = create(handler)
+    context = CommandContext(command_id="accept-once")
+    handler.handle(AcceptInvite(id=invite_id), context)
+    handler.handle(AcceptInvite(id=invite_id))  # another command, a no-op
+
+    again = handler.handle(AcceptInvite(id=invite_id), context)
+
+    assert again.duplicate
+    assert [event.version for event in again.events] == [2]
+
+
+def test_metadata_carries_the_context_ids_and_the_command(handler: CommandHandler) -> None:
+    invite_id = create(handler)
+    context = CommandContext(command_id="cmd-1", correlation_id="request-7", causation_id="event-3")
+
+    (event,) = handler.handle(AcceptInvite(id=invite_id), context).events
+
+    assert event.metadata.correlation_id == "request-7"
+    assert event.metadata.causation_id == "event-3"
+    assert event.metadata.command == "AcceptInvite"
+    assert event.metadata.command_id == "cmd-1"
+
+
+def test_without_trace_ids_the_command_id_starts_the_chain(handler: CommandHandler) -> None:
+    invite_id = create(handler)
+
+    (event,) = handler.handle(AcceptInvite(id=invite_id), CommandContext(command_id="cmd-2")).events
+
+    assert (event.metadata.correlation_id, event.metadata.causation_id) == ("cmd-2", "cmd-2")
+
+
+def test_every_event_of_a_command_shares_its_metadata_and_gets_consecutive_versions(handler: CommandHandler) -> None:
+    invite_id = create(handler)
+    handler.handle(AcceptInvite(id=invite_id))
+
+    loaded = handler.load("Invitation", invite_id)[1]
+
+    assert [event.version for event in loaded] == [1, 2]
+    assert len({event.metadata.command_id for event in loaded}) == 2
+
+
+def test_an_unregistered_command_is_an_unknown_type(handler: CommandHandler) -> None:
+    class Unregistered(AcceptInvite):
+        pass
+
+    with pytest.raises(UnknownType, match="Unregistered"):
+        handler.handle(Unregistered(id=uuid4()))

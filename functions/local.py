@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         poller.start()
         server = serve(args.host, args.port, route, lock)
-        host, port = server.server_address[:2]
+        host, port = str(server.server_address[0]), server.server_address[1]
         print(f"Horizon local stack: http://{host}:{port}  (GUEST_LIMIT={settings.guest_limit}; Ctrl-C stops)")
         sys.stdout.flush()
         stopped = threading.Event()

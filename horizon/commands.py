@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,7 +21,7 @@ class Command(BaseModel):
 
     id: UUID = Field(strict=False, description="The id of the aggregate this command is for.")
 
-    def __init_subclass__(cls, **kwargs: object) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         # The class name is the wire name unless a subclass chooses another one.
         if "command_type" not in cls.__dict__:

@@ -72,7 +72,9 @@ class TrackedConsumer:
             return
         events = [event for event in commit if event.version > position]
         if events[0].version != position + 1:
-            logger.warning("%s: gap before %s at tracked version %d, reading the store", self.name, _describe(commit), position)
+            logger.warning(
+                "%s: gap before %s at tracked version %d, reading the store", self.name, _describe(commit), position
+            )
             events = [
                 e for e in self._events.load(head.aggregate_type, head.aggregate_id, position) if e.version <= last
             ]
@@ -98,7 +100,9 @@ class TrackedConsumer:
         """The documents an event will read and write."""
         raise NotImplementedError
 
-    def fold(self, working: dict[DocumentKey, dict[str, Any] | None], event: Event, data: EventData) -> list[dict[str, Any]]:
+    def fold(
+        self, working: dict[DocumentKey, dict[str, Any] | None], event: Event, data: EventData
+    ) -> list[dict[str, Any]]:
         """Apply one event to the working documents; return outbox entries (commands to send)."""
         raise NotImplementedError
 
@@ -119,7 +123,9 @@ class ProjectorRuntime(TrackedConsumer):
         key = self.projector.document_key(event)
         return [] if key is None else [(self.projector.name, key)]
 
-    def fold(self, working: dict[DocumentKey, dict[str, Any] | None], event: Event, data: EventData) -> list[dict[str, Any]]:
+    def fold(
+        self, working: dict[DocumentKey, dict[str, Any] | None], event: Event, data: EventData
+    ) -> list[dict[str, Any]]:
         """Project one event into its read model."""
         for key in self.keys(event):
             body = working.get(key)
@@ -144,7 +150,9 @@ class SagaRuntime(TrackedConsumer):
         key = self.saga.state_key(event)
         return [] if key is None else [(self.saga.name, key)]
 
-    def fold(self, working: dict[DocumentKey, dict[str, Any] | None], event: Event, data: EventData) -> list[dict[str, Any]]:
+    def fold(
+        self, working: dict[DocumentKey, dict[str, Any] | None], event: Event, data: EventData
+    ) -> list[dict[str, Any]]:
         """Let the saga react to one event; its commands become outbox entries with deterministic ids."""
         outbox: list[dict[str, Any]] = []
         for key in self.keys(event):

@@ -37,9 +37,7 @@ class ConcurrencyError(HorizonError):
 
     def __init__(self, aggregate_type: str, aggregate_id: UUID, expected: int, actual: int | None) -> None:
         seen = "unknown" if actual is None else str(actual)
-        super().__init__(
-            f"append to {aggregate_type} {aggregate_id}: expected version {expected}, store is at {seen}"
-        )
+        super().__init__(f"append to {aggregate_type} {aggregate_id}: expected version {expected}, store is at {seen}")
         self.aggregate_type = aggregate_type
         self.aggregate_id = aggregate_id
         self.expected = expected

@@ -88,7 +88,6 @@ class Registry:
         try:
             model = self._events[event.type]
         except KeyError:
-            raise UnknownType(
-                f"decode {event.aggregate_type} {event.aggregate_id} v{event.version}: unknown event type {event.type!r}"
-            ) from None
+            where = f"decode {event.aggregate_type} {event.aggregate_id} v{event.version}"
+            raise UnknownType(f"{where}: unknown event type {event.type!r}") from None
         return model.model_validate(event.data)

@@ -105,7 +105,7 @@ class DynamoDBEventStore(EventStore):
             reasons = error.response.get("CancellationReasons", [])
             if not any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
                 raise
-            old = reasons[0].get("Item", {}) if reasons else {}
+            old: dict[str, Any] = dict(reasons[0].get("Item", {})) if reasons else {}
             actual = int(old["version"]["N"]) if "version" in old else None
             raise ConcurrencyError(first.aggregate_type, first.aggregate_id, expected_version, actual) from error
 
@@ -115,4 +115,3 @@ def decode_tip(image: dict[str, Any]) -> list[Event]:
     if image.get("sk", {}).get("N") != TIP_SORT_KEY or "events" not in image:
         return []
     return [Event.model_validate_json(value["S"]) for value in image["events"]["L"]]
-

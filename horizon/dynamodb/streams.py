@@ -51,4 +51,5 @@ def process_stream_batch(event: dict[str, Any], context: Any, consumers: Sequenc
             raise
 
     processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
-    return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)
+    response = process_partial_response(event=event, record_handler=handle, processor=processor, context=context)
+    return dict(response)

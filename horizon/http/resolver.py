@@ -48,7 +48,9 @@ def build_resolver(api_routes: Sequence[Route]) -> APIGatewayHttpResolver:
             response.headers["Allow"] = ", ".join(allowed)
             return response
         if path.startswith("/commands/"):
-            return problem(404, f"there is no command type {path.removeprefix('/commands/')!r}", title="Unknown Command")
+            return problem(
+                404, f"there is no command type {path.removeprefix('/commands/')!r}", title="Unknown Command"
+            )
         return problem(404, f"there is no route {method} {path}")
 
     @app.exception_handler(RequestValidationError)

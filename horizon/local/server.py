@@ -21,9 +21,7 @@ Router = Callable[[str, str], tuple[str, LambdaHandler]]
 MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's HTTP API payload cap
 
 
-def serve(
-    host: str, port: int, router: Router, lock: AbstractContextManager[Any] | None = None
-) -> ThreadingHTTPServer:
+def serve(host: str, port: int, router: Router, lock: AbstractContextManager[Any] | None = None) -> ThreadingHTTPServer:
     """Start serving in a daemon thread and return the server (its `server_address` has the real port)."""
     guard = lock or nullcontext()
 
@@ -60,7 +58,7 @@ def serve(
             if self.command != "HEAD":
                 self.wfile.write(raw)
 
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _answer
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _answer  # noqa: N815
 
         def log_message(self, format: str, *args: Any) -> None:
             logger.info("%s %s", self.address_string(), format % args)
@@ -69,4 +67,3 @@ def serve(
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="horizon-http", daemon=True).start()
     return server
-

@@ -156,7 +156,7 @@ def test_without_trace_ids_the_command_id_starts_the_chain(handler: CommandHandl
     assert (event.metadata.correlation_id, event.metadata.causation_id) == ("cmd-2", "cmd-2")
 
 
-def test_every_event_of_a_command_shares_its_metadata_and_gets_consecutive_versions(handler: CommandHandler) -> None:
+def test_each_command_stamps_its_own_command_id_on_its_events(handler: CommandHandler) -> None:
     invite_id = create(handler)
     handler.handle(AcceptInvite(id=invite_id))
 

@@ -62,7 +62,10 @@ class TrackedConsumer:
     def _process_once(self, commit: Sequence[Event]) -> None:
         head = commit[0]
         tracking_key = self.tracking_key(head)
-        tracking = self._reads.get(*tracking_key)
+        # One read for the tracking position and every document the commit may touch.
+        keys = {key for event in commit for key in self.keys(event)}
+        documents = self._reads.get_many([tracking_key, *sorted(keys)])
+        tracking = documents.pop(tracking_key, None)
         if tracking and tracking.body.get("outbox"):
             tracking = self.flush(tracking)
         position = int(tracking.body["version"]) if tracking else 0
@@ -78,9 +81,10 @@ class TrackedConsumer:
             events = [
                 e for e in self._events.load(head.aggregate_type, head.aggregate_id, position) if e.version <= last
             ]
+            missing = {key for event in events for key in self.keys(event)} - keys
+            documents.update(self._reads.get_many(sorted(missing)) if missing else {})
+            keys |= missing
         decoded = [(event, self._registry.decode(event)) for event in events]
-        keys = {key for event, _ in decoded for key in self.keys(event)}
-        documents = self._reads.get_many(sorted(keys)) if keys else {}
         working: dict[DocumentKey, dict[str, Any] | None] = {k: d.body for k, d in documents.items()}
         outbox: list[dict[str, Any]] = []
         for event, data in decoded:

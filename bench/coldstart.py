@@ -1,0 +1,73 @@
+"""Cold start: import time of each Lambda entry point, and a fresh process's first request.
+
+Each figure is the median of several fresh interpreters; compare the ratios, the milliseconds are this machine's.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNS = 7
+
+MODULES = [
+    "boto3",
+    "pydantic",
+    "aws_lambda_powertools.event_handler",
+    "functions.command_api",
+    "functions.query_api",
+    "functions.projector",
+    "functions.saga",
+]
+
+FIRST_REQUEST = """
+import json, time
+start = time.perf_counter()
+from functions import query_api
+from horizon.local.apigw import to_event
+from horizon.local.lambda_context import LocalContext
+imported = time.perf_counter()
+query_api.handler(to_event("GET", "/health", {}, b"", "127.0.0.1"), LocalContext("bench"))
+first = time.perf_counter()
+query_api.handler(to_event("GET", "/health", {}, b"", "127.0.0.1"), LocalContext("bench"))
+second = time.perf_counter()
+print(json.dumps({"import": imported - start, "first": first - imported, "warm": second - first}))
+"""
+
+
+def import_ms(module: str) -> float:
+    """Median cumulative import time of `module` in a fresh interpreter, in ms (from -X importtime)."""
+    samples = []
+    for _ in range(RUNS):
+        done = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        for line in done.stderr.splitlines():
+            parts = [p.strip() for p in line.removeprefix("import time:").split("|")]
+            if len(parts) == 3 and parts[2] == module:
+                samples.append(int(parts[1]) / 1000)
+    return statistics.median(samples)
+
+
+def first_request() -> dict[str, float]:
+    """Median import, first-request and warm-request times (ms) of the query function in fresh processes."""
+    runs = []
+    for _ in range(RUNS):
+        done = subprocess.run(
+            [sys.executable, "-c", FIRST_REQUEST], cwd=ROOT, capture_output=True, text=True, check=True
+        )
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return {key: statistics.median(r[key] for r in runs) * 1000 for key in runs[0]}
+
+
+def run() -> tuple[list[tuple[str, float]], dict[str, float]]:
+    """Import medians per module, and the first-request breakdown."""
+    return [(module, import_ms(module)) for module in MODULES], first_request()

@@ -1,0 +1,63 @@
+"""A moto-backed container and a per-operation DynamoDB call counter, shared by the benchmarks."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+MOTO_ENV = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    "EVENTS_TABLE": "bench-events",
+    "READ_TABLE": "bench-read",
+    "GUEST_LIMIT": "2",
+}
+
+
+class CallCounter:
+    """Counts DynamoDB API calls by operation name through botocore's event hooks."""
+
+    def __init__(self, client: Any) -> None:
+        self.calls: Counter[str] = Counter()
+        client.meta.events.register("before-call.dynamodb", self._count)
+
+    def _count(self, model: Any, **_: Any) -> None:
+        self.calls[model.name] += 1
+
+    @contextmanager
+    def measure(self) -> Iterator[Counter[str]]:
+        """Yield a Counter that holds the calls made inside the block once it exits."""
+        before = self.calls.copy()
+        result: Counter[str] = Counter()
+        yield result
+        result.update(self.calls - before)
+
+
+@contextmanager
+def moto_container() -> Iterator[tuple[Any, CallCounter]]:
+    """A composition-root Container on fresh moto tables, with a call counter on its client."""
+    saved = {name: os.environ.get(name) for name in MOTO_ENV}
+    os.environ.update(MOTO_ENV)
+    import boto3
+    from moto import mock_aws
+
+    from functions.composition import Container, Settings
+    from horizon.dynamodb.tables import create_tables
+
+    try:
+        with mock_aws():
+            client = boto3.client("dynamodb")
+            settings = Settings.from_env()
+            create_tables(client, settings.events_table, settings.read_table)
+            yield Container(settings, client), CallCounter(client)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

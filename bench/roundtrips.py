@@ -1,0 +1,48 @@
+"""How many DynamoDB round trips each operation costs (deterministic: counted, not timed)."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+
+from bench.moto_env import moto_container
+
+
+def _fmt(calls: Counter[str]) -> str:
+    return " + ".join(f"{n} {op}" for op, n in sorted(calls.items())) or "none"
+
+
+def run() -> list[tuple[str, int, str]]:
+    """Rows of (operation, round trips, calls by API)."""
+    from domain.invitation import AcceptInvite, CreateInvite
+
+    rows: list[tuple[str, int, str]] = []
+    with moto_container() as (container, counter):
+        handler = container.command_handler
+        invite = uuid.uuid4()
+        with counter.measure() as calls:
+            handler.handle(CreateInvite(id=invite, name="Athena"))
+        rows.append(("command on a new aggregate (CreateInvite)", calls.total(), _fmt(calls)))
+        with counter.measure() as calls:
+            accepted = handler.handle(AcceptInvite(id=invite))
+        rows.append(("command on an existing aggregate (AcceptInvite)", calls.total(), _fmt(calls)))
+        with counter.measure() as calls:
+            handler.handle(AcceptInvite(id=invite))
+        rows.append(("no-op command (AcceptInvite again)", calls.total(), _fmt(calls)))
+
+        created = container.event_store.load("Invitation", invite)[:1]
+        commit = list(accepted.events)
+        for runtime in container.projectors:
+            runtime.process(created)
+            with counter.measure() as calls:
+                runtime.process(commit)
+            rows.append((f"project one commit ({runtime.name})", calls.total(), _fmt(calls)))
+            with counter.measure() as calls:
+                runtime.process(commit)
+            rows.append((f"redelivered commit, skipped ({runtime.name})", calls.total(), _fmt(calls)))
+        saga = container.sagas[0]
+        saga.process(created)
+        with counter.measure() as calls:
+            saga.process(commit)
+        rows.append(("saga reaction incl. the ConfirmInvite it sends", calls.total(), _fmt(calls)))
+    return rows

@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     from moto import mock_aws
 
     from functions import command_api, composition, projector, query_api, saga
+    from horizon.dynamodb.streams import is_commit_record
     from horizon.dynamodb.tables import create_tables
     from horizon.local.poller import StreamPoller, Subscription
     from horizon.local.server import serve
@@ -66,7 +67,10 @@ def main(argv: list[str] | None = None) -> int:
         poller = StreamPoller(
             boto3.client("dynamodbstreams"),
             stream_arn,
-            [Subscription("projector", projector.handler), Subscription("saga", saga.handler)],
+            [
+                Subscription("projector", projector.handler, accepts=is_commit_record),
+                Subscription("saga", saga.handler, accepts=is_commit_record),
+            ],
             lock=lock,
         )
         poller.start()

@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from horizon.dynamodb.eventstore import decode_tip
+from horizon.dynamodb.layout import TIP_SORT_KEY
 from horizon.events import Event
 
 Consumer = Callable[[Sequence[Event]], None]
@@ -19,6 +20,12 @@ Consumer = Callable[[Sequence[Event]], None]
 
 class StreamBlocked(Exception):
     """A record waits because an earlier record of the same aggregate failed in this batch."""
+
+
+def is_commit_record(record: dict[str, Any]) -> bool:
+    """The event source mapping's filter: only inserts and updates of tip items carry commits."""
+    keys = record.get("dynamodb", {}).get("Keys", {})
+    return record.get("eventName") in ("INSERT", "MODIFY") and keys.get("sk", {}).get("N") == TIP_SORT_KEY
 
 
 def decode_record(record: dict[str, Any]) -> list[Event]:

@@ -33,6 +33,8 @@ class Subscription:
 
     name: str
     handler: StreamHandler
+    accepts: Callable[[dict[str, Any]], bool] | None = None
+    """The mapping's FilterCriteria: records it rejects never reach the handler."""
     pending: list[dict[str, Any]] = field(default_factory=list)
     attempts: int = 0
     retry_at: float = 0.0
@@ -51,6 +53,7 @@ class StreamPoller:
         batch_size: int = 100,
         max_attempts: int = 10,
         idle_seconds: float = 0.05,
+        retry_base_seconds: float = 0.05,
         lock: AbstractContextManager[Any] | None = None,
     ) -> None:
         self._client = client
@@ -59,6 +62,7 @@ class StreamPoller:
         self._batch_size = batch_size
         self._max_attempts = max_attempts
         self._idle = idle_seconds
+        self._retry_base = retry_base_seconds
         self._lock = lock or nullcontext()
         self._iterators: dict[str, str | None] = {}
         self._stop = threading.Event()
@@ -78,7 +82,8 @@ class StreamPoller:
         with self._lock:
             records = self._read()
         for subscription in self.subscriptions:
-            subscription.pending.extend(records)
+            accepts = subscription.accepts
+            subscription.pending.extend(r for r in records if accepts is None or accepts(r))
             self._deliver(subscription)
         return len(records)
 
@@ -134,7 +139,7 @@ class StreamPoller:
                 subscription.attempts = 0
                 logger.error("%s: gave up on record %s", subscription.name, poison["dynamodb"]["SequenceNumber"])
             else:
-                subscription.retry_at = time.monotonic() + min(2.0, 0.05 * 2**subscription.attempts)
+                subscription.retry_at = time.monotonic() + min(2.0, self._retry_base * 2**subscription.attempts)
             return
 
     def _invoke(self, subscription: Subscription, batch: list[dict[str, Any]]) -> int | None:

@@ -33,7 +33,7 @@ def main() -> int:
         "",
         "## Cold start: import time of each entry point (median of fresh interpreters)",
         "",
-        "| module | import ms | × `import boto3` |",
+        "| module | import ms | ratio to `import boto3` |",
         "| --- | ---: | ---: |",
     ]
     lines += [f"| `{module}` | {ms:.0f} | {ms / base:.2f} |" for module, ms in imports]
@@ -44,7 +44,7 @@ def main() -> int:
         "",
         "## Command cost against history length (load + append one event, moto)",
         "",
-        "| events in history | median ms | × 1-event history |",
+        "| events in history | median ms | ratio to 1 event |",
         "| ---: | ---: | ---: |",
     ]
     lines += [f"| {history} | {ms:.1f} | {ratio:.1f} |" for history, ms, ratio in latency.run()]

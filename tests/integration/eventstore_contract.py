@@ -125,6 +125,20 @@ class EventStoreContract:
         assert caught.value.actual == 0, "an aggregate without events is at version 0, which the store can know"
         assert store.load(THING, aggregate_id) == []
 
+    def test_of_two_writers_from_the_same_version_exactly_one_wins(self, store: EventStore) -> None:
+        # GIVEN two writers that both loaded the aggregate at v1
+        aggregate_id = uuid4()
+        store.append(make_commit(aggregate_id, 1, 1), 0)
+        first = make_commit(aggregate_id, 2, 3, data={"writer": "first"})
+        second = make_commit(aggregate_id, 2, 2, data={"writer": "second"})
+        # WHEN both append from v1, one after the other
+        store.append(first, 1)
+        with pytest.raises(ConcurrencyError) as caught:
+            store.append(second, 1)
+        # THEN the first commit is the history, and the second writer learns where the store is
+        assert store.load(THING, aggregate_id)[1:] == first
+        assert (caught.value.expected, caught.value.actual) == (1, 3)
+
     def test_of_concurrent_writers_from_the_same_version_exactly_one_wins(self, store: EventStore) -> None:
         # GIVEN an aggregate at v1 and eight writers that all loaded it at v1
         aggregate_id = uuid4()

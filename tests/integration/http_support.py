@@ -102,8 +102,18 @@ def call(
         raw = json.dumps(body).encode()
     sent = {"content-type": "application/json"} if raw else {}
     sent.update(headers or {})
-    event = to_event(method, target, sent, raw, "127.0.0.1")
-    handler = command_api.handler if method == "POST" and target.startswith("/commands/") else query_api.handler
+    return send(to_event(method, target, sent, raw, "127.0.0.1"))
+
+
+def invoke(method: str, target: str, overrides: Mapping[str, Any]) -> Answer:
+    """Send a hand-made event: the one `to_event` builds for an empty request, with `overrides` laid over it."""
+    return send({**to_event(method, target, {"content-type": "application/json"}, b"", "127.0.0.1"), **overrides})
+
+
+def send(event: dict[str, Any]) -> Answer:
+    """Hand an API Gateway event to the function its route belongs to, as the HTTP API's route table does."""
+    method, path = event["requestContext"]["http"]["method"], event["rawPath"]
+    handler = command_api.handler if method == "POST" and path.startswith("/commands/") else query_api.handler
     return Answer(*from_result(handler(event, LocalContext("horizon-test"))))
 
 

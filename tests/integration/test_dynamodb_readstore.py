@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from horizon.dynamodb import DynamoDBReadStore
 from horizon.readstore import Write
-
-import pytest
 
 KNOWN_BUG_TRUNCATED_LIST = pytest.mark.xfail(
     strict=True,

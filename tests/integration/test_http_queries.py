@@ -9,6 +9,7 @@ import pytest
 
 from domain.guest_list import InvitationView
 from functions import composition
+from horizon.readstore import Write
 from tests.integration.http_support import GUEST_LIMIT, Stack, assert_problem, call, command, create_invite, stack
 
 __all__ = ["stack"]  # the fixture, imported for pytest to find
@@ -18,13 +19,14 @@ COMMANDS = ("CreateInvite", "AcceptInvite", "DeclineInvite", "ConfirmInvite", "D
 
 def store_views(count: int) -> list[UUID]:
     """Write `count` invitation read models straight to the read store; return their ids in key order."""
-    from horizon.readstore import Write
-
     ids = [uuid4() for _ in range(count)]
     writes = [
-        Write("Invitation", str(i), InvitationView(id=i, name=f"guest {n}", status="invited", version=1).model_dump(
-            mode="json"
-        ), 0)
+        Write(
+            "Invitation",
+            str(i),
+            InvitationView(id=i, name=f"guest {n}", status="invited", version=1).model_dump(mode="json"),
+            0,
+        )
         for n, i in enumerate(ids)
     ]
     composition.container().read_store.commit(writes)

@@ -77,7 +77,13 @@ def test_a_commit_delivered_twice_is_counted_once(
     deliver(runtimes, created, accepted, accepted, created)
 
     assert guest_list(reads) == counts(num_guests=1, num_accepted=1)
-    assert view(reads, invite_id) == {"id": str(invite_id), "name": "Athena", "age": None, "status": "accepted", "version": 2}
+    assert view(reads, invite_id) == {
+        "id": str(invite_id),
+        "name": "Athena",
+        "age": None,
+        "status": "accepted",
+        "version": 2,
+    }
 
 
 def test_a_commit_that_arrives_early_is_repaired_from_the_store_and_the_late_one_skipped(
@@ -92,7 +98,13 @@ def test_a_commit_that_arrives_early_is_repaired_from_the_store_and_the_late_one
     # WHEN v3 arrives before v2
     deliver(runtimes, created, confirmed)
     # THEN the gap was read from the event store and the views are complete
-    assert view(reads, invite_id) == {"id": str(invite_id), "name": "Athena", "age": None, "status": "confirmed", "version": 3}
+    assert view(reads, invite_id) == {
+        "id": str(invite_id),
+        "name": "Athena",
+        "age": None,
+        "status": "confirmed",
+        "version": 3,
+    }
     assert guest_list(reads) == counts(num_guests=1, num_accepted=1, num_confirmed=1)
     # AND WHEN the late v2 arrives, it changes nothing
     before = reads.get_many([(GuestListProjector.name, GUEST_LIST_KEY), (InvitationProjector.name, str(invite_id))])
@@ -110,7 +122,13 @@ def test_a_first_delivery_that_skips_the_creation_reads_it_back(
 
     deliver(projectors(registry, reads, events), accepted)
 
-    assert view(reads, invite_id) == {"id": str(invite_id), "name": "Hades", "age": None, "status": "accepted", "version": 2}
+    assert view(reads, invite_id) == {
+        "id": str(invite_id),
+        "name": "Hades",
+        "age": None,
+        "status": "accepted",
+        "version": 2,
+    }
 
 
 def test_a_read_model_conflict_is_retried(
@@ -203,7 +221,7 @@ def test_a_redelivered_acceptance_sends_no_second_command(
 ) -> None:
     reads = MemoryReadStore()
     runtime = saga(registry, reads, events, handler)
-    invite_id, accepted = accept(handler, "Athena")
+    _, accepted = accept(handler, "Athena")
     runtime.process(accepted)
     appends, loads = events.appends, events.load_calls
 

@@ -26,7 +26,9 @@ def test_the_guest_list_story() -> None:
     events = RecordingEventStore()
     reads = MemoryReadStore()
     handler = CommandHandler(registry, events, sleep=lambda seconds: None)
-    consumers: list[TrackedConsumer] = [ProjectorRuntime(p, registry, reads, events) for p in build_projectors(GUEST_LIMIT)]
+    consumers: list[TrackedConsumer] = [
+        ProjectorRuntime(p, registry, reads, events) for p in build_projectors(GUEST_LIMIT)
+    ]
     consumers += [SagaRuntime(s, registry, reads, events, handler) for s in build_sagas(GUEST_LIMIT)]
     stream = Stream(events, consumers)
     ids: dict[str, UUID] = {name: uuid4() for name in GUESTS}

@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 
 from horizon.aggregate import Aggregate
 from horizon.commands import Command
-from horizon.errors import AggregateNotFound, ConcurrencyError, DomainError
+from horizon.errors import AggregateNotFound, CommandIdReused, ConcurrencyError, DomainError
 from horizon.events import Event, Metadata
 from horizon.eventstore import EventStore
 from horizon.registry import Registry
@@ -81,6 +81,11 @@ class CommandHandler:
         aggregate_type = binding.aggregate.aggregate_type
         aggregate, history = self.load(aggregate_type, command.id)
         earlier = tuple(e for e in history if e.metadata.command_id == context.command_id)
+        if earlier and earlier[0].metadata.command != command.command_type:
+            raise CommandIdReused(
+                f"{command.command_type} on {aggregate_type} {command.id}: command id {context.command_id} "
+                f"was already used for {earlier[0].metadata.command}"
+            )
         if earlier:
             return CommandResult(aggregate_type, command.id, aggregate.version, earlier, duplicate=True)
         if binding.creates and aggregate.exists:

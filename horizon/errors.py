@@ -48,6 +48,10 @@ class BadRequest(HorizonError, ValueError):
     """A request the caller can fix: a foreign cursor, an oversized header (answers 400)."""
 
 
+class CommandIdReused(HorizonError):
+    """A command id (an Idempotency-Key) that already stands for a different command (answers 422)."""
+
+
 class InvalidEvents(HorizonError):
     """An append broke the event store rules (mixed aggregates, non-consecutive versions, empty, too large)."""
 

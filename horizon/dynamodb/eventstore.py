@@ -103,11 +103,15 @@ class DynamoDBEventStore(EventStore):
             self._client.transact_write_items(TransactItems=[tip, *items])  # type: ignore[list-item]
         except self._client.exceptions.TransactionCanceledException as error:
             reasons = error.response.get("CancellationReasons", [])
-            if not any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
-                raise
-            old: dict[str, Any] = dict(reasons[0].get("Item", {})) if reasons else {}
-            actual = int(old["version"]["N"]) if "version" in old else None
-            raise ConcurrencyError(first.aggregate_type, first.aggregate_id, expected_version, actual) from error
+            codes = {r.get("Code") for r in reasons}
+            if "ConditionalCheckFailed" in codes:
+                old: dict[str, Any] = dict(reasons[0].get("Item", {})) if reasons else {}
+                actual = int(old["version"]["N"]) if "version" in old else 0
+                raise ConcurrencyError(first.aggregate_type, first.aggregate_id, expected_version, actual) from error
+            if "TransactionConflict" in codes:
+                # Another writer's transaction held the tip: the same race, decided before conditions ran.
+                raise ConcurrencyError(first.aggregate_type, first.aggregate_id, expected_version, None) from error
+            raise
 
 
 def decode_tip(image: dict[str, Any]) -> list[Event]:

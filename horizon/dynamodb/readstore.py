@@ -60,7 +60,15 @@ class DynamoDBReadStore(ReadStore):
         }
         if cursor is not None:
             request["ExclusiveStartKey"] = {"pk": {"S": collection}, "sk": {"S": _decode_cursor(cursor)}}
-        items = [_document(item) for item in self._client.query(**request).get("Items", [])]
+        items: list[Document] = []
+        while len(items) <= limit:
+            # A Query page also ends at 1 MB, possibly before limit + 1 items: keep reading.
+            page = self._client.query(**request)
+            items.extend(_document(item) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                break
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            request["Limit"] = limit + 1 - len(items)
         more = len(items) > limit
         items = items[:limit]
         return Page(items, _encode_cursor(items[-1].key) if more else None)
@@ -82,10 +90,11 @@ class DynamoDBReadStore(ReadStore):
         except (
             self._client.exceptions.ConditionalCheckFailedException,
             self._client.exceptions.TransactionCanceledException,
+            self._client.exceptions.TransactionConflictException,
         ) as error:
             if isinstance(error, self._client.exceptions.TransactionCanceledException):
                 codes = {r.get("Code") for r in error.response.get("CancellationReasons", [])}
-                if "ConditionalCheckFailed" not in codes:
+                if not codes & {"ConditionalCheckFailed", "TransactionConflict"}:
                     raise
             names = ", ".join(f"{w.collection}/{w.key}" for w in writes)
             raise ReadModelConflict(f"commit {names}: a document moved since it was read") from error

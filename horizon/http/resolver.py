@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import logging
 import re
 from collections.abc import Sequence
@@ -20,7 +21,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
-from horizon.errors import AggregateNotFound, BadRequest, ConcurrencyError, DomainError
+from horizon.errors import AggregateNotFound, BadRequest, CommandIdReused, ConcurrencyError, DomainError
 from horizon.http.problems import problem, problem_event
 from horizon.registry import UnknownType
 
@@ -35,7 +36,7 @@ Route = tuple[str, str]
 
 def build_resolver(api_routes: Sequence[Route]) -> APIGatewayHttpResolver:
     """A resolver whose errors are problems; `api_routes` lists the whole API so a wrong method answers 405."""
-    app = APIGatewayHttpResolver(enable_validation=True)
+    app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=parse_json)
     patterns = [(method, _template_regex(path)) for method, path in api_routes]
 
     @app.not_found
@@ -73,6 +74,10 @@ def build_resolver(api_routes: Sequence[Route]) -> APIGatewayHttpResolver:
     def missing(error: Exception) -> Response[str]:
         return problem(404, str(error))
 
+    @app.exception_handler(CommandIdReused)
+    def reused(error: CommandIdReused) -> Response[str]:
+        return problem(422, str(error), title="Idempotency Key Reused")
+
     @app.exception_handler(BadRequest)
     def bad_request(error: BadRequest) -> Response[str]:
         return problem(400, str(error))
@@ -99,35 +104,53 @@ def validation_problem(errors: Sequence[Any]) -> Response[str]:
     return problem(422, summary or "the request is invalid", title="Validation Failed", errors=fields)
 
 
-def oversized(event: dict[str, Any]) -> dict[str, Any] | None:
-    """A 413 problem when the request body exceeds MAX_BODY_BYTES, checked before anything parses it."""
+def admit(event: dict[str, Any]) -> dict[str, Any]:
+    """Check the raw body before anything parses it; return a problem result or the event to route.
+
+    Oversized (413), non-JSON content types (415), bad base64 and non-UTF-8 bytes (400) are answered here,
+    and an admitted body reaches Powertools as plain `application/json` text whatever its spelling was.
+    """
     body = event.get("body") or ""
-    size = len(body.encode()) if isinstance(body, str) else 0
+    raw: bytes = body.encode() if isinstance(body, str) else b""
     if event.get("isBase64Encoded"):
         try:
-            size = len(base64.b64decode(body, validate=True))
+            raw = base64.b64decode(body, validate=True)
         except (binascii.Error, ValueError):
-            return problem_event(400, "the body is not valid base64")
-    if size > MAX_BODY_BYTES:
-        return problem_event(413, f"the body has {size} bytes; the limit is {MAX_BODY_BYTES}")
-    return None
-
-
-def _template_regex(path: str) -> re.Pattern[str]:
-    return re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)))
-
-
-def not_json(event: dict[str, Any]) -> dict[str, Any] | None:
-    """A 415 problem when a body comes with a content type other than JSON (a missing type means JSON)."""
-    if not event.get("body"):
-        return None
+            return problem_event(400, "the body is not valid base64", title="Malformed JSON")
+    if len(raw) > MAX_BODY_BYTES:
+        return problem_event(413, f"the body has {len(raw)} bytes; the limit is {MAX_BODY_BYTES}")
+    if not raw:
+        return event
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     media = headers.get("content-type", "").split(";")[0].strip().lower()
     if media and media != "application/json" and not media.endswith("+json"):
         return problem_event(415, f"the body is {media}; send it as application/json", title="Unsupported Media Type")
-    return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return problem_event(400, "the body is not UTF-8 JSON", title="Malformed JSON")
+    headers["content-type"] = "application/json"
+    return {**event, "headers": headers, "body": text, "isBase64Encoded": False}
+
+
+def parse_json(text: str) -> Any:
+    """json.loads that reports every unparseable body as a JSONDecodeError (so a 400, never a 500)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except (RecursionError, ValueError) as error:
+        # Nesting deeper than the interpreter's stack, or an integer longer than Python's 4300-digit cap.
+        raise json.JSONDecodeError(f"unparseable JSON: {type(error).__name__}", text, 0) from None
 
 
 def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Answer one API Gateway HTTP API (v2) event: refuse oversized or non-JSON bodies, then route."""
-    return oversized(event) or not_json(event) or app.resolve(event, context)
+    """Answer one API Gateway HTTP API (v2) event: admit the raw body, then route."""
+    admitted = admit(event)
+    if "statusCode" in admitted:
+        return admitted
+    return app.resolve(admitted, context)
+
+
+def _template_regex(path: str) -> re.Pattern[str]:
+    return re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)))

@@ -29,7 +29,14 @@ def serve(host: str, port: int, router: Router, lock: AbstractContextManager[Any
         protocol_version = "HTTP/1.1"
 
         def _answer(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                length = -1
+            if length < 0:
+                self._send(400, {"Content-Type": "application/json"}, b'{"message":"Bad Content-Length"}')
+                self.close_connection = True
+                return
             if length > MAX_PAYLOAD:
                 self._send(413, {"Content-Type": "application/json"}, b'{"message":"Request Entity Too Large"}')
                 self.close_connection = True

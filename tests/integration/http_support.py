@@ -137,7 +137,7 @@ def assert_problem(answer: Answer, status: int, *, title: str | None = None) -> 
     """The answer is an RFC 9457 problem with this status; return its body."""
     assert answer.status == status, answer.raw
     assert answer.header("Content-Type") == PROBLEM_JSON
-    problem = answer.json
+    problem: dict[str, Any] = answer.json
     assert problem["status"] == status
     assert problem["type"].startswith("https://horizon.dev/problems/")
     assert isinstance(problem["title"], str)

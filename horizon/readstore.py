@@ -6,6 +6,8 @@ model and its tracking position together: that is what makes redelivered stream 
 
 from __future__ import annotations
 
+import base64
+import binascii
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -67,3 +69,28 @@ class ReadStore(ABC):
     def get(self, collection: str, key: str) -> Document | None:
         """Read one document, strongly consistent, or None."""
         return self.get_many([(collection, key)]).get((collection, key))
+
+
+MAX_KEY_LENGTH = 1024
+
+
+def encode_cursor(key: str) -> str:
+    """The opaque cursor both stores hand out: the last key of a page, URL-safe."""
+    return base64.urlsafe_b64encode(key.encode()).decode()
+
+
+def decode_cursor(cursor: str) -> str:
+    """The key a cursor stands for; InvalidCursor for anything `encode_cursor` could not have made."""
+    try:
+        key = base64.urlsafe_b64decode(cursor.encode("ascii")).decode()
+    except (binascii.Error, UnicodeError, ValueError):
+        key = ""
+    if not key or len(key) > MAX_KEY_LENGTH or encode_cursor(key) != cursor:
+        raise InvalidCursor(f"list: cursor {cursor[:40]!r} is not one this store handed out")
+    return key
+
+
+def check_limit(limit: int) -> None:
+    """Both stores refuse an empty page size rather than guess what it means."""
+    if limit < 1:
+        raise BadRequest(f"list: limit {limit} must be at least 1")

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from horizon.errors import ReadModelConflict
-from horizon.readstore import Document, DocumentKey, InvalidCursor, Page, ReadStore, Write
+from horizon.readstore import Document, DocumentKey, Page, ReadStore, Write, check_limit, decode_cursor, encode_cursor
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -51,6 +49,7 @@ class DynamoDBReadStore(ReadStore):
 
     def list(self, collection: str, limit: int, cursor: str | None = None) -> Page:
         """Return up to `limit` documents of a collection in key order, after `cursor`."""
+        check_limit(limit)
         request: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk",
@@ -59,7 +58,7 @@ class DynamoDBReadStore(ReadStore):
             "Limit": limit + 1,
         }
         if cursor is not None:
-            request["ExclusiveStartKey"] = {"pk": {"S": collection}, "sk": {"S": _decode_cursor(cursor)}}
+            request["ExclusiveStartKey"] = {"pk": {"S": collection}, "sk": {"S": decode_cursor(cursor)}}
         items: list[Document] = []
         while len(items) <= limit:
             # A Query page also ends at 1 MB, possibly before limit + 1 items: keep reading.
@@ -71,7 +70,7 @@ class DynamoDBReadStore(ReadStore):
             request["Limit"] = limit + 1 - len(items)
         more = len(items) > limit
         items = items[:limit]
-        return Page(items, _encode_cursor(items[-1].key) if more else None)
+        return Page(items, encode_cursor(items[-1].key) if more else None)
 
     def commit(self, writes: Sequence[Write]) -> None:
         """Apply all writes or none; raise ReadModelConflict if any document is not at its expected revision."""
@@ -121,17 +120,3 @@ class DynamoDBReadStore(ReadStore):
 
 def _document(item: dict[str, Any]) -> Document:
     return Document(item["pk"]["S"], item["sk"]["S"], json.loads(item["body"]["S"]), int(item["revision"]["N"]))
-
-
-def _encode_cursor(key: str) -> str:
-    return base64.urlsafe_b64encode(key.encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> str:
-    try:
-        key = base64.urlsafe_b64decode(cursor.encode("ascii")).decode()
-    except (binascii.Error, UnicodeError, ValueError):
-        key = ""
-    if not key or len(key) > 1024:
-        raise InvalidCursor(f"list: cursor {cursor[:40]!r} is not one this store handed out")
-    return key

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
 import threading
 from collections.abc import Sequence
 
 from horizon.errors import ReadModelConflict
-from horizon.readstore import Document, DocumentKey, InvalidCursor, Page, ReadStore, Write
+from horizon.readstore import Document, DocumentKey, Page, ReadStore, Write, check_limit, decode_cursor, encode_cursor
 
 
 class MemoryReadStore(ReadStore):
@@ -26,13 +24,14 @@ class MemoryReadStore(ReadStore):
 
     def list(self, collection: str, limit: int, cursor: str | None = None) -> Page:
         """Return up to `limit` documents of a collection in key order, after `cursor`."""
-        after = _decode_cursor(cursor)
+        check_limit(limit)
+        after = None if cursor is None else decode_cursor(cursor)
         with self._lock:
             keys = sorted(k for c, k in self._docs if c == collection and (after is None or k > after))
             chosen = keys[:limit]
             items = [copy.deepcopy(self._docs[(collection, k)]) for k in chosen]
         more = len(keys) > limit
-        return Page(items, _encode_cursor(chosen[-1]) if more and chosen else None)
+        return Page(items, encode_cursor(chosen[-1]) if more and chosen else None)
 
     def commit(self, writes: Sequence[Write]) -> None:
         """Apply all writes or none; raise ReadModelConflict if any document is not at its expected revision."""
@@ -52,16 +51,3 @@ class MemoryReadStore(ReadStore):
                 else:
                     body = copy.deepcopy(write.body)
                     self._docs[key] = Document(write.collection, write.key, body, write.expected_revision + 1)
-
-
-def _encode_cursor(key: str) -> str:
-    return base64.urlsafe_b64encode(key.encode()).decode()
-
-
-def _decode_cursor(cursor: str | None) -> str | None:
-    if cursor is None:
-        return None
-    try:
-        return base64.urlsafe_b64decode(cursor.encode()).decode()
-    except (binascii.Error, UnicodeError, ValueError):
-        raise InvalidCursor(f"list: cursor {cursor[:40]!r} is not one this store handed out") from None

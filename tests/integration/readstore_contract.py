@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from horizon.errors import ReadModelConflict
+from horizon.errors import BadRequest, ReadModelConflict
 from horizon.readstore import Document, InvalidCursor, ReadStore, Write
 
 
@@ -135,3 +135,7 @@ class ReadStoreContract:
 
         with pytest.raises(InvalidCursor):
             store.list("views", 10, cursor)
+
+    def test_a_page_size_below_one_is_a_bad_request(self, store: ReadStore) -> None:
+        with pytest.raises(BadRequest):
+            store.list("views", 0)

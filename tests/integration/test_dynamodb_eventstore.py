@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from uuid import uuid4
 
 import pytest
@@ -10,8 +10,9 @@ import pytest
 from horizon.dynamodb import DynamoDBEventStore
 from horizon.dynamodb.eventstore import MAX_EVENTS_PER_COMMIT, MAX_TIP_BYTES, decode_tip
 from horizon.dynamodb.layout import TIP_SORT_KEY, stream_key
-from horizon.errors import InvalidEvents
+from horizon.errors import ConcurrencyError, InvalidEvents
 
+from .dynamodb_fakes import ContendedClient
 from .eventstore_contract import THING, make_commit, make_event
 
 if TYPE_CHECKING:
@@ -113,3 +114,15 @@ def test_decoding_an_event_item_instead_of_a_tip_yields_nothing() -> None:
     body = make_event(uuid4(), 1).model_dump_json()
 
     assert decode_tip({"pk": {"S": "Thing#x"}, "sk": {"N": "1"}, "body": {"S": body}}) == []
+
+
+def test_a_transaction_cancelled_by_a_concurrent_transaction_is_a_concurrency_error(dynamodb: DynamoDBClient) -> None:
+    # GIVEN a store whose transactions lose to another writer's transaction on the same tip item
+    store = DynamoDBEventStore(cast("DynamoDBClient", ContendedClient(dynamodb)), "events")
+    aggregate_id = uuid4()
+
+    # WHEN it appends, THEN the caller is told to reload and retry, as for any other concurrent writer
+    with pytest.raises(ConcurrencyError) as caught:
+        store.append(make_commit(aggregate_id, 1, 1), 0)
+
+    assert caught.value.expected == 0

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import pytest
 
 from horizon.dynamodb import DynamoDBReadStore
+from horizon.errors import ReadModelConflict
 from horizon.readstore import Write
 
-KNOWN_BUG_TRUNCATED_LIST = pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "BUG horizon/dynamodb/readstore.py list(): when DynamoDB stops a Query at 1 MB before limit + 1 items, "
-        "LastEvaluatedKey is ignored and the page is returned with cursor None, silently ending the listing"
-    ),
-)
+from .dynamodb_fakes import ContendedClient
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 
 def test_get_many_reads_more_keys_than_one_batch_holds(dynamodb_read_store: DynamoDBReadStore) -> None:
@@ -31,7 +30,6 @@ def test_get_many_reads_more_keys_than_one_batch_holds(dynamodb_read_store: Dyna
     assert all(document.body == {"key": key} for (_, key), document in found.items())
 
 
-@KNOWN_BUG_TRUNCATED_LIST
 def test_listing_documents_larger_than_one_query_page_does_not_lose_any(
     dynamodb_read_store: DynamoDBReadStore,
 ) -> None:
@@ -52,3 +50,13 @@ def test_listing_documents_larger_than_one_query_page_does_not_lose_any(
 
     # THEN every document was listed exactly once
     assert listed == keys
+
+
+@pytest.mark.parametrize("count", [1, 2], ids=["single write", "transaction"])
+def test_a_write_that_loses_to_a_concurrent_transaction_is_a_read_model_conflict(
+    dynamodb: DynamoDBClient, count: int
+) -> None:
+    store = DynamoDBReadStore(cast("DynamoDBClient", ContendedClient(dynamodb)), "read")
+
+    with pytest.raises(ReadModelConflict):
+        store.commit([Write("views", f"k{i}", {"n": i}, 0) for i in range(count)])

@@ -216,4 +216,4 @@ def test_commands_are_immutable() -> None:
     command = CreateInvite.model_validate(VALID)
 
     with pytest.raises(ValidationError):
-        command.name = "Hades"  # type: ignore[misc]
+        command.name = "Hades"

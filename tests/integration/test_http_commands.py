@@ -244,3 +244,11 @@ def test_an_empty_idempotency_key_is_a_bad_request(stack: Stack) -> None:
     answer = command("CreateInvite", {"id": str(uuid4()), "name": "Ada"}, {"Idempotency-Key": ""})
     assert_problem(answer, 400)
     assert stack.event_count() == 0
+
+
+def test_an_idempotency_key_reused_for_another_command_is_unprocessable(stack: Stack) -> None:
+    invite_id = create_invite()
+    assert command("AcceptInvite", {"id": str(invite_id)}, {"Idempotency-Key": "k1"}).status == 200
+    problem = assert_problem(command("DeclineInvite", {"id": str(invite_id)}, {"Idempotency-Key": "k1"}), 422)
+    assert "already used for AcceptInvite" in problem["detail"]
+    assert len(stack.events_of(invite_id)) == 2

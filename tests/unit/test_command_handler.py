@@ -9,7 +9,7 @@ import pytest
 
 from domain.invitation import AcceptInvite, CreateInvite, DeclineInvite
 from horizon.command_handler import CommandContext, CommandHandler
-from horizon.errors import ConcurrencyError, DomainError
+from horizon.errors import CommandIdReused, ConcurrencyError, DomainError
 from horizon.events import Event
 from horizon.registry import Registry, UnknownType
 
@@ -172,3 +172,17 @@ def test_an_unregistered_command_is_an_unknown_type(handler: CommandHandler) -> 
 
     with pytest.raises(UnknownType, match="Unregistered"):
         handler.handle(Unregistered(id=uuid4()))
+
+
+def test_a_command_id_reused_for_a_different_command_is_refused(
+    handler: CommandHandler, events: RecordingEventStore
+) -> None:
+    # GIVEN an accept sent with a client's idempotency key
+    invite_id = create(handler)
+    handler.handle(AcceptInvite(id=invite_id), CommandContext(command_id="key:k1"))
+    appends = events.appends
+    # WHEN the same key comes back with a different command
+    with pytest.raises(CommandIdReused, match="already used for AcceptInvite"):
+        handler.handle(DeclineInvite(id=invite_id), CommandContext(command_id="key:k1"))
+    # THEN nothing is appended
+    assert events.appends == appends

@@ -29,7 +29,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy horizon domain functions
+	$(BIN)/mypy horizon domain functions infra bench tests
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/unit
@@ -39,6 +39,18 @@ integration: $(STAMP)
 
 e2e: $(STAMP)
 	$(BIN)/python -m pytest -q tests/e2e
+
+## make infra-test — CDK assertions and cdk-nag on the synthesized stack (no bundling, no AWS)
+infra-test: $(STAMP)
+	$(BIN)/python -m pytest -q tests/infra
+
+## make synth — CloudFormation template and Lambda asset in cdk.out/ (no AWS account, no Docker)
+synth: $(STAMP)
+	npx --yes aws-cdk@2 synth --no-notices --quiet
+
+## make deploy — the Horizon stack, to the account and region of your AWS credentials (bootstrap once)
+deploy: $(STAMP)
+	npx --yes aws-cdk@2 deploy --no-notices $(CDK_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

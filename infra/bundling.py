@@ -1,0 +1,105 @@
+"""The Lambda code asset, bundled on this machine: no Docker engine needed.
+
+CDK calls `PipBundler.try_bundle` before it would start a container. It installs requirements.txt for the
+functions' platform (Linux, ARM64, the runtime's CPython) from binary wheels only, so nothing is compiled here
+and the result does not depend on this machine's OS or Python, then copies the three source packages.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+from subprocess import run
+from typing import Any
+
+import jsii
+from aws_cdk import BundlingOptions, DockerImage, ILocalBundling
+from aws_cdk import aws_lambda as lambda_
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+SOURCE_PACKAGES = ("horizon", "domain", "functions")
+"""What the functions import from this repository; everything else stays out of the asset."""
+
+ASSET_EXCLUDES = [
+    "*",
+    ".*",
+    "!requirements.txt",
+    *(f"!{package}" for package in SOURCE_PACKAGES),
+    *(f"!{package}/**" for package in SOURCE_PACKAGES),
+    "__pycache__",
+    "*.pyc",
+]
+"""An allowlist for the source fingerprint (the asset hash): requirements.txt and the three packages only.
+So .venv, .git, tests, infra, bench, docs, cdk.out, node_modules, caches and any new top-level file stay out,
+and the functions are redeployed only when their code or requirements change. Glob rules apply in order and
+`*` matches dot files only through `.*`."""
+
+PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64")
+"""Wheel tags for ARM64 Lambda. Python 3.12+ runtimes run on Amazon Linux 2023 (glibc 2.34), so wheels built
+for glibc 2.28 run too; some projects publish only those for aarch64."""
+
+
+@jsii.implements(ILocalBundling)
+class PipBundler:
+    """Local bundling: `pip install --target` for the Lambda platform, plus the source packages."""
+
+    def __init__(self, runtime: lambda_.Runtime, source: Path = REPO_ROOT) -> None:
+        self.python_version = runtime.name.removeprefix("python")
+        self.source = source
+
+    def pip_command(self, output_dir: str) -> list[str]:
+        """The pip invocation; binary wheels only, for the runtime's platform and Python version."""
+        platforms = [arg for tag in PLATFORMS for arg in ("--platform", tag)]
+        return [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--requirement",
+            str(self.source / "requirements.txt"),
+            "--target",
+            output_dir,
+            *platforms,
+            "--implementation",
+            "cp",
+            "--python-version",
+            self.python_version,
+            "--only-binary=:all:",
+            "--upgrade",
+            "--no-compile",
+            "--disable-pip-version-check",
+            "--quiet",
+        ]
+
+    def try_bundle(self, output_dir: str, *, image: DockerImage, **_options: Any) -> bool:
+        """Bundle into `output_dir`; a failure raises (falling back to Docker would only fail less clearly)."""
+        print(f"Bundling the Lambda code locally for Python {self.python_version} on ARM64", file=sys.stderr)
+        result = run(self.pip_command(output_dir), capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise RuntimeError(f"pip could not install the Lambda requirements:\n{result.stdout}{result.stderr}")
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+        for package in SOURCE_PACKAGES:
+            shutil.copytree(self.source / package, Path(output_dir) / package, ignore=ignore, dirs_exist_ok=True)
+        return True
+
+
+def lambda_code(runtime: lambda_.Runtime) -> lambda_.AssetCode:
+    """One code asset for every function: the repository's packages and their pinned requirements."""
+    return lambda_.Code.from_asset(
+        str(REPO_ROOT),
+        exclude=ASSET_EXCLUDES,
+        bundling=BundlingOptions(
+            # Required by the API but never pulled: PipBundler always bundles locally or raises. It names the
+            # image SAM builds with, and the command does the same job, should someone drop the local bundler.
+            image=runtime.bundling_image,
+            command=[
+                "bash",
+                "-c",
+                "pip install --no-compile -r requirements.txt -t /asset-output"
+                f" && cp -r {' '.join(SOURCE_PACKAGES)} /asset-output",
+            ],
+            local=PipBundler(runtime),
+        ),
+    )

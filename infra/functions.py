@@ -1,0 +1,112 @@
+"""The four Lambda functions, built from one shared code asset, each with its own role and log group."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.bundling import lambda_code
+from infra.tables import EventStoreTables
+
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+"""The newest Python runtime aws-cdk-lib knows; the bundler installs wheels for the same version."""
+
+LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """How one function differs from the others."""
+
+    handler: str
+    service: str
+    description: str
+    memory_mb: int
+    timeout: Duration
+
+
+API_TIMEOUT = Duration.seconds(10)
+STREAM_TIMEOUT = Duration.seconds(60)
+
+SPECS = {
+    "Command": FunctionSpec(
+        "functions.command_api.handler", "horizon-commands", "POST /commands/{command_type}", 512, API_TIMEOUT
+    ),
+    "Query": FunctionSpec("functions.query_api.handler", "horizon-queries", "Every GET route", 512, API_TIMEOUT),
+    "Projector": FunctionSpec(
+        "functions.projector.handler", "horizon-projector", "Event stream to read models", 512, STREAM_TIMEOUT
+    ),
+    "Saga": FunctionSpec(
+        "functions.saga.handler", "horizon-saga", "Event stream to saga commands", 512, STREAM_TIMEOUT
+    ),
+}
+
+
+class HorizonFunctions(Construct):
+    """Command and query API functions, projector and saga stream consumers.
+
+    Each function gets its own role, with only CloudWatch Logs write access to its own log group. The
+    table grants below give the rest of its access:
+
+    - command: reads and writes the events table (load history, append commits); no read-table access;
+    - query: reads both tables (read models, and event histories for /aggregates/.../events);
+    - projector: reads events (gap repair) and reads/writes the read table (documents plus tracking);
+    - saga: reads/writes both, as it keeps its state and outbox in the read table and dispatches commands.
+
+    The stream-read grants are added by the event source mappings (infra/streams.py).
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, tables: EventStoreTables, guest_limit: int) -> None:
+        super().__init__(scope, construct_id)
+        code = lambda_code(RUNTIME)
+        environment = {
+            "EVENTS_TABLE": tables.events.table_name,
+            "READ_TABLE": tables.read.table_name,
+            "GUEST_LIMIT": str(guest_limit),
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+        }
+        built = {name: self._function(name, spec, code, environment) for name, spec in SPECS.items()}
+        self.command = built["Command"]
+        self.query = built["Query"]
+        self.projector = built["Projector"]
+        self.saga = built["Saga"]
+
+        tables.events.grant_read_write_data(self.command)
+        tables.events.grant_read_data(self.query)
+        tables.read.grant_read_data(self.query)
+        tables.events.grant_read_data(self.projector)
+        tables.read.grant_read_write_data(self.projector)
+        tables.events.grant_read_write_data(self.saga)
+        tables.read.grant_read_write_data(self.saga)
+
+    def _function(
+        self, name: str, spec: FunctionSpec, code: lambda_.Code, environment: dict[str, str]
+    ) -> lambda_.Function:
+        log_group = logs.LogGroup(self, f"{name}Logs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY)
+        # An explicit role instead of AWSLambdaBasicExecutionRole, which may write to every log group.
+        role = iam.Role(
+            self,
+            f"{name}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Horizon {name.lower()} function",
+        )
+        log_group.grant_write(role)
+        return lambda_.Function(
+            self,
+            name,
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.ARM_64,
+            code=code,
+            handler=spec.handler,
+            description=f"Horizon: {spec.description}",
+            memory_size=spec.memory_mb,
+            timeout=spec.timeout,
+            role=role,
+            log_group=log_group,
+            environment={**environment, "POWERTOOLS_SERVICE_NAME": spec.service},
+        )

@@ -1,0 +1,31 @@
+"""The Horizon stack: tables, functions, HTTP API and stream consumers, wired together."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from infra.api import HttpApi
+from infra.functions import HorizonFunctions
+from infra.streams import CommitConsumers
+from infra.tables import EventStoreTables
+
+
+class HorizonStack(Stack):
+    """The guest-list reference deployment: everything the functions in functions/ need on AWS."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, guest_limit: int, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.tables = EventStoreTables(self, "Tables")
+        self.functions = HorizonFunctions(self, "Functions", tables=self.tables, guest_limit=guest_limit)
+        self.http = HttpApi(self, "Http", command=self.functions.command, query=self.functions.query)
+        self.consumers = CommitConsumers(
+            self, "Consumers", table=self.tables.events, projector=self.functions.projector, saga=self.functions.saga
+        )
+
+        CfnOutput(self, "ApiUrl", value=self.http.url, description="Base URL of the HTTP API")
+        CfnOutput(self, "EventsTableName", value=self.tables.events.table_name)
+        CfnOutput(self, "ReadTableName", value=self.tables.read.table_name)
+        CfnOutput(self, "FailureQueueUrl", value=self.consumers.failures.queue_url)

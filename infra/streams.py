@@ -1,0 +1,93 @@
+"""The event table's stream → projector and saga: event source mappings that deliver only commits."""
+
+from __future__ import annotations
+
+from aws_cdk import Acknowledgment, Duration, Validations
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+TIP_COMMITS = lambda_.FilterCriteria.filter(
+    {
+        "eventName": lambda_.FilterRule.or_("INSERT", "MODIFY"),
+        # Stream images carry numbers as strings: {"sk": {"N": "0"}}. A string match is what works here.
+        "dynamodb": {"Keys": {"sk": {"N": lambda_.FilterRule.is_equal("0")}}},
+    }
+)
+"""Only tip records (sk = 0) carry commits. Event items and removals never invoke a function (and cost nothing).
+horizon/dynamodb/streams.py skips anything else as well, so the filter is a saving, not a correctness need."""
+
+LIST_STREAMS = "AwsSolutions-IAM5[Resource::*]"
+LIST_STREAMS_REASON = (
+    "dynamodb:ListStreams has no resource-level permissions, so the stream grant names '*' for it alone; "
+    "reading records (DescribeStream, GetShardIterator, GetRecords) is scoped to the events table's stream."
+)
+
+RETRY_ATTEMPTS = 10
+MAX_RECORD_AGE = Duration.hours(24)
+PARALLELIZATION_FACTOR = 2
+
+
+def commit_stream(table: dynamodb.ITable, failures: sqs.IQueue) -> sources.DynamoEventSource:
+    """One mapping's settings; see docs/deploy.md for the reasoning behind each."""
+    return sources.DynamoEventSource(
+        table,
+        # From the oldest record still in the stream: a new consumer catches up on the last 24 hours. Older
+        # history is read from the table when a consumer meets a gap (horizon/consumers.py).
+        starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+        batch_size=100,
+        filters=[TIP_COMMITS],
+        # horizon/dynamodb/streams.py answers with the failed records, and with every later record of the
+        # same aggregate, so Lambda retries from the first failure and keeps each aggregate's commits in order.
+        report_batch_item_failures=True,
+        # Partial batch responses already isolate the failed record; splitting the batch would add nothing.
+        bisect_batch_on_error=False,
+        # A poison commit holds up the records behind it: give up after bounded retries, noted in the DLQ.
+        retry_attempts=RETRY_ATTEMPTS,
+        # Stream records live 24 hours anyway; the age limit only makes the give-up explicit (DLQ entry).
+        max_record_age=MAX_RECORD_AGE,
+        # Safe above 1: Lambda keeps the records of one item (partition + sort key) in order across the
+        # concurrent batches of a shard, and every commit of an aggregate is a record of one item, its tip.
+        # Commits of different aggregates were never ordered relative to each other (shards run concurrently
+        # anyway), and consumers' conditional writes make concurrent invocations safe (horizon/consumers.py).
+        parallelization_factor=PARALLELIZATION_FACTOR,
+        on_failure=sources.SqsDlq(failures),
+    )
+
+
+class CommitConsumers(Construct):
+    """Stream event source mappings for the projector and the saga, sharing one failure queue.
+
+    The queue receives a pointer (shard and sequence numbers, and the function) for each batch given up on,
+    not the records; the commits themselves stay in the events table, and the consumer repairs the gap when
+    the aggregate's next commit arrives.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        table: dynamodb.ITable,
+        projector: lambda_.Function,
+        saga: lambda_.Function,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.failures = sqs.Queue(
+            self,
+            "Failures",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        Validations.of(self.failures).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-SQS3", reason="This queue is itself the failure destination of the stream mappings."
+            )
+        )
+        for consumer in (projector, saga):
+            consumer.add_event_source(commit_stream(table, self.failures))
+            if consumer.role is not None:
+                Validations.of(consumer.role).acknowledge(Acknowledgment(id=LIST_STREAMS, reason=LIST_STREAMS_REASON))

@@ -17,7 +17,10 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import BaseModel
+
 from horizon.command_handler import CommandContext, CommandHandler
+from horizon.commands import Command
 from horizon.errors import AggregateNotFound, DomainError, ReadModelConflict
 from horizon.events import Event, EventData
 from horizon.eventstore import EventStore
@@ -32,6 +35,8 @@ _COMMAND_IDS = uuid.UUID("6f1d2b8e-4a59-4c4b-9a57-8d3b8e6e2f10")
 
 class TrackedConsumer:
     """Shared bookkeeping of projector and saga runtimes: tracking, dedup, gap repair, conditional commit."""
+
+    model: type[BaseModel]
 
     def __init__(
         self, name: str, registry: Registry, reads: ReadStore, events: EventStore, *, max_attempts: int = 8
@@ -101,13 +106,38 @@ class TrackedConsumer:
             self.flush(Document(*tracking_key, tracking_body, (tracking.revision if tracking else 0) + 1))
 
     def keys(self, event: Event) -> list[DocumentKey]:
-        """The documents an event will read and write."""
-        raise NotImplementedError
+        """The document an event will read and write, if any: one per consumer and event at most."""
+        key = self.key_of(event)
+        return [] if key is None else [(self.name, key)]
 
     def fold(
         self, working: dict[DocumentKey, dict[str, Any] | None], event: Event, data: EventData
     ) -> list[dict[str, Any]]:
         """Apply one event to the working documents; return outbox entries (commands to send)."""
+        outbox: list[dict[str, Any]] = []
+        for key in self.keys(event):
+            body = working.get(key)
+            current = None if body is None else self.model.model_validate(body)
+            result, commands = self.step(current, event, data)
+            working[key] = None if result is None else result.model_dump(mode="json")
+            outbox.extend(
+                {
+                    "type": command.command_type,
+                    "body": command.model_dump_json(),
+                    "command_id": str(uuid.uuid5(_COMMAND_IDS, f"{self.name}:{event.event_id}:{index}")),
+                    "correlation_id": event.metadata.correlation_id,
+                    "causation_id": str(event.event_id),
+                }
+                for index, command in enumerate(commands)
+            )
+        return outbox
+
+    def key_of(self, event: Event) -> str | None:
+        """The key of the document this event concerns, or None to only advance the tracking position."""
+        raise NotImplementedError
+
+    def step(self, current: Any, event: Event, data: EventData) -> tuple[BaseModel | None, Sequence[Command]]:
+        """The next document for one event, and the commands it causes (ids derived from the event)."""
         raise NotImplementedError
 
     def flush(self, tracking: Document) -> Document:
@@ -121,22 +151,15 @@ class ProjectorRuntime(TrackedConsumer):
     def __init__(self, projector: Projector[Any], registry: Registry, reads: ReadStore, events: EventStore) -> None:
         super().__init__(projector.name, registry, reads, events)
         self.projector = projector
+        self.model = projector.model
 
-    def keys(self, event: Event) -> list[DocumentKey]:
-        """The read model an event will change, if any."""
-        key = self.projector.document_key(event)
-        return [] if key is None else [(self.projector.name, key)]
+    def key_of(self, event: Event) -> str | None:
+        """The read model an event changes, if any."""
+        return self.projector.document_key(event)
 
-    def fold(
-        self, working: dict[DocumentKey, dict[str, Any] | None], event: Event, data: EventData
-    ) -> list[dict[str, Any]]:
-        """Project one event into its read model."""
-        for key in self.keys(event):
-            body = working.get(key)
-            current = None if body is None else self.projector.model.model_validate(body)
-            result = self.projector.project(current, event, data)
-            working[key] = None if result is None else result.model_dump(mode="json")
-        return []
+    def step(self, current: Any, event: Event, data: EventData) -> tuple[BaseModel | None, Sequence[Command]]:
+        """Project one event into its read model; projectors send no commands."""
+        return self.projector.project(current, event, data), ()
 
 
 class SagaRuntime(TrackedConsumer):
@@ -147,34 +170,16 @@ class SagaRuntime(TrackedConsumer):
     ) -> None:
         super().__init__(saga.name, registry, reads, events)
         self.saga = saga
+        self.model = saga.model
         self._commands = commands
 
-    def keys(self, event: Event) -> list[DocumentKey]:
+    def key_of(self, event: Event) -> str | None:
         """The saga state an event concerns, if any."""
-        key = self.saga.state_key(event)
-        return [] if key is None else [(self.saga.name, key)]
+        return self.saga.state_key(event)
 
-    def fold(
-        self, working: dict[DocumentKey, dict[str, Any] | None], event: Event, data: EventData
-    ) -> list[dict[str, Any]]:
-        """Let the saga react to one event; its commands become outbox entries with deterministic ids."""
-        outbox: list[dict[str, Any]] = []
-        for key in self.keys(event):
-            body = working.get(key)
-            state = None if body is None else self.saga.model.model_validate(body)
-            next_state, commands = self.saga.react(state, event, data)
-            working[key] = None if next_state is None else next_state.model_dump(mode="json")
-            for index, command in enumerate(commands):
-                outbox.append(
-                    {
-                        "type": command.command_type,
-                        "body": command.model_dump_json(),
-                        "command_id": str(uuid.uuid5(_COMMAND_IDS, f"{self.name}:{event.event_id}:{index}")),
-                        "correlation_id": event.metadata.correlation_id,
-                        "causation_id": str(event.event_id),
-                    }
-                )
-        return outbox
+    def step(self, current: Any, event: Event, data: EventData) -> tuple[BaseModel | None, Sequence[Command]]:
+        """Let the saga react to one event."""
+        return self.saga.react(current, event, data)
 
     def flush(self, tracking: Document) -> Document:
         """Send every outbox command (idempotent by command id), then clear the outbox."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -10,23 +10,20 @@ if TYPE_CHECKING:
 
 def create_tables(client: DynamoDBClient, events_table: str, read_table: str) -> str:
     """Create the event table (with a NEW_IMAGE stream) and the read table; return the stream ARN."""
-    events = client.create_table(
-        TableName=events_table,
+    events = _create(client, events_table, "N", {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
+    _create(client, read_table, "S", None)
+    return str(events["TableDescription"]["LatestStreamArn"])
+
+
+def _create(client: DynamoDBClient, name: str, sort_type: str, stream: dict[str, Any] | None) -> Any:
+    extra: dict[str, Any] = {"StreamSpecification": stream} if stream else {}
+    return client.create_table(
+        TableName=name,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
         AttributeDefinitions=[
             {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "N"},
+            {"AttributeName": "sk", "AttributeType": sort_type},  # type: ignore[typeddict-item]
         ],
         BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+        **extra,
     )
-    client.create_table(
-        TableName=read_table,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return events["TableDescription"]["LatestStreamArn"]

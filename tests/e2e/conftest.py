@@ -23,9 +23,9 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
-    """A running local stack with GUEST_LIMIT=2; its log is printed if the module's tests fail to reach it."""
+    """A running local stack with GUEST_LIMIT=2, shared by the session; its log is shown if it fails to start."""
     port = _free_port()
     log = tmp_path_factory.mktemp("stack") / "stack.log"
     env = {**os.environ, "PORT": str(port), "GUEST_LIMIT": "2", "PYTHONUNBUFFERED": "1"}

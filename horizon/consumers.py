@@ -86,6 +86,8 @@ class TrackedConsumer:
             events = [
                 e for e in self._events.load(head.aggregate_type, head.aggregate_id, position) if e.version <= last
             ]
+            if not events or events[0].version != position + 1:
+                raise LookupError(f"{self.name}: the store has no events after v{position} for {_describe(commit)}")
             missing = {key for event in events for key in self.keys(event)} - keys
             documents.update(self._reads.get_many(sorted(missing)) if missing else {})
             keys |= missing

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,12 +24,11 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
-    """A running local stack with GUEST_LIMIT=2, shared by the session; its log is shown if it fails to start."""
+@contextmanager
+def running_stack(log: Path, guest_limit: int) -> Iterator[Client]:
+    """Run `python -m functions.local` on a free port until the block ends; fail with its log if it won't start."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("stack") / "stack.log"
-    env = {**os.environ, "PORT": str(port), "GUEST_LIMIT": "2", "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PORT": str(port), "GUEST_LIMIT": str(guest_limit), "PYTHONUNBUFFERED": "1"}
     with log.open("w") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "functions.local"], cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT
@@ -47,3 +47,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
+    """The stack of the seed's story (GUEST_LIMIT=2), shared by the session: its saga state is the story's."""
+    with running_stack(tmp_path_factory.mktemp("stack") / "stack.log", guest_limit=2) as client:
+        yield client

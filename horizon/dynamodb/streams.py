@@ -7,6 +7,7 @@ the same aggregate overtake the failed one; we fail those later records too, so 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
@@ -14,6 +15,8 @@ from uuid import UUID
 from horizon.dynamodb.eventstore import decode_tip
 from horizon.dynamodb.layout import TIP_SORT_KEY
 from horizon.events import Event
+
+logger = logging.getLogger(__name__)
 
 Consumer = Callable[[Sequence[Event]], None]
 
@@ -55,6 +58,13 @@ def process_stream_batch(event: dict[str, Any], context: Any, consumers: Sequenc
                 consume(commit)
         except Exception:
             failed.add(stream)
+            logger.exception(
+                "commit %s %s v%d-%d failed; it and the aggregate's later records will be redelivered",
+                stream[0],
+                stream[1],
+                commit[0].version,
+                commit[-1].version,
+            )
             raise
 
     processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from domain.guest_list import GUEST_LIST_KEY, GuestList, GuestListProjector, InvitationProjector, InvitationView
 from functions.composition import container
+from horizon.consistency import read_at_least
 from horizon.errors import AggregateNotFound
 from horizon.http.command_routes import add_command_routes
 from horizon.http.event_routes import add_event_routes
@@ -62,8 +63,30 @@ def add_query_routes(app: BaseRouter) -> None:
         operation_id="GetInvitation",
         responses={404: {"description": "No such invitation (yet)"}},
     )
-    def get_invitation(invitation_id: UUID) -> InvitationView:
-        doc = container().read_store.get(InvitationProjector.name, str(invitation_id))
+    def get_invitation(
+        invitation_id: UUID,
+        min_version: Annotated[
+            int | None,
+            Query(
+                ge=1,
+                description="Wait (up to READ_WAIT_SECONDS, 2 s by default) until the view reaches this version, "
+                "e.g. the `version` a command answered. The answer's own `version` says whether it did.",
+            ),
+        ] = None,
+    ) -> InvitationView:
+        built = container()
+        reads, key = built.read_store, str(invitation_id)
+        if min_version is None:
+            doc = reads.get(InvitationProjector.name, key)
+        else:
+            doc = read_at_least(
+                reads,
+                InvitationProjector.name,
+                key,
+                min_version,
+                version_of=lambda d: int(d.body["version"]),
+                timeout=built.settings.read_wait_seconds,
+            )
         if doc is None:
             raise AggregateNotFound("Invitation", invitation_id, "GetInvitation")
         return InvitationView.model_validate(doc.body)

@@ -28,6 +28,7 @@ class Settings:
     events_table: str
     read_table: str
     guest_limit: int
+    read_wait_seconds: float
     region: str | None
     endpoint_url: str | None
 
@@ -38,6 +39,7 @@ class Settings:
             events_table=os.environ.get("EVENTS_TABLE", "horizon-events"),
             read_table=os.environ.get("READ_TABLE", "horizon-read"),
             guest_limit=int(os.environ.get("GUEST_LIMIT", "2")),
+            read_wait_seconds=min(10.0, max(0.0, float(os.environ.get("READ_WAIT_SECONDS", "2")))),
             region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
             endpoint_url=os.environ.get("DYNAMODB_ENDPOINT_URL"),
         )

@@ -50,31 +50,33 @@ def main(argv: list[str] | None = None) -> int:
     from horizon.dynamodb.streams import is_commit_record
     from horizon.dynamodb.tables import create_tables
     from horizon.local.poller import StreamPoller, Subscription
+    from horizon.local.serialized import one_at_a_time, serialized
     from horizon.local.server import serve
+
+    command_function, query_function = one_at_a_time(command_api.handler), one_at_a_time(query_api.handler)
 
     def route(method: str, path: str) -> tuple[str, Any]:
         # The HTTP API's table: POST /commands/{proxy+} → command function, $default → query function.
         if method == "POST" and path.startswith("/commands/"):
-            return "command-api", command_api.handler
-        return "query-api", query_api.handler
+            return "command-api", command_function
+        return "query-api", query_function
 
     with mock_aws():
+        lock = threading.RLock()
         settings = composition.Settings.from_env()
-        client = boto3.client("dynamodb")
+        client = serialized(boto3.client("dynamodb"), lock)
         stream_arn = create_tables(client, settings.events_table, settings.read_table)
         composition.use(composition.Container(settings, client))
-        lock = threading.RLock()  # moto's backends are not thread-safe; Lambda's isolation is per request anyway
         poller = StreamPoller(
-            boto3.client("dynamodbstreams"),
+            serialized(boto3.client("dynamodbstreams"), lock),
             stream_arn,
             [
                 Subscription("projector", projector.handler, accepts=is_commit_record),
                 Subscription("saga", saga.handler, accepts=is_commit_record),
             ],
-            lock=lock,
         )
         poller.start()
-        server = serve(args.host, args.port, route, lock)
+        server = serve(args.host, args.port, route)
         host, port = str(server.server_address[0]), server.server_address[1]
         print(f"Horizon local stack: http://{host}:{port}  (GUEST_LIMIT={settings.guest_limit}; Ctrl-C stops)")
         sys.stdout.flush()

@@ -12,7 +12,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -54,7 +53,6 @@ class StreamPoller:
         max_attempts: int = 10,
         idle_seconds: float = 0.05,
         retry_base_seconds: float = 0.05,
-        lock: AbstractContextManager[Any] | None = None,
     ) -> None:
         self._client = client
         self._arn = stream_arn
@@ -63,7 +61,6 @@ class StreamPoller:
         self._max_attempts = max_attempts
         self._idle = idle_seconds
         self._retry_base = retry_base_seconds
-        self._lock = lock or nullcontext()
         self._iterators: dict[str, str | None] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="horizon-streams", daemon=True)
@@ -79,8 +76,7 @@ class StreamPoller:
 
     def poll_once(self) -> int:
         """Read new records and deliver due batches once; return how many records were read."""
-        with self._lock:
-            records = self._read()
+        records = self._read()
         for subscription in self.subscriptions:
             accepts = subscription.accepts
             subscription.pending.extend(r for r in records if accepts is None or accepts(r))
@@ -145,8 +141,7 @@ class StreamPoller:
     def _invoke(self, subscription: Subscription, batch: list[dict[str, Any]]) -> int | None:
         """Deliver one batch; None on success, else the index of the first record to redeliver."""
         try:
-            with self._lock:
-                response = subscription.handler({"Records": batch}, LocalContext(subscription.name)) or {}
+            response = subscription.handler({"Records": batch}, LocalContext(subscription.name)) or {}
         except Exception:
             logger.exception("%s: the whole batch failed", subscription.name)
             return 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -21,9 +20,8 @@ Router = Callable[[str, str], tuple[str, LambdaHandler]]
 MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's HTTP API payload cap
 
 
-def serve(host: str, port: int, router: Router, lock: AbstractContextManager[Any] | None = None) -> ThreadingHTTPServer:
+def serve(host: str, port: int, router: Router) -> ThreadingHTTPServer:
     """Start serving in a daemon thread and return the server (its `server_address` has the real port)."""
-    guard = lock or nullcontext()
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -45,8 +43,7 @@ def serve(host: str, port: int, router: Router, lock: AbstractContextManager[Any
             name, handler = router(self.command, self.path.partition("?")[0])
             event = to_event(self.command, self.path, dict(self.headers.items()), body, self.client_address[0])
             try:
-                with guard:
-                    result = handler(event, LocalContext(name))
+                result = handler(event, LocalContext(name))
             except Exception:
                 # API Gateway answers an integration crash with a bare 500; so do we, and we log why.
                 logger.exception("%s crashed on %s %s", name, self.command, self.path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import quote
 from uuid import UUID, uuid4
 
@@ -173,3 +174,24 @@ def test_the_history_of_an_invitation_is_in_version_order_with_its_correlation(s
     assert all(e["metadata"]["correlation_id"] for e in events)
     assert [e["metadata"]["correlation_id"] for e in events[1:]] == ["trace-7", "trace-7"]
     assert events[0]["data"] == {"name": "Ada", "age": 36}
+
+
+def test_min_version_answers_at_once_when_the_view_is_there(stack: Stack) -> None:
+    (invite_id,) = store_views(1)
+    answer = call("GET", f"/invitations/{invite_id}?min_version=1")
+    assert answer.status == 200
+    assert answer.json["version"] == 1
+
+
+def test_min_version_ahead_of_the_view_answers_the_view_as_it_is_after_the_wait(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stack.container, "settings", replace(stack.container.settings, read_wait_seconds=0.05))
+    (invite_id,) = store_views(1)
+    answer = call("GET", f"/invitations/{invite_id}?min_version=2")
+    assert answer.status == 200
+    assert answer.json["version"] == 1
+
+
+def test_min_version_below_one_is_unprocessable(stack: Stack) -> None:
+    assert_problem(call("GET", f"/invitations/{uuid4()}?min_version=0"), 422)

@@ -48,6 +48,12 @@ def main() -> int:
         "| ---: | ---: | ---: |",
     ]
     lines += [f"| {history} | {ms:.1f} | {ratio:.1f} |" for history, ms, ratio in latency.run()]
+    lines += [
+        "",
+        "A command replays the aggregate's whole history (one paginated Query), so its cost grows linearly with"
+        " the history; snapshots or a cached tip (docs/event-store.md) are what flattens this curve. The API"
+        " functions import boto3 on their first DynamoDB call, not at import, so the figures above exclude it.",
+    ]
     RESULTS.write_text("\n".join(lines) + "\n")
     sys.stdout.write(RESULTS.read_text())
     return 0

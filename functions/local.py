@@ -75,8 +75,14 @@ def main(argv: list[str] | None = None) -> int:
                 Subscription("saga", saga.handler, accepts=is_commit_record),
             ],
         )
+        try:
+            server = serve(args.host, args.port, route)
+        except OSError as error:
+            print(
+                f"cannot listen on {args.host}:{args.port}: {error.strerror}; set PORT to another port", file=sys.stderr
+            )
+            return 1
         poller.start()
-        server = serve(args.host, args.port, route)
         host, port = str(server.server_address[0]), server.server_address[1]
         print(f"Horizon local stack: http://{host}:{port}  (GUEST_LIMIT={settings.guest_limit}; Ctrl-C stops)")
         sys.stdout.flush()

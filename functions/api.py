@@ -3,7 +3,6 @@
 No `from __future__ import annotations`: Powertools reads the route signatures at run time.
 """
 
-import json
 from functools import cache
 from typing import Annotated
 from uuid import UUID
@@ -109,11 +108,15 @@ def add_query_routes(app: BaseRouter) -> None:
     add_event_routes(app, lambda: container().registry, lambda: container().event_store)
 
 
+def _add_commands(app: BaseRouter) -> None:
+    add_command_routes(app, container().registry, lambda: container().command_handler)
+
+
 @cache
 def command_app() -> APIGatewayHttpResolver:
     """The command function's resolver: one POST route per command."""
     app = build_resolver(ROUTES)
-    add_command_routes(app, container().registry, lambda: container().command_handler)
+    _add_commands(app)
     return app
 
 
@@ -129,9 +132,8 @@ def query_app() -> APIGatewayHttpResolver:
 def _openapi_document() -> str:
     # Built on first request only: generating the schema imports and walks every model.
     app = build_resolver(ROUTES)
-    add_command_routes(app, container().registry, lambda: container().command_handler)
+    _add_commands(app)
     add_query_routes(app)
-    schema = app.get_openapi_json_schema(
+    return app.get_openapi_json_schema(
         title="Horizon guest list", version="0.1.0", description="Commands in, events out, read models back."
     )
-    return json.dumps(json.loads(schema), separators=(",", ":"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import ClassVar
 from uuid import UUID
@@ -11,7 +12,7 @@ from horizon.errors import DomainError
 from horizon.events import EventData
 
 
-class Aggregate:
+class Aggregate(ABC):
     """Base class for a consistency boundary; subclasses hold state and enforce its rules."""
 
     aggregate_type: ClassVar[str] = ""
@@ -30,13 +31,13 @@ class Aggregate:
         """True once the aggregate has at least one event."""
         return self.version > 0
 
+    @abstractmethod
     def handle(self, command: Command) -> Sequence[EventData]:
         """Return the events the command causes (none for a no-op), or raise DomainError to reject it."""
-        raise NotImplementedError(f"{type(self).__name__} does not handle {command.command_type}")
 
+    @abstractmethod
     def apply(self, event: EventData) -> None:
         """Evolve in-memory state by one event; never fails and never decides."""
-        raise NotImplementedError(f"{type(self).__name__} cannot apply {event.event_type}")
 
     def reject(self, message: str) -> DomainError:
         """Build a DomainError that names this aggregate, for `raise self.reject(...)`."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,7 +34,7 @@ logger = logging.getLogger(__name__)
 _COMMAND_IDS = uuid.UUID("6f1d2b8e-4a59-4c4b-9a57-8d3b8e6e2f10")
 
 
-class TrackedConsumer:
+class TrackedConsumer(ABC):
     """Shared bookkeeping of projector and saga runtimes: tracking, dedup, gap repair, conditional commit."""
 
     model: type[BaseModel]
@@ -102,10 +103,11 @@ class TrackedConsumer:
             if (c, k) in keys and (body is not None or (c, k) in documents)
         ]
         tracking_body = {"version": events[-1].version, "outbox": outbox}
-        writes.append(Write(*tracking_key, tracking_body, tracking.revision if tracking else 0))
+        tracked_revision = tracking.revision if tracking else 0
+        writes.append(Write(*tracking_key, tracking_body, tracked_revision))
         self._reads.commit(writes)
         if outbox:
-            self.flush(Document(*tracking_key, tracking_body, (tracking.revision if tracking else 0) + 1))
+            self.flush(Document(*tracking_key, tracking_body, tracked_revision + 1))
 
     def keys(self, event: Event) -> list[DocumentKey]:
         """The document an event will read and write, if any: one per consumer and event at most."""
@@ -134,13 +136,13 @@ class TrackedConsumer:
             )
         return outbox
 
+    @abstractmethod
     def key_of(self, event: Event) -> str | None:
         """The key of the document this event concerns, or None to only advance the tracking position."""
-        raise NotImplementedError
 
+    @abstractmethod
     def step(self, current: Any, event: Event, data: EventData) -> tuple[BaseModel | None, Sequence[Command]]:
         """The next document for one event, and the commands it causes (ids derived from the event)."""
-        raise NotImplementedError
 
     def flush(self, tracking: Document) -> Document:
         """Send the outbox of a tracking document and clear it; sagas override this."""

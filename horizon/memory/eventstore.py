@@ -12,12 +12,11 @@ from horizon.eventstore import EventStore, check_append
 
 
 class MemoryEventStore(EventStore):
-    """Thread-safe in-memory event store; `appends` counts successful commits for tests."""
+    """Thread-safe in-memory event store."""
 
     def __init__(self) -> None:
         self._streams: dict[tuple[str, UUID], list[Event]] = {}
         self._lock = threading.Lock()
-        self.appends = 0
 
     def load(self, aggregate_type: str, aggregate_id: UUID, after_version: int = 0) -> list[Event]:
         """Return the aggregate's events with a version above `after_version`, in version order."""
@@ -34,4 +33,3 @@ class MemoryEventStore(EventStore):
             if len(stream) != expected_version:
                 raise ConcurrencyError(key[0], key[1], expected_version, len(stream))
             stream.extend(events)
-            self.appends += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from urllib.parse import quote
 from uuid import UUID, uuid4
@@ -191,6 +192,24 @@ def test_min_version_ahead_of_the_view_answers_the_view_as_it_is_after_the_wait(
     answer = call("GET", f"/invitations/{invite_id}?min_version=2")
     assert answer.status == 200
     assert answer.json["version"] == 1
+
+
+def test_min_version_waits_for_the_projection_to_catch_up(stack: Stack) -> None:
+    # GIVEN a view at v1 that a "projector" moves to v2 while the query waits
+    (invite_id,) = store_views(1)
+    advanced = InvitationView(id=invite_id, name="guest 0", status="accepted", version=2).model_dump(mode="json")
+    projector = threading.Timer(
+        0.1, lambda: composition.container().read_store.commit([Write("Invitation", str(invite_id), advanced, 1)])
+    )
+    projector.start()
+    try:
+        # WHEN the client asks for v2
+        answer = call("GET", f"/invitations/{invite_id}?min_version=2")
+    finally:
+        projector.join()
+    # THEN one request answers with the caught-up view
+    assert answer.status == 200
+    assert (answer.json["version"], answer.json["status"]) == (2, "accepted")
 
 
 def test_min_version_below_one_is_unprocessable(stack: Stack) -> None:

@@ -8,11 +8,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-MOTO_ENV = {
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_ACCESS_KEY_ID": "bench",
-    "AWS_SECRET_ACCESS_KEY": "bench",
-    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+from horizon.local.fake_aws import restore, use_fake_aws
+
+BENCH_ENV = {
     "EVENTS_TABLE": "bench-events",
     "READ_TABLE": "bench-read",
     "GUEST_LIMIT": "2",
@@ -41,13 +39,17 @@ class CallCounter:
 @contextmanager
 def moto_container() -> Iterator[tuple[Any, CallCounter]]:
     """A composition-root Container on fresh moto tables, with a call counter on its client."""
-    saved = {name: os.environ.get(name) for name in MOTO_ENV}
-    os.environ.update(MOTO_ENV)
+    saved = {name: os.environ.get(name) for name in BENCH_ENV}
+    saved_aws = use_fake_aws()
+    os.environ.update(BENCH_ENV)
     import boto3
     from moto import mock_aws
 
     from functions.composition import Container, Settings
     from horizon.dynamodb.tables import create_tables
+    from horizon.local.moto_patches import patch_moto
+
+    patch_moto()
 
     try:
         with mock_aws():
@@ -56,8 +58,5 @@ def moto_container() -> Iterator[tuple[Any, CallCounter]]:
             create_tables(client, settings.events_table, settings.read_table)
             yield Container(settings, client), CallCounter(client)
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        restore(saved)
+        restore(saved_aws)

@@ -17,11 +17,6 @@ import threading
 from typing import Any
 
 LOCAL_ENV = {
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_ACCESS_KEY_ID": "local",
-    "AWS_SECRET_ACCESS_KEY": "local",
-    # moto does not know the account-based endpoints recent botocore picks for DynamoDB Streams.
-    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
     "EVENTS_TABLE": "horizon-events",
     "READ_TABLE": "horizon-read",
     "POWERTOOLS_SERVICE_NAME": "horizon-local",
@@ -37,10 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     for name, value in LOCAL_ENV.items():
         os.environ.setdefault(name, value)
+    from horizon.local.fake_aws import use_fake_aws
+
     # Credentials from the developer's shell must never reach a real account from here.
-    os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"] = "local", "local"
-    os.environ.pop("AWS_SESSION_TOKEN", None)
-    os.environ.pop("AWS_PROFILE", None)
+    use_fake_aws()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     import boto3
@@ -49,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     from functions import command_api, composition, projector, query_api, saga
     from horizon.dynamodb.streams import is_commit_record
     from horizon.dynamodb.tables import create_tables
+    from horizon.local.moto_patches import patch_moto
     from horizon.local.poller import StreamPoller, Subscription
     from horizon.local.serialized import one_at_a_time, serialized
     from horizon.local.server import serve
@@ -61,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             return "command-api", command_function
         return "query-api", query_function
 
+    patch_moto()
     with mock_aws():
         lock = threading.RLock()
         settings = composition.Settings.from_env()

@@ -10,6 +10,8 @@ import pytest
 from moto import mock_aws
 
 from horizon.dynamodb import DynamoDBEventStore, DynamoDBReadStore, create_tables
+from horizon.local.fake_aws import FAKE_AWS_ENV, REAL_AWS_VARIABLES
+from horizon.local.moto_patches import patch_moto
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -21,17 +23,16 @@ READ_TABLE = "read"
 @pytest.fixture(autouse=True)
 def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     """Point boto3 at fake credentials so no test can ever reach a real account."""
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    for name, value in FAKE_AWS_ENV.items():
+        monkeypatch.setenv(name, value)
+    for name in REAL_AWS_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
 def dynamodb(aws_credentials: None) -> Iterator[DynamoDBClient]:
-    """A DynamoDB client inside moto, with the event and read tables created."""
+    """A DynamoDB client inside moto (with the memory workarounds), with the event and read tables created."""
+    patch_moto()
     with mock_aws():
         client = boto3.client("dynamodb")
         create_tables(client, EVENTS_TABLE, READ_TABLE)

@@ -20,6 +20,7 @@ from functions import command_api, composition, query_api
 from horizon.dynamodb.tables import create_tables
 from horizon.local.apigw import from_result, to_event
 from horizon.local.lambda_context import LocalContext
+from horizon.local.moto_patches import patch_moto
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -65,17 +66,15 @@ class Stack:
 
 @pytest.fixture
 def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
-    """Fresh tables in moto and a container over them, installed as the functions' composition root."""
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
+    """Fresh tables in moto and a container over them, installed as the functions' composition root.
+
+    The fake AWS environment comes from the autouse `aws_credentials` fixture of tests/integration/conftest.py.
+    """
     monkeypatch.setenv("EVENTS_TABLE", EVENTS_TABLE)
     monkeypatch.setenv("READ_TABLE", READ_TABLE)
     monkeypatch.setenv("GUEST_LIMIT", str(GUEST_LIMIT))
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
     monkeypatch.delenv("DYNAMODB_ENDPOINT_URL", raising=False)
+    patch_moto()
     with mock_aws():
         client = boto3.client("dynamodb")
         create_tables(client, EVENTS_TABLE, READ_TABLE)

@@ -7,7 +7,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
-.PHONY: venv run test lint typecheck unit integration e2e infra-test bench synth deploy clean
+.PHONY: venv run test lint typecheck unit integration e2e infra-test bench synth bootstrap diff deploy destroy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -45,13 +45,31 @@ e2e: $(STAMP)
 infra-test: $(STAMP)
 	$(BIN)/python -m pytest -q tests/infra
 
+# AWS targets: STAGE=dev (default) or prod picks the stack Horizon-$(STAGE); CDK_ARGS passes anything else to
+# the CDK CLI, e.g. CDK_ARGS="-c guest_limit=5 -c alarm_email=ops@example.com --require-approval never".
+STAGE ?= dev
+CDK   := npx --yes aws-cdk@2
+CDK_STAGE := -c stage=$(STAGE)
+
 ## make synth — CloudFormation template and Lambda asset in cdk.out/ (no AWS account, no Docker)
 synth: $(STAMP)
-	npx --yes aws-cdk@2 synth --no-notices --quiet
+	$(CDK) synth --no-notices --quiet $(CDK_STAGE) $(CDK_ARGS)
 
-## make deploy — the Horizon stack, to the account and region of your AWS credentials (bootstrap once)
+## make bootstrap — the CDK bootstrap stack, once per account and region
+bootstrap: $(STAMP)
+	$(CDK) bootstrap --no-notices $(CDK_STAGE) $(CDK_ARGS)
+
+## make diff — what a deploy of Horizon-$(STAGE) would change
+diff: $(STAMP)
+	$(CDK) diff --no-notices $(CDK_STAGE) $(CDK_ARGS)
+
+## make deploy — the Horizon-$(STAGE) stack, to the account and region of your AWS credentials
 deploy: $(STAMP)
-	npx --yes aws-cdk@2 deploy --no-notices $(CDK_ARGS)
+	$(CDK) deploy --no-notices $(CDK_STAGE) $(CDK_ARGS)
+
+## make destroy — delete Horizon-$(STAGE); a prod stack keeps its tables and logs (and refuses while protected)
+destroy: $(STAMP)
+	$(CDK) destroy --no-notices $(CDK_STAGE) $(CDK_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import jsii
-from aws_cdk import Acknowledgment, RemovalPolicy, Validations
+from aws_cdk import Acknowledgment, Validations
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_lambda as lambda_
@@ -13,7 +13,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration
 from constructs import Construct
 
-from infra.functions import LOG_RETENTION
+from infra.stage import Stage
 
 THROTTLE = apigwv2.ThrottleSettings(rate_limit=100, burst_limit=200)
 """Stage-wide limits: a reference deployment should not become a bill when someone finds its URL."""
@@ -47,7 +47,13 @@ class HttpApi(Construct):
     """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, command: lambda_.IFunction, query: lambda_.IFunction
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        command: lambda_.IFunction,
+        query: lambda_.IFunction,
+        stage: Stage,
     ) -> None:
         super().__init__(scope, construct_id)
         self.api = apigwv2.HttpApi(
@@ -62,7 +68,9 @@ class HttpApi(Construct):
             methods=[apigwv2.HttpMethod.POST],
             integration=HttpLambdaIntegration("Commands", command),
         )
-        access_logs = logs.LogGroup(self, "AccessLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY)
+        access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=stage.log_retention, removal_policy=stage.removal_policy
+        )
         self.stage = apigwv2.HttpStage(
             self,
             "DefaultStage",
@@ -72,7 +80,8 @@ class HttpApi(Construct):
             throttle=THROTTLE,
             access_log_settings=JsonAccessLogs(access_logs),
         )
-        self.url = self.stage.url
+        # The stage URL ends in "/", which turns `$API/commands/…` into `//commands`; the endpoint does not.
+        self.url = self.api.api_endpoint
         Validations.of(self.api).acknowledge(Acknowledgment(id="AwsSolutions-APIG4", reason=PUBLIC_REASON))
 
 

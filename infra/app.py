@@ -1,6 +1,7 @@
 """CDK app entry point (cdk.json: `.venv/bin/python infra/app.py`): the Horizon stack, checked by cdk-nag.
 
-Context: `guest_limit` (default 2), e.g. `npx aws-cdk@2 deploy -c guest_limit=5`.
+Context: `guest_limit` (default 2), e.g. `npx aws-cdk@2 deploy -c guest_limit=5`, and the stage values of
+infra/stage.py (`stage`, `alarm_email`, `table_cmk`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from aws_cdk import App, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from infra.stack import HorizonStack
+from infra.stage import stage_of
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 DEFAULT_GUEST_LIMIT = 2
@@ -47,10 +49,15 @@ def build_app(context: Mapping[str, Any] | None = None, *, nag: bool = True) -> 
     `nag=False` to inspect the template apart from the checks, which they run on their own.
     """
     app = App(context={**project_context(), **(context or {})})
+    stage = stage_of(app)
     stack = HorizonStack(
-        app, "Horizon", guest_limit=guest_limit(app), description="Horizon: CQRS and event sourcing guest list"
+        app,
+        stage=stage,
+        guest_limit=guest_limit(app),
+        description=f"Horizon ({stage.name}): CQRS and event sourcing guest list",
     )
     Tags.of(app).add("project", "horizon")
+    Tags.of(app).add("stage", stage.name)
     if nag:
         Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
     return app, stack

@@ -22,12 +22,16 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SOURCE_PACKAGES = ("horizon", "domain", "functions")
 """What the functions import from this repository; everything else stays out of the asset."""
 
+LOCAL_ONLY = ("horizon/local",)
+"""Source that runs only on a laptop (the local front door, poller and moto set-up), never on Lambda."""
+
 ASSET_EXCLUDES = [
     "*",
     ".*",
     "!requirements.txt",
     *(f"!{package}" for package in SOURCE_PACKAGES),
     *(f"!{package}/**" for package in SOURCE_PACKAGES),
+    *LOCAL_ONLY,
     "__pycache__",
     "*.pyc",
 ]
@@ -79,10 +83,15 @@ class PipBundler:
         result = run(self.pip_command(output_dir), capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise RuntimeError(f"pip could not install the Lambda requirements:\n{result.stdout}{result.stderr}")
-        ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
         for package in SOURCE_PACKAGES:
-            shutil.copytree(self.source / package, Path(output_dir) / package, ignore=ignore, dirs_exist_ok=True)
+            shutil.copytree(self.source / package, Path(output_dir) / package, ignore=self._ignore, dirs_exist_ok=True)
         return True
+
+    def _ignore(self, directory: str, names: list[str]) -> set[str]:
+        """What copytree skips: bytecode, and the packages in LOCAL_ONLY."""
+        skipped = set(shutil.ignore_patterns("__pycache__", "*.pyc")(directory, names))
+        relative = Path(directory).relative_to(self.source)
+        return skipped | {name for name in names if (relative / name).as_posix() in LOCAL_ONLY}
 
 
 def lambda_code(runtime: lambda_.Runtime) -> lambda_.AssetCode:

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Acknowledgment, Duration, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from horizon import telemetry
 from infra.bundling import lambda_code
+from infra.stage import Stage
 from infra.tables import EventStoreTables
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 """The newest Python runtime aws-cdk-lib knows; the bundler installs wheels for the same version."""
-
-LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,16 @@ SPECS = {
 }
 
 
+XRAY_REASON = (
+    "X-Ray's PutTraceSegments and PutTelemetryRecords have no resource-level permissions; Lambda's active "
+    "tracing grants them on '*' and nothing else."
+)
+KMS_REASON = (
+    "The table grants name the stage's table key only; GenerateDataKey* and ReEncrypt* are the DynamoDB "
+    "encryption-context actions that key needs, as the CDK's table grants list them."
+)
+
+
 class HorizonFunctions(Construct):
     """Command and query API functions, projector and saga stream consumers.
 
@@ -61,20 +71,37 @@ class HorizonFunctions(Construct):
     The stream-read grants are added by the event source mappings (infra/streams.py).
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, tables: EventStoreTables, guest_limit: int) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, tables: EventStoreTables, guest_limit: int, stage: Stage
+    ) -> None:
         super().__init__(scope, construct_id)
+        self._stage = stage
         code = lambda_code(RUNTIME)
         environment = {
             "EVENTS_TABLE": tables.events.table_name,
             "READ_TABLE": tables.read.table_name,
             "GUEST_LIMIT": str(guest_limit),
             "POWERTOOLS_LOG_LEVEL": "INFO",
+            "POWERTOOLS_METRICS_NAMESPACE": telemetry.NAMESPACE,
         }
         built = {name: self._function(name, spec, code, environment) for name, spec in SPECS.items()}
+        self.by_name: dict[str, lambda_.Function] = built
+        self.services = {name: spec.service for name, spec in SPECS.items()}
         self.command = built["Command"]
         self.query = built["Query"]
         self.projector = built["Projector"]
         self.saga = built["Saga"]
+
+        for function in built.values():
+            assert function.role is not None
+            Validations.of(function.role).acknowledge(
+                Acknowledgment(id="AwsSolutions-IAM5[Resource::*]", reason=XRAY_REASON)
+            )
+            if stage.table_cmk:
+                for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
+                    Validations.of(function.role).acknowledge(
+                        Acknowledgment(id=f"AwsSolutions-IAM5[Action::{action}]", reason=KMS_REASON)
+                    )
 
         tables.events.grant_read_write_data(self.command)
         tables.events.grant_read_data(self.query)
@@ -87,7 +114,9 @@ class HorizonFunctions(Construct):
     def _function(
         self, name: str, spec: FunctionSpec, code: lambda_.Code, environment: dict[str, str]
     ) -> lambda_.Function:
-        log_group = logs.LogGroup(self, f"{name}Logs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY)
+        log_group = logs.LogGroup(
+            self, f"{name}Logs", retention=self._stage.log_retention, removal_policy=self._stage.removal_policy
+        )
         # An explicit role instead of AWSLambdaBasicExecutionRole, which may write to every log group.
         role = iam.Role(
             self,
@@ -108,5 +137,7 @@ class HorizonFunctions(Construct):
             timeout=spec.timeout,
             role=role,
             log_group=log_group,
+            # X-Ray: Powertools' Tracer annotates each invocation with the command type and aggregate.
+            tracing=lambda_.Tracing.ACTIVE,
             environment={**environment, "POWERTOOLS_SERVICE_NAME": spec.service},
         )

@@ -9,6 +9,8 @@ from constructs import Construct
 
 from infra.api import HttpApi
 from infra.functions import HorizonFunctions
+from infra.monitoring import Monitoring
+from infra.stage import Stage
 from infra.streams import CommitConsumers
 from infra.tables import EventStoreTables
 
@@ -16,16 +18,28 @@ from infra.tables import EventStoreTables
 class HorizonStack(Stack):
     """The guest-list reference deployment: everything the functions in functions/ need on AWS."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, guest_limit: int, **kwargs: Any) -> None:
-        super().__init__(scope, construct_id, **kwargs)
-        self.tables = EventStoreTables(self, "Tables")
-        self.functions = HorizonFunctions(self, "Functions", tables=self.tables, guest_limit=guest_limit)
-        self.http = HttpApi(self, "Http", command=self.functions.command, query=self.functions.query)
+    def __init__(self, scope: Construct, *, stage: Stage, guest_limit: int, **kwargs: Any) -> None:
+        super().__init__(scope, stage.stack_name, stack_name=stage.stack_name, **kwargs)
+        self.stage = stage
+        self.tables = EventStoreTables(self, "Tables", stage=stage)
+        self.functions = HorizonFunctions(self, "Functions", tables=self.tables, guest_limit=guest_limit, stage=stage)
+        self.http = HttpApi(self, "Http", command=self.functions.command, query=self.functions.query, stage=stage)
         self.consumers = CommitConsumers(
             self, "Consumers", table=self.tables.events, projector=self.functions.projector, saga=self.functions.saga
+        )
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            stage=stage,
+            functions=self.functions.by_name,
+            stream_functions={"Projector": self.functions.projector, "Saga": self.functions.saga},
+            services=self.functions.services,
+            api=self.http.api,
+            failures=self.consumers.failures,
         )
 
         CfnOutput(self, "ApiUrl", value=self.http.url, description="Base URL of the HTTP API")
         CfnOutput(self, "EventsTableName", value=self.tables.events.table_name)
         CfnOutput(self, "ReadTableName", value=self.tables.read.table_name)
         CfnOutput(self, "FailureQueueUrl", value=self.consumers.failures.queue_url)
+        CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)

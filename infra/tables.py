@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from typing import Any
+
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
 from constructs import Construct
+
+from infra.stage import Stage
 
 PITR = dynamodb.PointInTimeRecoverySpecification(point_in_time_recovery_enabled=True)
 
@@ -14,12 +18,27 @@ class EventStoreTables(Construct):
 
     Events: `pk` S + `sk` N. The tip item (sk = 0) is rewritten by every commit, and its NEW_IMAGE stream
     record carries the commit (docs/event-store.md). Read: `pk` S + `sk` S. Both are on-demand and keep
-    point-in-time recovery. Both are retained on stack deletion. The events table is the source of truth.
-    The read table holds saga state and unsent outbox commands besides the rebuildable read models.
+    point-in-time recovery. The events table is the source of truth; the read table holds saga state and
+    unsent outbox commands besides the rebuildable read models. So in `prod` both are retained on stack
+    deletion and protected from deletion; a `dev` stack takes its tables with it.
     """
 
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, stage: Stage) -> None:
         super().__init__(scope, construct_id)
+        self.key: kms.Key | None = None
+        protection: dict[str, Any] = {
+            "removal_policy": stage.removal_policy,
+            "deletion_protection": stage.deletion_protection,
+        }
+        if stage.table_cmk:
+            self.key = kms.Key(
+                self,
+                "TableKey",
+                description=f"Horizon {stage.name}: encrypts the events and read tables",
+                enable_key_rotation=True,
+                removal_policy=stage.removal_policy,
+            )
+            protection |= {"encryption": dynamodb.TableEncryption.CUSTOMER_MANAGED, "encryption_key": self.key}
         self.events = dynamodb.Table(
             self,
             "Events",
@@ -28,7 +47,7 @@ class EventStoreTables(Construct):
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             stream=dynamodb.StreamViewType.NEW_IMAGE,
             point_in_time_recovery_specification=PITR,
-            removal_policy=RemovalPolicy.RETAIN,
+            **protection,
         )
         self.read = dynamodb.Table(
             self,
@@ -37,5 +56,5 @@ class EventStoreTables(Construct):
             sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             point_in_time_recovery_specification=PITR,
-            removal_policy=RemovalPolicy.RETAIN,
+            **protection,
         )

@@ -24,6 +24,7 @@ def source(tmp_path: Path) -> Path:
         "horizon/__init__.py": "",
         "horizon/dynamodb/eventstore.py": "x = 1\n",
         "horizon/dynamodb/__pycache__/eventstore.cpython-311.pyc": "bytecode",
+        "horizon/local/server.py": "x = 2\n",
         "domain/__init__.py": "",
         "functions/command_api.py": "def handler(event, context): ...\n",
         "tests/test_x.py": "",
@@ -55,7 +56,7 @@ def test_pip_installs_binary_wheels_for_arm64_lambda_and_the_runtime_python() ->
     assert "--only-binary=:all: --upgrade" in command
 
 
-def test_the_bundle_holds_the_three_packages_without_bytecode(
+def test_the_bundle_holds_the_three_packages_without_bytecode_or_local_only_code(
     source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pip = FakePip()
@@ -88,6 +89,7 @@ def test_a_pip_failure_stops_the_synth(source: Path, tmp_path: Path, monkeypatch
         ("horizon/dynamodb/eventstore.py", True),
         ("functions/command_api.py", True),
         ("horizon/dynamodb/__pycache__/eventstore.cpython-311.pyc", False),
+        ("horizon/local/server.py", False),
         ("tests/test_x.py", False),
         (".venv/lib/site.py", False),
         ("README.md", False),

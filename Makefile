@@ -31,6 +31,8 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy horizon domain functions infra bench tests
+	$(BIN)/mypy --python-version $$($(BIN)/python -c 'from infra.lambda_python import LAMBDA_PYTHON as v; print(v)') \
+		--cache-dir .mypy_cache/lambda horizon domain functions
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/unit

@@ -96,6 +96,13 @@ def test_four_functions_run_their_handlers_on_arm64_python_3_14(template: Templa
         assert "LogGroup" in function["Properties"]["LoggingConfig"]
 
 
+def test_the_functions_run_the_python_that_make_typecheck_checks_them_against() -> None:
+    from infra.functions import RUNTIME
+    from infra.lambda_python import LAMBDA_PYTHON
+
+    assert RUNTIME.name == f"python{LAMBDA_PYTHON}"
+
+
 def test_the_four_functions_share_one_code_asset(template: Template) -> None:
     functions = template.find_resources("AWS::Lambda::Function").values()
     assert len({json.dumps(f["Properties"]["Code"], sort_keys=True) for f in functions}) == 1

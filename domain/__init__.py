@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.guest_list import GuestListProjector, InvitationProjector
-from domain.invitation import COMMANDS, EVENTS, CreateInvite, Invitation
+from domain.invitation import COMMANDS, EVENTS, UPCASTERS, CreateInvite, Invitation
 from domain.response_saga import ResponseSaga
 from horizon.projection import Projector, Saga
 from horizon.registry import Registry
@@ -13,7 +13,9 @@ from horizon.registry import Registry
 
 def build_registry() -> Registry:
     """Every command and event of the guest list, bound to the Invitation aggregate."""
-    return Registry().register(Invitation, creates=[CreateInvite], commands=COMMANDS, events=EVENTS)
+    return Registry().register(
+        Invitation, creates=[CreateInvite], commands=COMMANDS, events=EVENTS, upcasters=UPCASTERS
+    )
 
 
 def build_projectors(guest_limit: int) -> list[Projector[Any]]:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Literal
-from uuid import UUID
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from horizon.aggregate import Aggregate
 from horizon.commands import Command
 from horizon.events import EventData
+from horizon.upcasting import Upcaster, add_field
 
 Status = Literal["invited", "accepted", "declined", "confirmed", "denied"]
+
+NO_REASON = "not given"
+"""The reason of a decline that gave none, including every decline stored before reasons were recorded."""
 
 
 class CreateInvite(Command):
@@ -27,7 +30,9 @@ class AcceptInvite(Command):
 
 
 class DeclineInvite(Command):
-    """The guest says no."""
+    """The guest says no, optionally saying why."""
+
+    reason: Annotated[str, Field(min_length=1, max_length=500)] = NO_REASON
 
 
 class ConfirmInvite(Command):
@@ -48,7 +53,11 @@ class InviteAccepted(EventData):
 
 
 class InviteDeclined(EventData):
-    pass
+    """Version 2 records why; a version-1 decline is upcast with the reason "not given"."""
+
+    schema_version: ClassVar[int] = 2
+
+    reason: str
 
 
 class InviteConfirmed(EventData):
@@ -59,13 +68,20 @@ class InviteDenied(EventData):
     pass
 
 
+class InvitationState(BaseModel):
+    """What an invitation remembers between commands."""
+
+    name: str = ""
+    age: int | None = None
+    status: Status = "invited"
+    decline_reason: str | None = None
+
+
 class Invitation(Aggregate):
     """One guest's invitation: invited → accepted | declined; accepted → confirmed | denied."""
 
-    def __init__(self, aggregate_id: UUID) -> None:
-        super().__init__(aggregate_id)
-        self.name = ""
-        self.status: Status = "invited"
+    state_model = InvitationState
+    state: InvitationState
 
     def handle(self, command: Command) -> Sequence[EventData]:
         """Decide what a command means for this invitation."""
@@ -73,39 +89,44 @@ class Invitation(Aggregate):
             case CreateInvite(name=name, age=age):
                 return [InviteCreated(name=name, age=age)]
             case AcceptInvite():
-                if self.status == "declined":
-                    raise self.reject(f"{self.name} already declined")
-                return [] if self.status != "invited" else [InviteAccepted()]
-            case DeclineInvite():
-                if self.status in ("accepted", "confirmed", "denied"):
-                    raise self.reject(f"{self.name} already accepted")
-                return [] if self.status == "declined" else [InviteDeclined()]
+                if self.state.status == "declined":
+                    raise self.reject(f"{self.state.name} already declined")
+                return [] if self.state.status != "invited" else [InviteAccepted()]
+            case DeclineInvite(reason=reason):
+                if self.state.status in ("accepted", "confirmed", "denied"):
+                    raise self.reject(f"{self.state.name} already accepted")
+                return [] if self.state.status == "declined" else [InviteDeclined(reason=reason)]
             case ConfirmInvite() | DenyInvite():
                 return [self._settle(command)]
         raise self.reject(f"{command.command_type} is not an Invitation command")
 
     def _settle(self, command: Command) -> EventData:
         verb = "confirm" if isinstance(command, ConfirmInvite) else "deny"
-        if self.status in ("confirmed", "denied"):
-            raise self.reject(f"cannot {verb} {self.name}: already {self.status}")
-        if self.status != "accepted":
-            raise self.reject(f"cannot {verb} {self.name}: the invite is {self.status}, not accepted")
+        name, status = self.state.name, self.state.status
+        if status in ("confirmed", "denied"):
+            raise self.reject(f"cannot {verb} {name}: already {status}")
+        if status != "accepted":
+            raise self.reject(f"cannot {verb} {name}: the invite is {status}, not accepted")
         return InviteConfirmed() if verb == "confirm" else InviteDenied()
 
     def apply(self, event: EventData) -> None:
         """Evolve the invitation by one event."""
         match event:
-            case InviteCreated(name=name):
-                self.name = name
+            case InviteCreated(name=name, age=age):
+                self.state = InvitationState(name=name, age=age)
             case InviteAccepted():
-                self.status = "accepted"
-            case InviteDeclined():
-                self.status = "declined"
+                self.state.status = "accepted"
+            case InviteDeclined(reason=reason):
+                self.state.status, self.state.decline_reason = "declined", reason
             case InviteConfirmed():
-                self.status = "confirmed"
+                self.state.status = "confirmed"
             case InviteDenied():
-                self.status = "denied"
+                self.state.status = "denied"
 
 
 COMMANDS: tuple[type[Command], ...] = (AcceptInvite, DeclineInvite, ConfirmInvite, DenyInvite)
 EVENTS: tuple[type[EventData], ...] = (InviteCreated, InviteAccepted, InviteDeclined, InviteConfirmed, InviteDenied)
+UPCASTERS: dict[tuple[str, int], Upcaster] = {
+    ("InviteDeclined", 1): add_field("reason", NO_REASON),
+}
+"""Every way a stored guest-list event moves to today's version (docs/evolution.md walks through this one)."""

@@ -13,6 +13,7 @@ from horizon.commands import Command
 from horizon.errors import AggregateNotFound, CommandIdReused, ConcurrencyError, DomainError
 from horizon.events import Event, Metadata
 from horizon.eventstore import EventStore
+from horizon.history import replay
 from horizon.registry import Registry
 
 
@@ -69,12 +70,8 @@ class CommandHandler:
 
     def load(self, aggregate_type: str, aggregate_id: UUID) -> tuple[Aggregate, list[Event]]:
         """Rebuild an aggregate from its full history (version 0 when it has none)."""
-        aggregate = self._registry.aggregate(aggregate_type)(aggregate_id)
         history = self._store.load(aggregate_type, aggregate_id)
-        for event in history:
-            aggregate.apply(self._registry.decode(event))
-            aggregate.version = event.version
-        return aggregate, history
+        return replay(self._registry, aggregate_type, aggregate_id, history), history
 
     def _attempt(self, command: Command, context: CommandContext) -> CommandResult:
         binding = self._registry.binding(type(command))
@@ -110,9 +107,8 @@ class CommandHandler:
                 aggregate_type=aggregate_type,
                 aggregate_id=command.id,
                 version=aggregate.version + offset,
-                type=data.event_type,
-                data=data.model_dump(mode="json"),
                 metadata=metadata,
+                **self._registry.encode(data),
             )
             for offset, data in enumerate(decided, start=1)
         )

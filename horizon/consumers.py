@@ -92,7 +92,7 @@ class TrackedConsumer(ABC):
             missing = {key for event in events for key in self.keys(event)} - keys
             documents.update(self._reads.get_many(sorted(missing)) if missing else {})
             keys |= missing
-        decoded = [(event, self._registry.decode(event)) for event in events]
+        decoded = [(event, data) for event in events for data in self._registry.decode(event)]
         working: dict[DocumentKey, dict[str, Any] | None] = {k: d.body for k, d in documents.items()}
         outbox: list[dict[str, Any]] = []
         for event, data in decoded:

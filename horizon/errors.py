@@ -58,3 +58,52 @@ class InvalidEvents(HorizonError):
 
 class ReadModelConflict(HorizonError):
     """A read-model document changed between our read and our conditional write (retry the record)."""
+
+
+class UnreadableHistory(HorizonError):
+    """A stored event today's code cannot read (an unregistered type, a missing or failing upcaster).
+
+    An operational error, not the caller's: it answers 500 and is logged at ERROR, never 404 or 409.
+    """
+
+    def __init__(
+        self,
+        *,
+        aggregate_type: str,
+        aggregate_id: UUID,
+        version: int,
+        event_type: str,
+        schema_version: int,
+        reason: str,
+    ) -> None:
+        super().__init__(
+            f"read {aggregate_type} {aggregate_id}: the event at version {version} "
+            f"({event_type}, schema v{schema_version}) cannot be read: {reason}"
+        )
+        self.aggregate_type = aggregate_type
+        self.aggregate_id = aggregate_id
+        self.version = version
+        self.event_type = event_type
+        self.schema_version = schema_version
+        self.reason = reason
+
+    def facts(self) -> dict[str, str | int]:
+        """The facts a problem response and a log line both carry."""
+        return {
+            "aggregate_type": self.aggregate_type,
+            "aggregate_id": str(self.aggregate_id),
+            "version": self.version,
+            "event_type": self.event_type,
+            "schema_version": self.schema_version,
+        }
+
+
+class VersionNotFound(HorizonError):
+    """A version (or time) past the end of, or before the start of, an aggregate's history (answers 404)."""
+
+    def __init__(self, aggregate_type: str, aggregate_id: UUID, operation: str, asked: str, current: int) -> None:
+        where = f"{operation}: {aggregate_type} {aggregate_id}"
+        super().__init__(f"{where} has no {asked}; its current version is {current}")
+        self.aggregate_type = aggregate_type
+        self.aggregate_id = aggregate_id
+        self.current_version = current

@@ -10,11 +10,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class EventData(BaseModel):
-    """The payload of one event type; subclasses add fields. Past tense names: `InviteAccepted`."""
+    """The payload of one event type; subclasses add fields. Past tense names: `InviteAccepted`.
+
+    Writing is strict (unknown fields are refused); reading old events goes through `Registry.decode`, which
+    upcasts them to `schema_version` and drops fields the model no longer has. See docs/evolution.md.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     event_type: ClassVar[str] = ""
+    schema_version: ClassVar[int] = 1
+    """Raise it (and register an upcaster from the old version) whenever a stored payload would not validate."""
+    retired: ClassVar[bool] = False
+    """A retired type stays readable in old histories, but the command handler refuses to emit it."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -43,6 +51,8 @@ class Event(BaseModel):
     aggregate_id: UUID
     version: int = Field(ge=1)
     type: str
+    schema_version: int = Field(default=1, ge=1)
+    """The payload's schema version when it was written; events stored before versioning existed are 1."""
     timestamp: datetime = Field(default_factory=lambda: datetime.now(UTC))
     data: dict[str, Any] = Field(default_factory=dict)
     metadata: Metadata

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from horizon.aggregate import Aggregate
 from horizon.commands import Command
-from horizon.errors import HorizonError
+from horizon.errors import HorizonError, InvalidEvents, UnreadableHistory
 from horizon.events import Event, EventData
+from horizon.upcasting import CannotUpcast, RawEvent, Upcaster, upcast
 
 
 class UnknownType(HorizonError, LookupError):
@@ -31,6 +33,8 @@ class Registry:
         self._commands: dict[str, CommandBinding] = {}
         self._events: dict[str, type[EventData]] = {}
         self._aggregates: dict[str, type[Aggregate]] = {}
+        self._upcasters: dict[tuple[str, int], Upcaster] = {}
+        self._versions: dict[str, int] = {}
 
     def register(
         self,
@@ -39,8 +43,12 @@ class Registry:
         creates: Iterable[type[Command]],
         commands: Iterable[type[Command]],
         events: Iterable[type[EventData]],
+        upcasters: Mapping[tuple[str, int], Upcaster] | None = None,
     ) -> Registry:
-        """Bind creating commands, other commands and event types to one aggregate type."""
+        """Bind creating commands, other commands, event types and their upcasters to one aggregate type.
+
+        `upcasters` maps (stored event type, from schema version) to the function that moves it one step on.
+        """
         if aggregate.aggregate_type in self._aggregates:
             raise ValueError(f"aggregate type {aggregate.aggregate_type} is registered twice")
         self._aggregates[aggregate.aggregate_type] = aggregate
@@ -50,6 +58,11 @@ class Registry:
             if event.event_type in self._events:
                 raise ValueError(f"event type {event.event_type} is registered twice")
             self._events[event.event_type] = event
+            self._versions[event.event_type] = event.schema_version
+        for key, upcaster in (upcasters or {}).items():
+            if key in self._upcasters:
+                raise ValueError(f"an upcaster from {key[0]} v{key[1]} is registered twice")
+            self._upcasters[key] = upcaster
         return self
 
     def _add_command(self, binding: CommandBinding) -> None:
@@ -68,6 +81,16 @@ class Registry:
         """Every registered aggregate class by type name."""
         return dict(self._aggregates)
 
+    @property
+    def event_types(self) -> dict[str, type[EventData]]:
+        """Every registered event model by type name (retired ones included)."""
+        return dict(self._events)
+
+    @property
+    def upcasters(self) -> list[tuple[str, int]]:
+        """The (event type, from schema version) of every registered upcaster."""
+        return list(self._upcasters)
+
     def binding(self, command: type[Command] | str) -> CommandBinding:
         """The binding for a command class or wire name; UnknownType if there is none."""
         name = command if isinstance(command, str) else command.command_type
@@ -83,11 +106,35 @@ class Registry:
         except KeyError:
             raise UnknownType(f"unknown aggregate type {aggregate_type!r}") from None
 
-    def decode(self, event: Event) -> EventData:
-        """The typed payload of a stored event; UnknownType if its type was never registered."""
+    def encode(self, data: EventData) -> dict[str, Any]:
+        """The envelope fields (type, schema_version, data) of a new event; refuses unregistered and retired types."""
+        registered = self._events.get(data.event_type)
+        if registered is not type(data):
+            raise InvalidEvents(f"emit {data.event_type}: the event type is not registered")
+        if registered.retired:
+            raise InvalidEvents(f"emit {data.event_type}: the event type is retired (readable, never emitted)")
+        return {"type": data.event_type, "schema_version": data.schema_version, "data": data.model_dump(mode="json")}
+
+    def decode(self, event: Event) -> list[EventData]:
+        """Today's typed payloads of a stored event (upcast, fields the model dropped ignored).
+
+        Usually one; an upcaster that splits an event yields several. Raises UnreadableHistory when the history
+        cannot be read: an unknown type, a missing or failing upcaster, or a payload that still does not validate.
+        """
         try:
-            model = self._events[event.type]
-        except KeyError:
-            where = f"decode {event.aggregate_type} {event.aggregate_id} v{event.version}"
-            raise UnknownType(f"{where}: unknown event type {event.type!r}") from None
-        return model.model_validate(event.data)
+            decoded: list[EventData] = []
+            for raw in upcast(RawEvent(event.type, event.schema_version, event.data), self._upcasters, self._versions):
+                model = self._events[raw.type]
+                # Reading is tolerant: a field the model no longer has must not brick the aggregate.
+                decoded.append(model.model_validate({k: v for k, v in raw.data.items() if k in model.model_fields}))
+            return decoded
+        except Exception as error:
+            reason = str(error) if isinstance(error, CannotUpcast) else f"{type(error).__name__}: {error}"
+            raise UnreadableHistory(
+                aggregate_type=event.aggregate_type,
+                aggregate_id=event.aggregate_id,
+                version=event.version,
+                event_type=event.type,
+                schema_version=event.schema_version,
+                reason=reason,
+            ) from error

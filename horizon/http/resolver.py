@@ -21,7 +21,15 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
-from horizon.errors import AggregateNotFound, BadRequest, CommandIdReused, ConcurrencyError, DomainError
+from horizon.errors import (
+    AggregateNotFound,
+    BadRequest,
+    CommandIdReused,
+    ConcurrencyError,
+    DomainError,
+    UnreadableHistory,
+    VersionNotFound,
+)
 from horizon.http.problems import problem, problem_event
 from horizon.registry import UnknownType
 
@@ -73,6 +81,16 @@ def build_resolver(api_routes: Sequence[Route]) -> APIGatewayHttpResolver:
     @app.exception_handler([AggregateNotFound, UnknownType])
     def missing(error: Exception) -> Response[str]:
         return problem(404, str(error))
+
+    @app.exception_handler(VersionNotFound)
+    def past_the_end(error: VersionNotFound) -> Response[str]:
+        return problem(404, str(error), title="Version Not Found", current_version=error.current_version)
+
+    @app.exception_handler(UnreadableHistory)
+    def unreadable(error: UnreadableHistory) -> Response[str]:
+        # Operational: stored history the deployed code cannot read. Someone must add an upcaster or roll back.
+        logger.error("unreadable history: %s", error, extra=error.facts())
+        return problem(500, str(error), title="Unreadable History", **error.facts())
 
     @app.exception_handler(CommandIdReused)
     def reused(error: CommandIdReused) -> Response[str]:

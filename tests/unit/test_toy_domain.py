@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Annotated, ClassVar
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import pytest
 from pydantic import BaseModel, Field
@@ -40,26 +40,32 @@ class Incremented(EventData):
     by: int
 
 
+class CounterState(BaseModel):
+    label: str = ""
+    total: int = 0
+
+
 class Counter(Aggregate):
     """Counts up to LIMIT and refuses to pass it."""
 
-    def __init__(self, aggregate_id: UUID) -> None:
-        super().__init__(aggregate_id)
-        self.total = 0
+    state_model = CounterState
+    state: CounterState
 
     def handle(self, command: Command) -> Sequence[EventData]:
         match command:
             case OpenCounter(label=label):
                 return [CounterOpened(label=label)]
             case Increment(by=by):
-                if self.total + by > LIMIT:
+                if self.state.total + by > LIMIT:
                     raise self.reject(f"counter {self.id} would pass {LIMIT}")
                 return [Incremented(by=by)]
         raise self.reject(f"{command.command_type} is not a Counter command")
 
     def apply(self, event: EventData) -> None:
+        if isinstance(event, CounterOpened):
+            self.state.label = event.label
         if isinstance(event, Incremented):
-            self.total += event.by
+            self.state.total += event.by
 
 
 class Total(BaseModel):
@@ -144,7 +150,8 @@ def test_commands_change_the_counter_and_its_history_rebuilds_it(
 
     assert result.version == 3
     assert isinstance(counter, Counter)
-    assert (counter.total, counter.version) == (4, 3)
+    assert (counter.state.total, counter.version) == (4, 3)
+    assert counter.snapshot() == {"label": "clicks", "total": 4}
     assert [event.type for event in history] == ["CounterOpened", "Incremented", "Incremented"]
     assert store.load("Counter", counter_id) == history
 

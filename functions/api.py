@@ -25,6 +25,7 @@ ROUTES: list[Route] = [
     ("GET", "/invitations"),
     ("GET", "/invitations/{id}"),
     ("GET", "/guestlist"),
+    ("GET", "/aggregates/{aggregate_type}/{id}"),
     ("GET", "/aggregates/{aggregate_type}/{id}/events"),
     ("GET", "/openapi.json"),
     ("GET", "/health"),

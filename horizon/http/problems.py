@@ -7,8 +7,20 @@ from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
+from pydantic import BaseModel, ConfigDict
 
 PROBLEM_JSON = "application/problem+json"
+
+
+class ProblemDetails(BaseModel):
+    """The RFC 9457 body of every error answer (for the OpenAPI document); extensions vary by problem."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
 
 
 def problem(status: int, detail: str, *, title: str | None = None, **extensions: Any) -> Response[str]:

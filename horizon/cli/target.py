@@ -1,0 +1,116 @@
+"""Where the CLI reads from: the local stack's DynamoDB endpoint by default, or a deployed stack.
+
+A deployed stack is reached with boto3's usual credential chain (environment, profile, SSO, role), never with
+credentials of our own; the local endpoint gets dummy credentials so a developer's real ones never leave.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from horizon.eventstore import EventStore
+    from horizon.registry import Registry
+
+DEFAULT_EVENTS_TABLE = "horizon-events"
+DEFAULT_REGISTRY = "domain:build_registry"
+LOCAL_REGION = "us-east-1"
+EVENTS_TABLE_OUTPUT = "EventsTableName"
+"""The CloudFormation output of the Horizon stack that names its events table (infra/stack.py)."""
+
+
+class TargetError(Exception):
+    """The target cannot be resolved: an unknown stack, a stack without the events table output."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """The resolved options: an endpoint (None: AWS), a table or a stack to find it in, a region."""
+
+    endpoint_url: str | None
+    events_table: str | None
+    stack: str | None
+    region: str | None
+    registry: str = DEFAULT_REGISTRY
+
+    @classmethod
+    def resolve(
+        cls,
+        environ: Mapping[str, str],
+        *,
+        endpoint_url: str | None = None,
+        events_table: str | None = None,
+        stack: str | None = None,
+        region: str | None = None,
+        registry: str | None = None,
+    ) -> Target:
+        """Without an endpoint, a table or a stack, the local stack's DynamoDB at 127.0.0.1:$DYNAMODB_PORT (8000)."""
+        if endpoint_url is None and events_table is None and stack is None:
+            endpoint_url = f"http://127.0.0.1:{environ.get('DYNAMODB_PORT') or '8000'}"
+        return cls(endpoint_url, events_table, stack, region, registry or DEFAULT_REGISTRY)
+
+    @property
+    def is_local(self) -> bool:
+        """True for an endpoint on this machine, which gets dummy credentials."""
+        return self.endpoint_url is not None and self.endpoint_url.split("://")[-1].startswith(
+            ("127.0.0.1", "localhost", "[::1]")
+        )
+
+
+class Connection:
+    """Lazily built clients, table name, event store and registry for one CLI run."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for `service` at the target."""
+        import boto3
+
+        # The service name is a runtime string; boto3-stubs only types literal names.
+        make: Any = boto3.client
+        if self.target.is_local:
+            return make(
+                service,
+                endpoint_url=self.target.endpoint_url,
+                region_name=self.target.region or LOCAL_REGION,
+                aws_access_key_id="local",
+                aws_secret_access_key="local",
+            )
+        return make(service, endpoint_url=self.target.endpoint_url, region_name=self.target.region)
+
+    @cached_property
+    def events_table(self) -> str:
+        """The events table: given, read from the stack's outputs, or the local stack's default."""
+        if self.target.events_table:
+            return self.target.events_table
+        if not self.target.stack:
+            return DEFAULT_EVENTS_TABLE
+        stacks = self.client("cloudformation").describe_stacks(StackName=self.target.stack)["Stacks"]
+        outputs = {o["OutputKey"]: o["OutputValue"] for s in stacks for o in s.get("Outputs", [])}
+        if EVENTS_TABLE_OUTPUT not in outputs:
+            raise TargetError(f"stack {self.target.stack} has no {EVENTS_TABLE_OUTPUT} output")
+        return str(outputs[EVENTS_TABLE_OUTPUT])
+
+    @cached_property
+    def dynamodb(self) -> Any:
+        """The DynamoDB client."""
+        return self.client("dynamodb")
+
+    @cached_property
+    def store(self) -> EventStore:
+        """The event store over the events table."""
+        from horizon.dynamodb.eventstore import DynamoDBEventStore
+
+        return DynamoDBEventStore(self.dynamodb, self.events_table)
+
+    @cached_property
+    def registry(self) -> Registry:
+        """The registry the `module:function` of `--registry` builds (the guest list by default)."""
+        module, _, function = self.target.registry.partition(":")
+        built: Registry = getattr(importlib.import_module(module), function or "build_registry")()
+        return built

@@ -22,8 +22,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SOURCE_PACKAGES = ("horizon", "domain", "functions")
 """What the functions import from this repository; everything else stays out of the asset."""
 
-LOCAL_ONLY = ("horizon/local",)
-"""Source that runs only on a laptop (the local front door, poller and moto set-up), never on Lambda."""
+LOCAL_ONLY = ("horizon/local", "horizon/cli", "horizon/__main__.py")
+"""Source that runs only on a laptop (the local front door, poller and moto set-up; the CLI), never on Lambda."""
 
 ASSET_EXCLUDES = [
     "*",

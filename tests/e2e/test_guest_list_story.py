@@ -73,6 +73,10 @@ def test_the_guest_list_story_ends_with_two_confirmed_one_denied_and_one_decline
     assert history[2]["metadata"]["causation_id"] == history[1]["event_id"]
     assert history[2]["metadata"]["correlation_id"] == history[1]["metadata"]["correlation_id"]
 
+    # AND time travel shows Poseidon as he was before the saga answered
+    then = stack.get(f"/aggregates/Invitation/{ids['Poseidon']}?version=2").body
+    assert (then["version"], then["state"]["status"]) == (2, "accepted")
+
 
 def test_the_invitation_list_pages_through_every_invitation_once(stack: Client) -> None:
     created = {str(uuid.uuid4()) for _ in range(5)}

@@ -35,6 +35,7 @@ class Registry:
         self._aggregates: dict[str, type[Aggregate]] = {}
         self._upcasters: dict[tuple[str, int], Upcaster] = {}
         self._versions: dict[str, int] = {}
+        self._fields: dict[str, frozenset[str]] = {}
 
     def register(
         self,
@@ -122,12 +123,10 @@ class Registry:
         cannot be read: an unknown type, a missing or failing upcaster, or a payload that still does not validate.
         """
         try:
-            decoded: list[EventData] = []
-            for raw in upcast(RawEvent(event.type, event.schema_version, event.data), self._upcasters, self._versions):
-                model = self._events[raw.type]
-                # Reading is tolerant: a field the model no longer has must not brick the aggregate.
-                decoded.append(model.model_validate({k: v for k, v in raw.data.items() if k in model.model_fields}))
-            return decoded
+            if self._versions.get(event.type) == event.schema_version:
+                return [self._read(event.type, event.data)]  # the common case: stored at today's version
+            raws = upcast(RawEvent(event.type, event.schema_version, event.data), self._upcasters, self._versions)
+            return [self._read(raw.type, raw.data) for raw in raws]
         except Exception as error:
             reason = str(error) if isinstance(error, CannotUpcast) else f"{type(error).__name__}: {error}"
             raise UnreadableHistory(
@@ -138,3 +137,11 @@ class Registry:
                 schema_version=event.schema_version,
                 reason=reason,
             ) from error
+
+    def _read(self, event_type: str, data: Mapping[str, Any]) -> EventData:
+        model = self._events[event_type]
+        fields = self._fields.get(event_type)
+        if fields is None:
+            fields = self._fields[event_type] = frozenset(model.model_fields)
+        # Reading is tolerant: a field the model no longer has must not brick the aggregate.
+        return model.model_validate(data if data.keys() <= fields else {k: v for k, v in data.items() if k in fields})

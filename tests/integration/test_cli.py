@@ -220,3 +220,16 @@ def test_a_stack_name_finds_the_events_table_in_its_outputs(dynamodb: DynamoDBCl
     assert found.exit_code == 0, found.output
     assert json.loads(found.output)["version"] == 3
     assert missing.exit_code == 4
+
+
+def test_ctrl_c_ends_tail_with_exit_code_0(dynamodb: DynamoDBClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+        yield  # a generator, like the real follow
+
+    monkeypatch.setattr("horizon.cli.tail.follow", interrupted)
+
+    result = horizon("tail")
+
+    assert result.exit_code == 0
+    assert result.output == ""

@@ -48,7 +48,7 @@ def _exit_code(error: Exception) -> int | None:
         return USAGE
     if isinstance(error, UnreadableHistory):
         return UNREADABLE
-    if isinstance(error, TargetError | LookupError):
+    if isinstance(error, TargetError):
         return UNREACHABLE
     import botocore.exceptions
 

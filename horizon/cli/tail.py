@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from horizon.cli.target import TargetError
 from horizon.dynamodb.streams import decode_record
 from horizon.events import Event
 
@@ -26,7 +27,7 @@ def follow(
     """Yield the events of every commit written to `table` from now on (or from the stream's oldest record)."""
     arn = dynamodb.describe_table(TableName=table)["Table"].get("LatestStreamArn")
     if not arn:
-        raise LookupError(f"tail {table}: the table has no stream")
+        raise TargetError(f"tail {table}: the table has no stream")
     iterators: dict[str, str | None] = {}
     first, scanned = True, float("-inf")
     while True:

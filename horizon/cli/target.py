@@ -24,7 +24,7 @@ EVENTS_TABLE_OUTPUT = "EventsTableName"
 
 
 class TargetError(Exception):
-    """The target cannot be resolved: an unknown stack, a stack without the events table output."""
+    """The target cannot be used: a stack without the events table output, a table without a stream."""
 
 
 @dataclass(frozen=True)

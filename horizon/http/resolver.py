@@ -90,7 +90,12 @@ def build_resolver(api_routes: Sequence[Route]) -> APIGatewayHttpResolver:
     def unreadable(error: UnreadableHistory) -> Response[str]:
         # Operational: stored history the deployed code cannot read. Someone must add an upcaster or roll back.
         logger.error("unreadable history: %s", error, extra=error.facts())
-        return problem(500, str(error), title="Unreadable History", **error.facts())
+        # The reason stays in the log: a validation message can quote stored (maybe personal) data.
+        detail = (
+            f"{error.aggregate_type} {error.aggregate_id}: the event at version {error.version} "
+            f"({error.event_type}, schema v{error.schema_version}) cannot be read by this code; it has been logged"
+        )
+        return problem(500, detail, title="Unreadable History", **error.facts())
 
     @app.exception_handler(CommandIdReused)
     def reused(error: CommandIdReused) -> Response[str]:

@@ -233,3 +233,17 @@ def test_ctrl_c_ends_tail_with_exit_code_0(dynamodb: DynamoDBClient, monkeypatch
 
     assert result.exit_code == 0
     assert result.output == ""
+
+
+def test_tail_on_a_table_without_a_stream_exits_4(dynamodb: DynamoDBClient) -> None:
+    dynamodb.create_table(
+        TableName="no-stream",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+    result = CliRunner().invoke(cli, ["--events-table", "no-stream", "tail"])
+
+    assert result.exit_code == 4
+    assert "has no stream" in result.output

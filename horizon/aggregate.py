@@ -66,7 +66,13 @@ class Aggregate(ABC):
         return self.state.model_dump(mode="json")
 
     def restore(self, state: dict[str, Any]) -> None:
-        """Set the state from a `snapshot()` of the same `state_version`, validated by the state model."""
+        """Set the state from a `snapshot()` of the same `state_version`; ValueError for one it could not have written.
+
+        (pydantic's ValidationError is a ValueError.)
+        """
+        fields = set(self.state_model.model_fields)
+        if set(state) != fields:
+            raise ValueError(f"restore {self.aggregate_type} {self.id}: fields {sorted(state)} != {sorted(fields)}")
         self.state = self.state_model.model_validate(state)
 
     def reject(self, message: str) -> DomainError:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any, ClassVar
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from domain import build_registry
-from domain.invitation import NO_REASON, CreateInvite, DeclineInvite, Invitation, InviteAccepted
+from domain.invitation import Invitation
 from horizon.aggregate import Aggregate
 from horizon.command_handler import CommandHandler
 from horizon.commands import Command
@@ -266,41 +265,3 @@ def test_registering_an_upcaster_twice_is_refused() -> None:
         registry.register(
             Invitation, creates=[], commands=[], events=[], upcasters={("Credited", 1): rename_type("Deposited")}
         )
-
-
-def test_a_version_1_decline_stored_before_reasons_reads_as_not_given() -> None:
-    registry, store = build_registry(), MemoryEventStore()
-    handler = CommandHandler(registry, store)
-    invite_id = uuid4()
-    handler.handle(CreateInvite(id=invite_id, name="Zeus"))
-    old = stored("InviteDeclined", {}, version=2, aggregate_id=invite_id, aggregate_type="Invitation")
-    store.append([old], 1)
-
-    invitation, _ = handler.load("Invitation", invite_id)
-
-    assert invitation.snapshot() == {"name": "Zeus", "age": None, "status": "declined", "decline_reason": NO_REASON}
-
-
-def test_a_decline_records_its_reason_at_schema_version_2(handler: CommandHandler) -> None:
-    invite_id = uuid4()
-    handler.handle(CreateInvite(id=invite_id, name="Zeus"))
-
-    result = handler.handle(DeclineInvite(id=invite_id, reason="busy on Olympus"))
-
-    assert [(e.type, e.schema_version, e.data) for e in result.events] == [
-        ("InviteDeclined", 2, {"reason": "busy on Olympus"})
-    ]
-
-
-def test_state_snapshots_round_trip_through_restore() -> None:
-    invitation = Invitation(UUID(int=1))
-    invitation.apply(InviteAccepted())
-    snapshot = invitation.snapshot()
-
-    fresh = Invitation(UUID(int=1))
-    fresh.restore(snapshot)
-
-    assert fresh.snapshot() == snapshot == {"name": "", "age": None, "status": "accepted", "decline_reason": None}
-    assert Invitation.state_version == 1
-    with pytest.raises(ValidationError):
-        fresh.restore({"status": "lost"})

@@ -50,6 +50,7 @@ def replay_fixture(store: EventStore, registry: Registry, fixture: EventFixture)
     store.append([event], 0)
 
     [loaded] = store.load(event.aggregate_type, event.aggregate_id)
+    assert loaded.schema_version == fixture.schema_version, "the store must keep the schema version"
     decoded = registry.decode(loaded)
     aggregate = replay(registry, loaded.aggregate_type, loaded.aggregate_id, [loaded])
 

@@ -61,6 +61,13 @@ class EventStoreContract:
         assert loaded == first + second
         assert [event.version for event in loaded] == [1, 2, 3, 4, 5]
 
+    def test_an_event_s_schema_version_survives_the_round_trip(self, store: EventStore) -> None:
+        # Upcasting starts from the stored schema version: a store that forgets it reads new events as old ones.
+        aggregate_id = uuid4()
+        events = [make_event(aggregate_id, 1).model_copy(update={"schema_version": 3}), make_event(aggregate_id, 2)]
+        store.append(events, 0)
+        assert [event.schema_version for event in store.load(THING, aggregate_id)] == [3, 1]
+
     def test_loading_after_a_version_returns_only_later_events(self, store: EventStore) -> None:
         aggregate_id = uuid4()
         events = make_commit(aggregate_id, 1, 5)

@@ -12,8 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
-from horizon.dynamodb.eventstore import decode_tip
-from horizon.dynamodb.layout import TIP_SORT_KEY
+from horizon.dynamodb.layout import TIP_SORT_KEY, decode_tip
 from horizon.events import Event
 
 logger = logging.getLogger(__name__)

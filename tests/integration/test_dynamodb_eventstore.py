@@ -8,8 +8,8 @@ from uuid import uuid4
 import pytest
 
 from horizon.dynamodb import DynamoDBEventStore
-from horizon.dynamodb.eventstore import MAX_EVENTS_PER_COMMIT, MAX_TIP_BYTES, decode_tip
-from horizon.dynamodb.layout import TIP_SORT_KEY, stream_key
+from horizon.dynamodb.eventstore import MAX_COMMIT_BYTES, MAX_EVENTS_PER_COMMIT
+from horizon.dynamodb.layout import TIP_SORT_KEY, decode_tip, stream_key
 from horizon.errors import ConcurrencyError, InvalidEvents
 
 from .dynamodb_fakes import ContendedClient
@@ -51,14 +51,17 @@ def test_a_history_larger_than_one_query_page_loads_completely(
 
 
 def test_a_small_page_size_still_loads_everything_after_a_version(dynamodb: DynamoDBClient) -> None:
+    # GIVEN seven one-event commits of 2 KB each, so every commit calves the one before into a batch item
     store = DynamoDBEventStore(dynamodb, "events", page_size=2)
     aggregate_id = uuid4()
-    events = make_commit(aggregate_id, 1, 7)
-    store.append(events, 0)
+    events = make_commit(aggregate_id, 1, 7, data={"blob": "x" * 2_000})
+    for event in events:
+        store.append([event], event.version - 1)
     queries = count_queries(dynamodb)
 
+    # WHEN the history after v2 is loaded two batches per page, THEN it is complete and took several pages
     assert store.load(THING, aggregate_id, after_version=2) == events[2:]
-    assert len(queries) == 3
+    assert len(queries) >= 2
 
 
 def test_a_commit_of_more_events_than_one_transaction_holds_is_rejected(
@@ -83,7 +86,7 @@ def test_the_largest_commit_one_transaction_holds_is_stored(dynamodb_event_store
 
 def test_a_commit_larger_than_the_tip_item_can_hold_is_rejected(dynamodb_event_store: DynamoDBEventStore) -> None:
     aggregate_id = uuid4()
-    blob = "x" * (MAX_TIP_BYTES // 3)
+    blob = "x" * (MAX_COMMIT_BYTES // 3)
     too_big = make_commit(aggregate_id, 1, 4, data={"blob": blob})
 
     with pytest.raises(InvalidEvents, match="larger than"):

@@ -11,6 +11,7 @@ from domain.invitation import AcceptInvite, CreateInvite, DeclineInvite
 from horizon.command_handler import CommandContext, CommandHandler
 from horizon.errors import CommandIdReused, ConcurrencyError, DomainError
 from horizon.events import Event
+from horizon.eventstore import Snapshot
 from horizon.registry import Registry, UnknownType
 
 from .fakes import RecordingEventStore
@@ -61,12 +62,12 @@ class InterleavingEventStore(RecordingEventStore):
         super().__init__()
         self.interloper: tuple[CommandHandler, DeclineInvite] | None = None
 
-    def append(self, events: Sequence[Event], expected_version: int) -> None:
+    def append(self, events: Sequence[Event], expected_version: int, snapshot: Snapshot | None = None) -> None:
         if self.interloper is not None:
             other, command = self.interloper
             self.interloper = None
             other.handle(command)
-        super().append(events, expected_version)
+        super().append(events, expected_version, snapshot)
 
 
 def test_a_retry_decides_again_from_the_fresh_history(registry: Registry) -> None:

@@ -33,6 +33,14 @@ logger = logging.getLogger(__name__)
 
 _COMMAND_IDS = uuid.UUID("6f1d2b8e-4a59-4c4b-9a57-8d3b8e6e2f10")
 
+MAX_ACTIONS = 100
+"""DynamoDB's TransactWriteItems cap: a group's documents and tracking positions fit one transaction."""
+
+MAX_GROUP_BYTES = 2_000_000
+"""Well under the 4 MB transaction cap, counting the commits' envelopes as a stand-in for the documents."""
+
+Stream = tuple[str, uuid.UUID]
+
 
 class TrackedConsumer(ABC):
     """Shared bookkeeping of projector and saga runtimes: tracking, dedup, gap repair, conditional commit."""
@@ -50,64 +58,131 @@ class TrackedConsumer(ABC):
 
     def process(self, commit: Sequence[Event]) -> None:
         """Apply one commit (events of one aggregate, consecutive versions) to this consumer."""
-        if not commit:
-            return
-        for attempt in range(1, self._max_attempts + 1):
-            try:
-                self._process_once(commit)
-                return
-            except ReadModelConflict:
-                if attempt == self._max_attempts:
-                    raise
-                logger.info("%s: conflict on %s, retrying", self.name, _describe(commit))
+        failed = self.process_batch([commit])
+        if failed:
+            raise failed[next(iter(failed))]
+
+    def process_batch(self, commits: Sequence[Sequence[Event]]) -> dict[Stream, Exception]:
+        """Apply a batch of commits, writing each changed document once per group of aggregates.
+
+        One read for every document the batch needs; then, per group of aggregates that fits one transaction,
+        every commit is folded and the group's documents and tracking positions are written together. Returns
+        the aggregates whose group failed (with why); their commits took no effect and must be delivered again.
+        """
+        runs: dict[Stream, list[Event]] = {}
+        for commit in commits:
+            if commit:
+                runs.setdefault(commit[0].stream, []).extend(commit)
+        if not runs:
+            return {}
+        ordered = {stream: sorted({e.version: e for e in run}.values(), key=_version) for stream, run in runs.items()}
+        documents = self._reads.get_many(sorted({key for run in ordered.values() for key in self._needs(run)}))
+        failed: dict[Stream, Exception] = {}
+        for group in self._groups(ordered):
+            for attempt in range(1, self._max_attempts + 1):
+                try:
+                    self._commit_group(group, documents)
+                    break
+                except ReadModelConflict as error:
+                    if attempt == self._max_attempts:
+                        failed |= dict.fromkeys(group, error)
+                        break
+                    logger.info("%s: conflict on %d aggregates, retrying from fresh reads", self.name, len(group))
+                    keys = sorted({key for run in group.values() for key in self._needs(run)})
+                    fresh = self._reads.get_many(keys)
+                    for key in keys:
+                        documents.pop(key, None)
+                    documents.update(fresh)
+                except Exception as error:  # one group's failure must not stop the others: report and go on
+                    logger.exception("%s: a group of %d aggregates failed", self.name, len(group))
+                    failed |= dict.fromkeys(group, error)
+                    break
+        return failed
 
     def tracking_key(self, event: Event) -> DocumentKey:
         """Where this consumer records how far it got in the event's aggregate."""
         return (f"_tracking.{self.name}", f"{event.aggregate_type}#{event.aggregate_id}")
 
-    def _process_once(self, commit: Sequence[Event]) -> None:
-        head = commit[0]
-        tracking_key = self.tracking_key(head)
-        # One read for the tracking position and every document the commit may touch.
-        keys = {key for event in commit for key in self.keys(event)}
-        documents = self._reads.get_many([tracking_key, *sorted(keys)])
-        tracking = documents.pop(tracking_key, None)
-        if tracking and tracking.body.get("outbox"):
-            tracking = self.flush(tracking)
-        position = int(tracking.body["version"]) if tracking else 0
-        last = commit[-1].version
-        if last <= position:
-            logger.info("%s: skipped duplicate %s at tracked version %d", self.name, _describe(commit), position)
-            return
-        events = [event for event in commit if event.version > position]
-        if events[0].version != position + 1:
-            logger.warning(
-                "%s: gap before %s at tracked version %d, reading the store", self.name, _describe(commit), position
-            )
-            events = [
-                e for e in self._events.load(head.aggregate_type, head.aggregate_id, position) if e.version <= last
-            ]
-            if not events or events[0].version != position + 1:
-                raise LookupError(f"{self.name}: the store has no events after v{position} for {_describe(commit)}")
-            missing = {key for event in events for key in self.keys(event)} - keys
-            documents.update(self._reads.get_many(sorted(missing)) if missing else {})
-            keys |= missing
-        decoded = [(event, data) for event in events for data in self._registry.decode(event)]
+    def _needs(self, run: Sequence[Event]) -> list[DocumentKey]:
+        return [self.tracking_key(run[0]), *{key for event in run for key in self.keys(event)}]
+
+    def _groups(self, runs: dict[Stream, list[Event]]) -> list[dict[Stream, list[Event]]]:
+        """Aggregates in groups whose documents and tracking positions fit one transaction."""
+        groups: list[dict[Stream, list[Event]]] = [{}]
+        keys: set[DocumentKey] = set()
+        size = 0
+        for stream, run in runs.items():
+            needed = set(self._needs(run))
+            weight = sum(len(event.model_dump_json()) for event in run)
+            if groups[-1] and (len(keys | needed) > MAX_ACTIONS or size + weight > MAX_GROUP_BYTES):
+                groups.append({})
+                keys, size = set(), 0
+            groups[-1][stream] = run
+            keys |= needed
+            size += weight
+        return groups
+
+    def _commit_group(self, group: dict[Stream, list[Event]], documents: dict[DocumentKey, Document]) -> None:
         working: dict[DocumentKey, dict[str, Any] | None] = {k: d.body for k, d in documents.items()}
-        outbox: list[dict[str, Any]] = []
-        for event, data in decoded:
-            outbox.extend(self.fold(working, event, data))
+        touched: set[DocumentKey] = set()
+        trackings: list[tuple[DocumentKey, dict[str, Any], int]] = []
+        for run in group.values():
+            tracking_key = self.tracking_key(run[0])
+            tracking = documents.get(tracking_key)
+            if tracking and tracking.body.get("outbox"):
+                tracking = documents[tracking_key] = self.flush(tracking)
+            position = int(tracking.body["version"]) if tracking else 0
+            events = [event for event in run if event.version > position]
+            if not events:
+                logger.info("%s: skipped duplicate %s at tracked version %d", self.name, _describe(run), position)
+                continue
+            if [e.version for e in events] != list(range(position + 1, events[-1].version + 1)):
+                events = self._repair(run, position, documents, working)
+            outbox: list[dict[str, Any]] = []
+            for event in events:
+                touched.update(self.keys(event))
+                for data in self._registry.decode(event):
+                    outbox.extend(self.fold(working, event, data))
+            trackings.append((tracking_key, {"version": events[-1].version, "outbox": outbox}, _revision(tracking)))
+        if not trackings:
+            return
         writes = [
-            Write(c, k, body, documents[(c, k)].revision if (c, k) in documents else 0)
-            for (c, k), body in working.items()
-            if (c, k) in keys and (body is not None or (c, k) in documents)
+            Write(*key, working.get(key), _revision(documents.get(key)))
+            for key in sorted(touched)
+            if working.get(key) is not None or key in documents
         ]
-        tracking_body = {"version": events[-1].version, "outbox": outbox}
-        tracked_revision = tracking.revision if tracking else 0
-        writes.append(Write(*tracking_key, tracking_body, tracked_revision))
+        writes += [Write(*key, body, revision) for key, body, revision in trackings]
         self._reads.commit(writes)
-        if outbox:
-            self.flush(Document(*tracking_key, tracking_body, tracked_revision + 1))
+        for write in writes:
+            if write.body is None:
+                documents.pop((write.collection, write.key), None)
+            else:
+                stored = Document(write.collection, write.key, write.body, write.expected_revision + 1)
+                documents[(write.collection, write.key)] = stored
+        for key, body, _ in trackings:
+            if body["outbox"]:
+                documents[key] = self.flush(documents[key])
+
+    def _repair(
+        self,
+        run: Sequence[Event],
+        position: int,
+        documents: dict[DocumentKey, Document],
+        working: dict[DocumentKey, dict[str, Any] | None],
+    ) -> list[Event]:
+        """The events after the tracked position up to the run's last, read back from the event store."""
+        head, last = run[0], run[-1].version
+        logger.warning(
+            "%s: gap before %s at tracked version %d, reading the store", self.name, _describe(run), position
+        )
+        events = [e for e in self._events.load(head.aggregate_type, head.aggregate_id, position) if e.version <= last]
+        if not events or events[0].version != position + 1:
+            raise LookupError(f"{self.name}: the store has no events after v{position} for {_describe(run)}")
+        missing = sorted({key for event in events for key in self.keys(event)} - set(documents))
+        found = self._reads.get_many(missing) if missing else {}
+        documents.update(found)
+        working.update({key: document.body for key, document in found.items()})
+        return events
 
     def keys(self, event: Event) -> list[DocumentKey]:
         """The document an event will read and write, if any: one per consumer and event at most."""
@@ -198,6 +273,14 @@ class SagaRuntime(TrackedConsumer):
         cleared = {**tracking.body, "outbox": []}
         self._reads.commit([Write(tracking.collection, tracking.key, cleared, tracking.revision)])
         return Document(tracking.collection, tracking.key, cleared, tracking.revision + 1)
+
+
+def _version(event: Event) -> int:
+    return event.version
+
+
+def _revision(document: Document | None) -> int:
+    return document.revision if document else 0
 
 
 def _describe(commit: Sequence[Event]) -> str:

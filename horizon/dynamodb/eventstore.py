@@ -123,7 +123,12 @@ class DynamoDBEventStore(EventStore):
             snapshot = None
         commit = _Commit(first.aggregate_type, first.aggregate_id, expected_version, events[-1].version)
         try:
-            self._client.update_item(**self._update(commit, bodies, commands, size, snapshot))
+            if expected_version == 0:
+                # A new aggregate: the whole tip in one PutItem (moto's stream image of an inserting UpdateItem
+                # holds only the keys, and there is nothing to append to anyway).
+                self._client.put_item(**self._put(commit, bodies, commands, size, snapshot))
+            else:
+                self._client.update_item(**self._update(commit, bodies, commands, size, snapshot))
         except self._client.exceptions.ConditionalCheckFailedException as error:
             response: dict[str, Any] = dict(error.response)
             old: dict[str, Any] = dict(response.get("Item") or {})
@@ -133,6 +138,36 @@ class DynamoDBEventStore(EventStore):
             self._calve(commit, old, bodies, commands, size, snapshot)
         except self._client.exceptions.TransactionConflictException as error:
             raise commit.conflict(None) from error
+
+    def _tip_item(
+        self, commit: _Commit, bodies: list[str], commands: list[str], size: int, snapshot: Snapshot | None
+    ) -> dict[str, Any]:
+        tip: dict[str, Any] = {
+            "pk": {"S": commit.pk},
+            "sk": {"N": TIP_SORT_KEY},
+            VERSION: {"N": str(commit.version)},
+            FIRST: {"N": str(commit.expected + 1)},
+            EVENTS: {"L": [{"S": body} for body in bodies]},
+            COMMANDS: {"L": [{"S": text} for text in commands]},
+            BYTES: {"N": str(size)},
+        }
+        if snapshot is not None:
+            tip |= {
+                SNAPSHOT: {"S": snapshot.state},
+                STATE_VERSION: {"N": str(snapshot.state_version)},
+                SNAPSHOT_VERSION: {"N": str(commit.version)},
+            }
+        return tip
+
+    def _put(
+        self, commit: _Commit, bodies: list[str], commands: list[str], size: int, snapshot: Snapshot | None
+    ) -> dict[str, Any]:
+        return {
+            "TableName": self._table,
+            "Item": self._tip_item(commit, bodies, commands, size, snapshot),
+            "ConditionExpression": "attribute_not_exists(pk)",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
 
     def _update(
         self, commit: _Commit, bodies: list[str], commands: list[str], size: int, snapshot: Snapshot | None
@@ -157,11 +192,8 @@ class DynamoDBEventStore(EventStore):
             expression += ", #s = :s, #sv = :sv, #sn = :v"
             values |= {":s": {"S": snapshot.state}, ":sv": {"N": str(snapshot.state_version)}}
             tail = ""
-        if commit.expected == 0:
-            condition = "attribute_not_exists(pk)"
-        else:
-            condition = "#v = :expected AND #b <= :room"
-            values |= {":expected": {"N": str(commit.expected)}, ":room": {"N": str(TIP_BUDGET - size)}}
+        condition = "#v = :expected AND #b <= :room"
+        values |= {":expected": {"N": str(commit.expected)}, ":room": {"N": str(TIP_BUDGET - size)}}
         return {
             "TableName": self._table,
             "Key": {"pk": {"S": commit.pk}, "sk": {"N": TIP_SORT_KEY}},
@@ -182,21 +214,7 @@ class DynamoDBEventStore(EventStore):
         snapshot: Snapshot | None,
     ) -> None:
         kept = [value["S"] for value in old.get(COMMANDS, {}).get("L", [])][-RECENT_COMMANDS:]
-        tip: dict[str, Any] = {
-            "pk": {"S": commit.pk},
-            "sk": {"N": TIP_SORT_KEY},
-            VERSION: {"N": str(commit.version)},
-            FIRST: {"N": str(commit.expected + 1)},
-            EVENTS: {"L": [{"S": body} for body in bodies]},
-            COMMANDS: {"L": [{"S": text} for text in [*kept, *commands]]},
-            BYTES: {"N": str(size + sum(len(text) for text in kept))},
-        }
-        if snapshot is not None:
-            tip |= {
-                SNAPSHOT: {"S": snapshot.state},
-                STATE_VERSION: {"N": str(snapshot.state_version)},
-                SNAPSHOT_VERSION: {"N": str(commit.version)},
-            }
+        tip = self._tip_item(commit, bodies, [*kept, *commands], size + sum(len(text) for text in kept), snapshot)
         actions: list[dict[str, Any]] = []
         pending = old.get(EVENTS, {}).get("L", [])
         if pending:

@@ -75,7 +75,7 @@ destroy: $(STAMP)
 	$(CDK) destroy --no-notices $(CDK_STAGE) $(CDK_ARGS)
 
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	QUICK=$(QUICK) $(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache cdk.out

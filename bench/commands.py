@@ -1,0 +1,155 @@
+"""Per-command latency against history length (cold and warm), cold loads, and the projector batch path.
+
+Times are moto's on this machine: compare ratios measured in the same run, not milliseconds.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from horizon.aggregate import Aggregate
+from horizon.commands import Command
+from horizon.events import EventData
+
+
+class Start(Command):
+    """Open a ticker."""
+
+
+class Tick(Command):
+    """Count one more."""
+
+
+class Started(EventData):
+    pass
+
+
+class Ticked(EventData):
+    n: int
+
+
+class Ticker(Aggregate):
+    """A bench aggregate whose every command appends one event."""
+
+    def __init__(self, aggregate_id: uuid.UUID) -> None:
+        super().__init__(aggregate_id)
+        self.count = 0
+
+    def handle(self, command: Command) -> Sequence[EventData]:
+        return [Started()] if isinstance(command, Start) else [Ticked(n=self.count + 1)]
+
+    def apply(self, event: EventData) -> None:
+        if isinstance(event, Ticked):
+            self.count = event.n
+
+
+def _registry() -> Any:
+    from horizon.registry import Registry
+
+    return Registry().register(Ticker, creates=[Start], commands=[Tick], events=[Started, Ticked])
+
+
+def latency(histories: Sequence[int], samples: int) -> list[tuple[int, float, float]]:
+    """Rows of (history, median ms of a cold command, median ms of a warm command)."""
+    from bench.moto_env import moto_container
+    from horizon.aggregate_cache import AggregateCache
+    from horizon.command_handler import CommandHandler
+
+    registry = _registry()
+    rows = []
+    with moto_container() as (container, _):
+        store = container.event_store
+        warm = CommandHandler(registry, store, cache=AggregateCache())
+        for history in histories:
+            ticker = uuid.uuid4()
+            warm.handle(Start(id=ticker))
+            for _ in range(history - 1):
+                warm.handle(Tick(id=ticker))
+            cold_ms = []
+            for _ in range(samples):
+                handler = CommandHandler(registry, store)  # a cold container: no cache
+                start = time.perf_counter()
+                handler.handle(Tick(id=ticker))
+                cold_ms.append((time.perf_counter() - start) * 1000)
+            warm.handle(Tick(id=ticker))
+            warm_ms = []
+            for _ in range(samples):
+                start = time.perf_counter()
+                warm.handle(Tick(id=ticker))
+                warm_ms.append((time.perf_counter() - start) * 1000)
+            rows.append((history, statistics.median(cold_ms), statistics.median(warm_ms)))
+    return rows
+
+
+def cold_load(histories: Sequence[int], samples: int) -> list[tuple[int, float, float]]:
+    """Rows of (history, median ms to load the head and rebuild, median ms of a full replay with `load`)."""
+    from bench.moto_env import moto_container
+    from horizon.aggregate_cache import AggregateCache
+    from horizon.command_handler import CommandHandler
+
+    registry = _registry()
+    rows = []
+    with moto_container() as (container, _):
+        store = container.event_store
+        writer = CommandHandler(registry, store, cache=AggregateCache())
+        for history in histories:
+            ticker = uuid.uuid4()
+            writer.handle(Start(id=ticker))
+            for _ in range(history - 1):
+                writer.handle(Tick(id=ticker))
+            head_ms, replay_ms = [], []
+            for _ in range(samples):
+                handler = CommandHandler(registry, store)
+                start = time.perf_counter()
+                handler.rebuild("Ticker", ticker, store.load_head("Ticker", ticker))
+                head_ms.append((time.perf_counter() - start) * 1000)
+                start = time.perf_counter()
+                handler.load("Ticker", ticker)
+                replay_ms.append((time.perf_counter() - start) * 1000)
+            rows.append((history, statistics.median(head_ms), statistics.median(replay_ms)))
+    return rows
+
+
+def projector_batch(guests: int) -> dict[str, Any]:
+    """Project `guests` creations and acceptances one commit at a time, then as one batch, on fresh tables."""
+    from bench.moto_env import moto_container
+    from domain.invitation import AcceptInvite, CreateInvite
+    from horizon.dynamodb.readstore import DynamoDBReadStore
+    from horizon.dynamodb.tables import create_tables
+
+    result: dict[str, Any] = {}
+    with moto_container() as (container, counter):
+        commits = []
+        for _ in range(guests):
+            invite = uuid.uuid4()
+            commits.append(container.command_handler.handle(CreateInvite(id=invite, name="Guest")).events)
+            commits.append(container.command_handler.handle(AcceptInvite(id=invite)).events)
+        for mode in ("per commit", "batch"):
+            table = f"bench-read-{mode.replace(' ', '-')}"
+            create_tables(container.dynamodb, f"unused-{table}", table)
+            reads = DynamoDBReadStore(container.dynamodb, table)
+            runtimes = [
+                type(r)(r.projector, container.registry, reads, container.event_store) for r in container.projectors
+            ]
+            with counter.measure() as calls:
+                start = time.perf_counter()
+                for runtime in runtimes:
+                    if mode == "batch":
+                        runtime.process_batch(commits)
+                    else:
+                        for commit in commits:
+                            runtime.process(commit)
+                seconds = time.perf_counter() - start
+            document = reads.get("GuestList", "guestlist")
+            guest_list = document.revision if document else 0
+            result[mode] = {
+                "records_per_second": len(commits) / seconds,
+                "calls": dict(calls),
+                "guest_list_writes": guest_list,
+            }
+    result["commits"] = len(commits)
+    return result

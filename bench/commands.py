@@ -53,8 +53,10 @@ def _registry() -> Any:
     return Registry().register(Ticker, creates=[Start], commands=[Tick], events=[Started, Ticked])
 
 
-def latency(histories: Sequence[int], samples: int) -> list[tuple[int, float, float]]:
-    """Rows of (history, median ms of a cold command, median ms of a warm command)."""
+def latency(histories: Sequence[int], samples: int) -> tuple[list[tuple[int, float, float]], dict[str, list[float]]]:
+    """Rows of (history, median ms of a cold command, median ms of a warm command), and the peer's medians
+    per mode, measured in the same process on the same moto backend."""
+    from bench import peer
     from bench.moto_env import moto_container
     from horizon.aggregate_cache import AggregateCache
     from horizon.command_handler import CommandHandler
@@ -82,7 +84,8 @@ def latency(histories: Sequence[int], samples: int) -> list[tuple[int, float, fl
                 warm.handle(Tick(id=ticker))
                 warm_ms.append((time.perf_counter() - start) * 1000)
             rows.append((history, statistics.median(cold_ms), statistics.median(warm_ms)))
-    return rows
+        peers = peer.latency(histories, samples, container.dynamodb)
+    return rows, peers
 
 
 def cold_load(histories: Sequence[int], samples: int) -> list[tuple[int, float, float]]:

@@ -47,6 +47,28 @@ class Ticker(Aggregate):
             self.count = event.n
 
 
+def _seed(store: Any, history: int) -> uuid.UUID:
+    """A ticker with `history` events, written in commits of 99 (so mostly calved) with its snapshot on the tip."""
+    import json
+
+    from horizon.events import Event, Metadata
+    from horizon.eventstore import Snapshot
+
+    ticker = uuid.uuid4()
+    meta = Metadata(correlation_id="seed", causation_id="seed", command="Tick")
+
+    def event(version: int) -> Event:
+        data = {} if version == 1 else {"n": version - 1}
+        kind = "Started" if version == 1 else "Ticked"
+        return Event(aggregate_type="Ticker", aggregate_id=ticker, version=version, type=kind, data=data, metadata=meta)
+
+    for start in range(1, history + 1, 99):
+        last = min(start + 98, history)
+        state = Snapshot(last, Ticker.state_version, json.dumps({"count": last - 1}))
+        store.append([event(v) for v in range(start, last + 1)], start - 1, state)
+    return ticker
+
+
 def _registry() -> Any:
     from horizon.registry import Registry
 
@@ -67,10 +89,7 @@ def latency(histories: Sequence[int], samples: int) -> tuple[list[tuple[int, flo
         store = container.event_store
         warm = CommandHandler(registry, store, cache=AggregateCache())
         for history in histories:
-            ticker = uuid.uuid4()
-            warm.handle(Start(id=ticker))
-            for _ in range(history - 1):
-                warm.handle(Tick(id=ticker))
+            ticker = _seed(store, history)
             cold_ms = []
             for _ in range(samples):
                 handler = CommandHandler(registry, store)  # a cold container: no cache
@@ -91,19 +110,14 @@ def latency(histories: Sequence[int], samples: int) -> tuple[list[tuple[int, flo
 def cold_load(histories: Sequence[int], samples: int) -> list[tuple[int, float, float]]:
     """Rows of (history, median ms to load the head and rebuild, median ms of a full replay with `load`)."""
     from bench.moto_env import moto_container
-    from horizon.aggregate_cache import AggregateCache
     from horizon.command_handler import CommandHandler
 
     registry = _registry()
     rows = []
     with moto_container() as (container, _):
         store = container.event_store
-        writer = CommandHandler(registry, store, cache=AggregateCache())
         for history in histories:
-            ticker = uuid.uuid4()
-            writer.handle(Start(id=ticker))
-            for _ in range(history - 1):
-                writer.handle(Tick(id=ticker))
+            ticker = _seed(store, history)
             head_ms, replay_ms = [], []
             for _ in range(samples):
                 handler = CommandHandler(registry, store)

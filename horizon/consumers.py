@@ -139,10 +139,14 @@ class TrackedConsumer(ABC):
             if [e.version for e in events] != list(range(position + 1, events[-1].version + 1)):
                 events = self._repair(run, position, documents, working)
             outbox: list[dict[str, Any]] = []
+            keys = {key for event in events for key in self.keys(event)}
             for event in events:
-                touched.update(self.keys(event))
                 for data in self._registry.decode(event):
                     outbox.extend(self.fold(working, event, data))
+            if not keys and not outbox:
+                # Events that change nothing need no position: a later commit finds the gap and reads them back.
+                continue
+            touched |= keys
             trackings.append((tracking_key, {"version": events[-1].version, "outbox": outbox}, _revision(tracking)))
         if not trackings:
             return

@@ -114,3 +114,21 @@ def test_aggregates_whose_group_keeps_conflicting_are_reported_and_nothing_of_th
 
     assert set(failed) == {commit[0].stream for commit in commits}
     assert reads.get(GuestListProjector.name, GUEST_LIST_KEY) is None
+
+
+def test_a_commit_that_changes_nothing_writes_nothing_and_the_next_one_reads_it_back(registry: Registry) -> None:
+    # GIVEN a creation, which the guest list does not count, delivered on its own
+    events = RecordingEventStore()
+    created, accepted = accepted_invites(CommandHandler(registry, events), 1)
+    reads = CountingReadStore()
+    runtime = ProjectorRuntime(GuestListProjector(2), registry, reads, events)
+    runtime.process_batch([created])
+    assert reads.writes == {}
+    loads = events.load_calls
+    # WHEN the acceptance follows in another batch, THEN it is counted once, after one read of the history
+    runtime.process_batch([accepted])
+    runtime.process_batch([created, accepted])
+    document = reads.get(GuestListProjector.name, GUEST_LIST_KEY)
+    assert document is not None
+    assert document.body["num_accepted"] == 1
+    assert events.load_calls - loads == 1

@@ -15,8 +15,8 @@ from horizon.aggregate_cache import AggregateCache
 from horizon.commands import Command
 from horizon.errors import AggregateNotFound, CommandIdReused, ConcurrencyError, DomainError
 from horizon.events import Event, Metadata
-from horizon.history import replay
 from horizon.eventstore import RECENT_COMMANDS, CommandRecord, EventStore, Head, Snapshot, command_record
+from horizon.history import replay
 from horizon.registry import Registry
 
 logger = logging.getLogger(__name__)

@@ -34,7 +34,10 @@ def parse_stream_key(pk: str) -> tuple[str, UUID]:
 
 
 def encode_event(event: Event) -> str:
-    """The stored envelope: no type, id or version (the key and the position hold them), no repeated ids."""
+    """The stored envelope: no type, id or version (the key and the position hold them), no repeated ids.
+
+    The payload's schema version is stored only when it is not 1, the version every event type starts at.
+    """
     meta = event.metadata.model_dump(mode="json")
     command_id = meta.get("command_id")
     if command_id is None:
@@ -44,7 +47,15 @@ def encode_event(event: Event) -> str:
         for name in ("correlation_id", "causation_id"):
             if meta[name] == command_id:
                 del meta[name]
-    body = {"i": str(event.event_id), "t": event.type, "at": event.timestamp.isoformat(), "d": event.data, "m": meta}
+    body: dict[str, Any] = {
+        "i": str(event.event_id),
+        "t": event.type,
+        "at": event.timestamp.isoformat(),
+        "d": event.data,
+        "m": meta,
+    }
+    if event.schema_version != 1:
+        body["v"] = event.schema_version
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -61,6 +72,7 @@ def decode_event(text: str, aggregate_type: str, aggregate_id: UUID, version: in
         aggregate_id=aggregate_id,
         version=version,
         type=body["t"],
+        schema_version=body.get("v", 1),
         timestamp=body["at"],
         data=body["d"],
         metadata=Metadata.model_validate(meta),

@@ -26,7 +26,7 @@ def test_a_cold_command_costs_one_read_and_one_write_whatever_the_history() -> N
                 type=InviteAccepted.event_type,
                 metadata=meta,
             )
-            state = json.dumps({"name": "Athena", "status": "accepted"})
+            state = json.dumps({"name": "Athena", "age": None, "status": "accepted", "decline_reason": None})
             container.event_store.append([event], version - 1, Snapshot(version, 1, state))
         cold = CommandHandler(container.registry, container.event_store)
         # WHEN a fresh handler (a cold Lambda) confirms it

@@ -52,12 +52,18 @@ def test_a_command_decides_from_the_snapshot_without_reading_the_history(registr
     assert store.history_reads == 0
 
 
+def state(**changes: object) -> str:
+    """An Invitation snapshot that, if believed, says the guest may still accept."""
+    return json.dumps({"name": "Athena", "age": None, "status": "invited", "decline_reason": None, **changes})
+
+
 FORGED = {
-    "an older state schema": Snapshot(2, 0, json.dumps({"name": "Athena", "status": "invited"})),
+    "an older state schema": Snapshot(2, 0, state()),
     "unreadable JSON": Snapshot(2, 1, "{not json"),
-    "a status outside the lifecycle": Snapshot(2, 1, json.dumps({"name": "Athena", "status": "maybe"})),
+    "a status outside the lifecycle": Snapshot(2, 1, state(status="maybe")),
     "missing fields": Snapshot(2, 1, json.dumps({"status": "invited"})),
-    "a field of the wrong type": Snapshot(2, 1, json.dumps({"name": 7, "status": "invited"})),
+    "an unknown field": Snapshot(2, 1, state(seats=3)),
+    "a field of the wrong type": Snapshot(2, 1, state(name=["Athena"])),
 }
 
 
@@ -100,7 +106,7 @@ def test_a_rejection_decided_from_the_cache_is_checked_against_the_store(registr
     handler = CommandHandler(registry, store, cache=cache)
     invite = uuid4()
     handler.handle(CreateInvite(id=invite, name="Athena"))
-    wrong = Snapshot(1, 1, json.dumps({"name": "Athena", "status": "declined"}))
+    wrong = Snapshot(1, 1, state(status="declined"))
     cache.put("Invitation", invite, Head(1, wrong))
     # WHEN the guest accepts, THEN the store's head decides, and the accept is stored
     result = handler.handle(AcceptInvite(id=invite))

@@ -93,7 +93,7 @@ def main() -> int:
         "Units are sized by bench/capacity.py from the items on the wire (moto does not report them); prices from"
         " /work/shared/NOTES.md. docs/event-store.md explains the design choices behind each line.",
     ]
-    imports, first = coldstart.run()
+    imports, first = coldstart.run(3 if quick else 7)
     base = dict(imports)["boto3"]
     lines += [
         "",

@@ -103,8 +103,12 @@ class TrackedConsumer(ABC):
         """Where this consumer records how far it got in the event's aggregate."""
         return (f"_tracking.{self.name}", f"{event.aggregate_type}#{event.aggregate_id}")
 
+    tracks_in_documents = False
+    """Whether each aggregate's position lives beside its one document instead of in a tracking document."""
+
     def _needs(self, run: Sequence[Event]) -> list[DocumentKey]:
-        return [self.tracking_key(run[0]), *{key for event in run for key in self.keys(event)}]
+        keys = {key for event in run for key in self.keys(event)}
+        return sorted(keys) if self.tracks_in_documents else [self.tracking_key(run[0]), *keys]
 
     def _groups(self, runs: dict[Stream, list[Event]]) -> list[dict[Stream, list[Event]]]:
         """Aggregates in groups whose documents and tracking positions fit one transaction."""
@@ -123,6 +127,10 @@ class TrackedConsumer(ABC):
         return groups
 
     def _commit_group(self, group: dict[Stream, list[Event]], documents: dict[DocumentKey, Document]) -> None:
+        if self.tracks_in_documents:
+            for run in group.values():
+                self._commit_in_document(run, documents)
+            return
         working: dict[DocumentKey, dict[str, Any] | None] = {k: d.body for k, d in documents.items()}
         touched: set[DocumentKey] = set()
         trackings: list[tuple[DocumentKey, dict[str, Any], int]] = []
@@ -167,6 +175,33 @@ class TrackedConsumer(ABC):
             if body["outbox"]:
                 documents[key] = self.flush(documents[key])
 
+    def _commit_in_document(self, run: list[Event], documents: dict[DocumentKey, Document]) -> None:
+        """One aggregate's commits into its one document, the position beside it: a single-item write."""
+        keys = {key for event in run for key in self.keys(event)}
+        if not keys:
+            return
+        if len(keys) > 1:
+            raise LookupError(f"{self.name}: {_describe(run)} touches {len(keys)} documents, per_aggregate allows 1")
+        (key,) = keys
+        document = documents.get(key)
+        position = (document.position or 0) if document else 0
+        events = [event for event in run if event.version > position]
+        if not events:
+            logger.info("%s: skipped duplicate %s at version %d", self.name, _describe(run), position)
+            return
+        working: dict[DocumentKey, dict[str, Any] | None] = {key: document.body if document else None}
+        if [e.version for e in events] != list(range(position + 1, events[-1].version + 1)):
+            events = self._repair(run, position, documents, working)
+        for event in events:
+            for data in self._registry.decode(event):
+                self.fold(working, event, data)
+        body = working[key]
+        if body is None:
+            raise LookupError(f"{self.name}: {_describe(run)} deleted {key[1]}, which per_aggregate does not allow")
+        write = Write(*key, body, _revision(document), position=events[-1].version)
+        self._reads.commit([write])
+        documents[key] = Document(*key, body, write.expected_revision + 1, write.position)
+
     def _repair(
         self,
         run: Sequence[Event],
@@ -176,13 +211,13 @@ class TrackedConsumer(ABC):
     ) -> list[Event]:
         """The events after the tracked position up to the run's last, read back from the event store."""
         head, last = run[0], run[-1].version
-        logger.warning(
-            "%s: gap before %s at tracked version %d, reading the store", self.name, _describe(run), position
-        )
+        # Info, not warning: a skipped no-change commit (see _commit_group) leads here on purpose.
+        logger.info("%s: %s starts past version %d, reading the store", self.name, _describe(run), position)
         events = [e for e in self._events.load(head.aggregate_type, head.aggregate_id, position) if e.version <= last]
         if not events or events[0].version != position + 1:
             raise LookupError(f"{self.name}: the store has no events after v{position} for {_describe(run)}")
-        missing = sorted({key for event in events for key in self.keys(event)} - set(documents))
+        read = set(documents) | set(self._needs(run))  # absent documents were read too, and found missing
+        missing = sorted({key for event in events for key in self.keys(event)} - read)
         found = self._reads.get_many(missing) if missing else {}
         documents.update(found)
         working.update({key: document.body for key, document in found.items()})
@@ -235,6 +270,7 @@ class ProjectorRuntime(TrackedConsumer):
         super().__init__(projector.name, registry, reads, events)
         self.projector = projector
         self.model = projector.model
+        self.tracks_in_documents = projector.per_aggregate
 
     def key_of(self, event: Event) -> str | None:
         """The read model an event changes, if any."""

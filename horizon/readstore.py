@@ -31,6 +31,8 @@ class Document:
     key: str
     body: dict[str, Any]
     revision: int
+    position: int | None = None
+    """The version of the one aggregate this document follows, when its projector tracks it here."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class Write:
     key: str
     body: dict[str, Any] | None
     expected_revision: int
+    position: int | None = None
+    """Stored beside the body (see Document.position)."""
 
 
 @dataclass(frozen=True)

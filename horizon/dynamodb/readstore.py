@@ -115,8 +115,12 @@ class DynamoDBReadStore(ReadStore):
             "body": {"S": json.dumps(write.body, separators=(",", ":"))},
             "revision": {"N": str(write.expected_revision + 1)},
         }
+        if write.position is not None:
+            item["position"] = {"N": str(write.position)}
         return {"Put": {"TableName": self._table, "Item": item, **condition}}
 
 
 def _document(item: dict[str, Any]) -> Document:
-    return Document(item["pk"]["S"], item["sk"]["S"], json.loads(item["body"]["S"]), int(item["revision"]["N"]))
+    position = int(item["position"]["N"]) if "position" in item else None
+    body = json.loads(item["body"]["S"])
+    return Document(item["pk"]["S"], item["sk"]["S"], body, int(item["revision"]["N"]), position)

@@ -66,11 +66,21 @@ def test_projecting_a_commit_costs_one_batch_read_and_one_write_and_a_duplicate_
         invite = uuid.uuid4()
         container.command_handler.handle(CreateInvite(id=invite, name="Athena"))
         commit = list(container.command_handler.handle(AcceptInvite(id=invite)).events)
-        runtime = container.projectors[0]
-        runtime.process(container.event_store.load("Invitation", invite, 0)[:1])
-        with counter.measure() as first:
-            runtime.process(commit)
-        with counter.measure() as again:
-            runtime.process(commit)
-        assert dict(first) == {"BatchGetItem": 1, "TransactWriteItems": 1}
-        assert dict(again) == {"BatchGetItem": 1}
+        created = container.event_store.load("Invitation", invite, 0)[:1]
+        views, guest_list = container.projectors
+        written = {}
+        for runtime in (views, guest_list):
+            runtime.process(created)
+            with counter.measure() as first:
+                runtime.process(commit)
+            with counter.measure() as again:
+                runtime.process(commit)
+            assert dict(again) == {"BatchGetItem": 1}
+            written[runtime.name] = dict(first)
+        # The invitation view keeps its position beside it: one item, no transaction. The guest list is shared
+        # by every aggregate, so it commits with a tracking document per aggregate in one transaction; it kept no
+        # position for the creation (which it does not count), so it reads that back from the tip once.
+        assert written == {
+            views.name: {"BatchGetItem": 1, "PutItem": 1},
+            guest_list.name: {"BatchGetItem": 1, "GetItem": 1, "TransactWriteItems": 1},
+        }

@@ -132,3 +132,21 @@ def test_a_commit_that_changes_nothing_writes_nothing_and_the_next_one_reads_it_
     assert document is not None
     assert document.body["num_accepted"] == 1
     assert events.load_calls - loads == 1
+
+
+def test_a_per_aggregate_projector_keeps_the_position_beside_its_document(registry: Registry) -> None:
+    # GIVEN three invitations created and accepted, and the views' projector, whose documents follow one aggregate
+    events = RecordingEventStore()
+    commits = accepted_invites(CommandHandler(registry, events), 3)
+    reads = CountingReadStore()
+    runtime = ProjectorRuntime(InvitationProjector(), registry, reads, events)
+    # WHEN the batch is delivered twice
+    runtime.process_batch(commits)
+    runtime.process_batch(commits)
+    # THEN each view was written once, alone, at version 2, and there is no tracking document at all
+    assert reads.commit_sizes == [1, 1, 1]
+    assert all(collection == InvitationProjector.name for collection, _ in reads.writes)
+    for commit in commits[1::2]:
+        view = reads.get(InvitationProjector.name, str(commit[0].aggregate_id))
+        assert view is not None
+        assert (view.position, view.body["version"], view.body["status"]) == (2, 2, "accepted")

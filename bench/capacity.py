@@ -8,7 +8,6 @@ UpdateItem it sizes the item after the update with an uncounted read, as DynamoD
 from __future__ import annotations
 
 import math
-from collections import Counter
 from typing import Any
 
 WRITE_PRICE = 0.625 / 1_000_000
@@ -37,7 +36,7 @@ class CapacityMeter:
     """Adds up write and read units of every DynamoDB call a client makes."""
 
     def __init__(self, client: Any, sizer: Any) -> None:
-        self.units: Counter[str] = Counter()
+        self.units: dict[str, float] = {"WRU": 0.0, "RRU": 0.0}  # eventually consistent reads count half
         self._sizer = sizer
         self._pending: dict[str, Any] = {}
         client.meta.events.register("before-parameter-build.dynamodb", self._before)
@@ -61,9 +60,12 @@ class CapacityMeter:
             self.units["RRU"] += _kb(item_bytes(parsed.get("Item", {})), 4096) or 1
         elif op == "BatchGetItem":
             found = [item for items in parsed.get("Responses", {}).values() for item in items]
-            asked = sum(len(request["Keys"]) for request in params.get("RequestItems", {}).values())
-            # An absent item still costs the minimum unit.
-            self.units["RRU"] += sum(_kb(item_bytes(item), 4096) for item in found) + asked - len(found)
+            requests = list(params.get("RequestItems", {}).values())
+            asked = sum(len(request["Keys"]) for request in requests)
+            # An absent item still costs the minimum unit; an eventually consistent read costs half.
+            scale = 1.0 if all(request.get("ConsistentRead") for request in requests) else 0.5
+            units = sum(_kb(item_bytes(item), 4096) for item in found) + asked - len(found)
+            self.units["RRU"] += units * scale
         elif op == "Query":
             self.units["RRU"] += max(1, _kb(sum(item_bytes(item) for item in parsed.get("Items", [])), 4096))
 

@@ -7,7 +7,6 @@ commit goes through both projectors and the saga in stream batches of up to 100 
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 from typing import Any
 
 HTTP_PER_MILLION = 1.00
@@ -31,10 +30,10 @@ def run(guests: int) -> list[tuple[str, float]]:
             return None if item is None else dict(item)
 
         meter = CapacityMeter(container.dynamodb, sizer)
-        phases: dict[str, Counter[str]] = {}
+        phases: dict[str, dict[str, float]] = {}
 
-        def phase(name: str, before: Counter[str]) -> None:
-            phases[name] = meter.units - before
+        def phase(name: str, before: dict[str, float]) -> None:
+            phases[name] = {unit: meter.units[unit] - before[unit] for unit in before}
 
         before = meter.units.copy()
         commits = []

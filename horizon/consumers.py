@@ -76,7 +76,8 @@ class TrackedConsumer(ABC):
         if not runs:
             return {}
         ordered = {stream: sorted({e.version: e for e in run}.values(), key=_version) for stream, run in runs.items()}
-        documents = self._reads.get_many(sorted({key for run in ordered.values() for key in self._needs(run)}))
+        # Possibly stale (half the read units): every write is conditional, and a retry reads consistently.
+        documents = self._reads.peek_many(sorted({key for run in ordered.values() for key in self._needs(run)}))
         failed: dict[Stream, Exception] = {}
         for group in self._groups(ordered):
             for attempt in range(1, self._max_attempts + 1):

@@ -70,6 +70,10 @@ class ReadStore(ABC):
     def commit(self, writes: Sequence[Write]) -> None:
         """Apply all writes or none; raise ReadModelConflict if any document is not at its expected revision."""
 
+    def peek_many(self, keys: Sequence[DocumentKey]) -> dict[DocumentKey, Document]:
+        """Like get_many, but possibly a little stale: only for reads that a conditional write will check."""
+        return self.get_many(keys)
+
     def get(self, collection: str, key: str) -> Document | None:
         """Read one document, strongly consistent, or None."""
         return self.get_many([(collection, key)]).get((collection, key))

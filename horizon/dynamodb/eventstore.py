@@ -29,7 +29,7 @@ from horizon.dynamodb.layout import (
 )
 from horizon.errors import ConcurrencyError, InvalidEvents
 from horizon.events import Event
-from horizon.eventstore import RECENT_COMMANDS, EventStore, Head, Snapshot, check_append, command_record
+from horizon.eventstore import RECENT_COMMANDS, EventStore, Head, Snapshot, check_append
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -116,9 +116,6 @@ class DynamoDBEventStore(EventStore):
         size = sum(len(body.encode()) for body in bodies)
         if size > MAX_COMMIT_BYTES:
             raise InvalidEvents(f"{where}: the commit is {size} bytes, larger than {MAX_COMMIT_BYTES} bytes")
-        record = command_record(events)
-        commands = [encode_command(record)] if record else []
-        size += sum(len(text) for text in commands)
         if snapshot is not None and len(snapshot.state.encode()) > MAX_SNAPSHOT_BYTES:
             snapshot = None
         commit = _Commit(first.aggregate_type, first.aggregate_id, expected_version, events[-1].version)
@@ -126,16 +123,16 @@ class DynamoDBEventStore(EventStore):
             if expected_version == 0:
                 # A new aggregate: the whole tip in one PutItem (moto's stream image of an inserting UpdateItem
                 # holds only the keys, and there is nothing to append to anyway).
-                self._client.put_item(**self._put(commit, bodies, commands, size, snapshot))
+                self._client.put_item(**self._put(commit, bodies, size, snapshot))
             else:
-                self._client.update_item(**self._update(commit, bodies, commands, size, snapshot))
+                self._client.update_item(**self._update(commit, bodies, size, snapshot))
         except self._client.exceptions.ConditionalCheckFailedException as error:
             response: dict[str, Any] = dict(error.response)
             old: dict[str, Any] = dict(response.get("Item") or {})
             if not old or expected_version == 0 or int(old[VERSION]["N"]) != expected_version:
                 raise commit.conflict(old) from error
             # The tip is at our version but its pending events are past the budget: calve them first.
-            self._calve(commit, old, bodies, commands, size, snapshot)
+            self._calve(commit, old, bodies, size, snapshot)
         except self._client.exceptions.TransactionConflictException as error:
             raise commit.conflict(None) from error
 
@@ -148,9 +145,10 @@ class DynamoDBEventStore(EventStore):
             VERSION: {"N": str(commit.version)},
             FIRST: {"N": str(commit.expected + 1)},
             EVENTS: {"L": [{"S": body} for body in bodies]},
-            COMMANDS: {"L": [{"S": text} for text in commands]},
             BYTES: {"N": str(size)},
         }
+        if commands:
+            tip[COMMANDS] = {"L": [{"S": text} for text in commands]}
         if snapshot is not None:
             tip |= {
                 SNAPSHOT: {"S": snapshot.state},
@@ -159,32 +157,24 @@ class DynamoDBEventStore(EventStore):
             }
         return tip
 
-    def _put(
-        self, commit: _Commit, bodies: list[str], commands: list[str], size: int, snapshot: Snapshot | None
-    ) -> dict[str, Any]:
+    def _put(self, commit: _Commit, bodies: list[str], size: int, snapshot: Snapshot | None) -> dict[str, Any]:
         return {
             "TableName": self._table,
-            "Item": self._tip_item(commit, bodies, commands, size, snapshot),
+            "Item": self._tip_item(commit, bodies, [], size, snapshot),
             "ConditionExpression": "attribute_not_exists(pk)",
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
 
-    def _update(
-        self, commit: _Commit, bodies: list[str], commands: list[str], size: int, snapshot: Snapshot | None
-    ) -> dict[str, Any]:
-        names = {"#v": VERSION, "#f": FIRST, "#e": EVENTS, "#b": BYTES, "#c": COMMANDS}
+    def _update(self, commit: _Commit, bodies: list[str], size: int, snapshot: Snapshot | None) -> dict[str, Any]:
+        names = {"#v": VERSION, "#f": FIRST, "#e": EVENTS, "#b": BYTES}
         values: dict[str, Any] = {
             ":v": {"N": str(commit.version)},
             ":f": {"N": str(commit.expected + 1)},
             ":new": {"L": [{"S": body} for body in bodies]},
-            ":cmd": {"L": [{"S": text} for text in commands]},
             ":empty": {"L": []},
             ":b": {"N": str(size)},
         }
-        expression = (
-            "SET #v = :v, #f = :f, #e = list_append(if_not_exists(#e, :empty), :new), "
-            "#c = list_append(if_not_exists(#c, :empty), :cmd)"
-        )
+        expression = "SET #v = :v, #f = :f, #e = list_append(if_not_exists(#e, :empty), :new)"
         names |= {"#s": SNAPSHOT, "#sv": STATE_VERSION, "#sn": SNAPSHOT_VERSION}
         if snapshot is None:
             tail = " REMOVE #s, #sv, #sn"
@@ -209,12 +199,12 @@ class DynamoDBEventStore(EventStore):
         commit: _Commit,
         old: dict[str, Any],
         bodies: list[str],
-        commands: list[str],
         size: int,
         snapshot: Snapshot | None,
     ) -> None:
-        kept = [value["S"] for value in old.get(COMMANDS, {}).get("L", [])][-RECENT_COMMANDS:]
-        tip = self._tip_item(commit, bodies, [*kept, *commands], size + sum(len(text) for text in kept), snapshot)
+        # The calved events take their command records along: keep the newest on the tip.
+        kept = [encode_command(record) for record in decode_head(old).commands][-RECENT_COMMANDS:]
+        tip = self._tip_item(commit, bodies, kept, size + sum(len(text) for text in kept), snapshot)
         actions: list[dict[str, Any]] = []
         pending = old.get(EVENTS, {}).get("L", [])
         if pending:

@@ -92,14 +92,33 @@ def encode_command(record: CommandRecord) -> str:
     return json.dumps([record.command_id, record.command, record.first, record.last], separators=(",", ":"))
 
 
+def command_records(events: list[Event]) -> list[CommandRecord]:
+    """The records of the commits these events form: a commit's events share their command id."""
+    records: list[CommandRecord] = []
+    for event in events:
+        command_id = event.metadata.command_id
+        if command_id is None:
+            continue
+        if records and records[-1].command_id == command_id and records[-1].last == event.version - 1:
+            records[-1] = CommandRecord(command_id, event.metadata.command, records[-1].first, event.version)
+        else:
+            records.append(CommandRecord(command_id, event.metadata.command, event.version, event.version))
+    return records
+
+
 def decode_head(item: dict[str, Any]) -> Head:
-    """The head a tip item holds (DynamoDB JSON)."""
+    """The head a tip item holds (DynamoDB JSON).
+
+    Its command records are those stored for calved commits plus those of the pending events, which carry
+    their command ids themselves (so a commit that does not calve writes no record).
+    """
     version = int(item[VERSION]["N"])
     snapshot = None
     if SNAPSHOT in item:
         snapshot = Snapshot(int(item[SNAPSHOT_VERSION]["N"]), int(item[STATE_VERSION]["N"]), item[SNAPSHOT]["S"])
-    commands = tuple(CommandRecord(*json.loads(value["S"])) for value in item.get(COMMANDS, {}).get("L", []))
-    return Head(version, snapshot, tuple(decode_events(item, version)), commands)
+    pending = decode_events(item, version)
+    stored = [CommandRecord(*json.loads(value["S"])) for value in item.get(COMMANDS, {}).get("L", [])]
+    return Head(version, snapshot, tuple(pending), (*stored, *command_records(pending)))
 
 
 def decode_tip(image: dict[str, Any]) -> list[Event]:

@@ -25,13 +25,20 @@ class DynamoDBReadStore(ReadStore):
 
     def get_many(self, keys: Sequence[DocumentKey]) -> dict[DocumentKey, Document]:
         """Read several documents at once, strongly consistent; absent ones are missing from the result."""
+        return self._batch_get(keys, consistent=True)
+
+    def peek_many(self, keys: Sequence[DocumentKey]) -> dict[DocumentKey, Document]:
+        """Like get_many, but eventually consistent (half the read units): only for reads a condition checks."""
+        return self._batch_get(keys, consistent=False)
+
+    def _batch_get(self, keys: Sequence[DocumentKey], *, consistent: bool) -> dict[DocumentKey, Document]:
         found: dict[DocumentKey, Document] = {}
         unique = list(dict.fromkeys(keys))
         for start in range(0, len(unique), BATCH_GET_LIMIT):
             pending: dict[str, Any] = {
                 self._table: {
                     "Keys": [{"pk": {"S": c}, "sk": {"S": k}} for c, k in unique[start : start + BATCH_GET_LIMIT]],
-                    "ConsistentRead": True,
+                    "ConsistentRead": consistent,
                 }
             }
             for attempt in range(8):

@@ -11,7 +11,7 @@ from horizon.command_handler import CommandHandler
 from horizon.consumers import ProjectorRuntime
 from horizon.events import Event
 from horizon.memory import MemoryReadStore
-from horizon.readstore import Write
+from horizon.readstore import Document, Write
 from horizon.registry import Registry
 
 from .fakes import ConflictingReadStore, RecordingEventStore
@@ -150,3 +150,29 @@ def test_a_per_aggregate_projector_keeps_the_position_beside_its_document(regist
         view = reads.get(InvitationProjector.name, str(commit[0].aggregate_id))
         assert view is not None
         assert (view.position, view.body["version"], view.body["status"]) == (2, 2, "accepted")
+
+
+class StaleReadStore(MemoryReadStore):
+    """Its cheap reads see nothing ever written, the stalest an eventually consistent read could be."""
+
+    def peek_many(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Document]:
+        return {}
+
+
+def test_a_stale_first_read_never_counts_a_commit_twice(registry: Registry) -> None:
+    # GIVEN a batch already projected, and a store whose first read of a batch is as stale as can be
+    events = RecordingEventStore()
+    commits = accepted_invites(CommandHandler(registry, events), 3)
+    reads = StaleReadStore()
+    runtimes = [ProjectorRuntime(p, registry, reads, events) for p in (InvitationProjector(), GuestListProjector(2))]
+    for runtime in runtimes:
+        runtime.process_batch(commits)
+    # WHEN the batch is redelivered, THEN the conditional writes catch the stale read and nothing moves
+    for runtime in runtimes:
+        assert runtime.process_batch(commits) == {}
+    document = reads.get(GuestListProjector.name, GUEST_LIST_KEY)
+    assert document is not None
+    assert (document.body["num_accepted"], document.revision) == (3, 1)
+    view = reads.get(InvitationProjector.name, str(commits[0][0].aggregate_id))
+    assert view is not None
+    assert (view.revision, view.position) == (1, 2)

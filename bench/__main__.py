@@ -55,7 +55,7 @@ def main() -> int:
         "Cold: a fresh handler (no cache) reads the tip once (GetItem) and writes once. Warm: the cached aggregate,"
         " one conditional write. The peer's fastest mode writes without any condition and loses concurrent writes.",
     ]
-    loaded = commands.cold_load(loads, 1 if quick else 3)
+    loaded = commands.cold_load(loads, 3 if quick else 5)
     lines += [
         "",
         "## Cold load: head + snapshot against a full replay (median ms)",

@@ -11,6 +11,8 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import BaseModel
+
 from horizon.aggregate import Aggregate
 from horizon.commands import Command
 from horizon.events import EventData
@@ -32,19 +34,24 @@ class Ticked(EventData):
     n: int
 
 
+class TickerState(BaseModel):
+    """How far a ticker counted."""
+
+    count: int = 0
+
+
 class Ticker(Aggregate):
     """A bench aggregate whose every command appends one event."""
 
-    def __init__(self, aggregate_id: uuid.UUID) -> None:
-        super().__init__(aggregate_id)
-        self.count = 0
+    state_model = TickerState
+    state: TickerState
 
     def handle(self, command: Command) -> Sequence[EventData]:
-        return [Started()] if isinstance(command, Start) else [Ticked(n=self.count + 1)]
+        return [Started()] if isinstance(command, Start) else [Ticked(n=self.state.count + 1)]
 
     def apply(self, event: EventData) -> None:
         if isinstance(event, Ticked):
-            self.count = event.n
+            self.state.count = event.n
 
 
 def _seed(store: Any, history: int) -> uuid.UUID:

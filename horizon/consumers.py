@@ -1,8 +1,9 @@
 """Runtimes that feed commits to projectors and sagas exactly once in effect.
 
 Delivery from DynamoDB Streams is at least once and, across a partial batch failure, can run ahead of a failed
-record. Each consumer therefore keeps a tracking document per aggregate ("last version I applied") and commits it
-in the same conditional write as the documents it changed:
+record. Each consumer therefore keeps a tracking document per aggregate ("last version I applied"; beside the
+document itself for a per-aggregate projector) and commits it in the same conditional write as the documents it
+changed, once per batch (docs/event-store.md, "Read side"):
 - a commit at or below the tracked version is a duplicate and is skipped;
 - a commit that starts past tracked + 1 is a gap, and the missing events are read back from the event store;
 - a concurrent writer makes the conditional write fail, and the commit is processed again from fresh reads.

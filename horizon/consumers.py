@@ -29,18 +29,11 @@ from horizon.eventstore import EventStore
 from horizon.projection import Projector, Saga
 from horizon.readstore import Document, DocumentKey, ReadStore, Write
 from horizon.registry import Registry
+from horizon.stream_batches import Stream, group_runs
 
 logger = logging.getLogger(__name__)
 
 _COMMAND_IDS = uuid.UUID("6f1d2b8e-4a59-4c4b-9a57-8d3b8e6e2f10")
-
-MAX_ACTIONS = 100
-"""DynamoDB's TransactWriteItems cap: a group's documents and tracking positions fit one transaction."""
-
-MAX_GROUP_BYTES = 2_000_000
-"""Well under the 4 MB transaction cap, counting the commits' envelopes as a stand-in for the documents."""
-
-Stream = tuple[str, uuid.UUID]
 
 
 class TrackedConsumer(ABC):
@@ -80,7 +73,7 @@ class TrackedConsumer(ABC):
         # Possibly stale (half the read units): every write is conditional, and a retry reads consistently.
         documents = self._reads.peek_many(sorted({key for run in ordered.values() for key in self._needs(run)}))
         failed: dict[Stream, Exception] = {}
-        for group in self._groups(ordered):
+        for group in group_runs(ordered, self._needs):
             for attempt in range(1, self._max_attempts + 1):
                 try:
                     self._commit_group(group, documents)
@@ -111,22 +104,6 @@ class TrackedConsumer(ABC):
     def _needs(self, run: Sequence[Event]) -> list[DocumentKey]:
         keys = {key for event in run for key in self.keys(event)}
         return sorted(keys) if self.tracks_in_documents else [self.tracking_key(run[0]), *keys]
-
-    def _groups(self, runs: dict[Stream, list[Event]]) -> list[dict[Stream, list[Event]]]:
-        """Aggregates in groups whose documents and tracking positions fit one transaction."""
-        groups: list[dict[Stream, list[Event]]] = [{}]
-        keys: set[DocumentKey] = set()
-        size = 0
-        for stream, run in runs.items():
-            needed = set(self._needs(run))
-            weight = sum(len(event.model_dump_json()) for event in run)
-            if groups[-1] and (len(keys | needed) > MAX_ACTIONS or size + weight > MAX_GROUP_BYTES):
-                groups.append({})
-                keys, size = set(), 0
-            groups[-1][stream] = run
-            keys |= needed
-            size += weight
-        return groups
 
     def _commit_group(self, group: dict[Stream, list[Event]], documents: dict[DocumentKey, Document]) -> None:
         if self.tracks_in_documents:

@@ -11,14 +11,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
-from uuid import UUID
 
 from horizon.dynamodb.layout import TIP_SORT_KEY, decode_tip
 from horizon.events import Event
+from horizon.stream_batches import Stream
 
 logger = logging.getLogger(__name__)
 
-Stream = tuple[str, UUID]
 BatchConsumer = Callable[[Sequence[Sequence[Event]]], Mapping[Stream, Exception]]
 """Takes a batch's commits in stream order; returns the aggregates that failed (their commits took no effect)."""
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from domain.guest_list import GUEST_LIST_KEY, GuestList, GuestListProjector, InvitationProjector, InvitationView
 from functions.composition import container
+from functions.routes import COMMAND_METHOD, COMMAND_PATH
 from horizon.consistency import read_at_least
 from horizon.errors import AggregateNotFound
 from horizon.http.command_routes import add_command_routes
@@ -21,7 +22,7 @@ from horizon.http.event_routes import add_event_routes
 from horizon.http.resolver import Route, build_resolver
 
 ROUTES: list[Route] = [
-    ("POST", "/commands/{command_type}"),
+    (COMMAND_METHOD, COMMAND_PATH),
     ("GET", "/invitations"),
     ("GET", "/invitations/{id}"),
     ("GET", "/guestlist"),
@@ -30,7 +31,7 @@ ROUTES: list[Route] = [
     ("GET", "/openapi.json"),
     ("GET", "/health"),
 ]
-"""Every route of the API; API Gateway sends POST /commands/* to the command function and the rest here."""
+"""Every route of the API; `functions.routes` says which function answers which."""
 
 
 class InvitationPage(BaseModel):

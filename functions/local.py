@@ -1,34 +1,40 @@
-"""`make run`: the whole guest-list stack on one machine, on embedded moto, with no AWS account.
+"""`make run`: the whole guest-list stack on one machine, on moto, with no AWS account.
 
     python -m functions.local [--host 127.0.0.1] [--port 3000]
 
-API Gateway's routes become a local HTTP server, the Streams event source mappings become a poller, and the
-same four Lambda handlers run behind them.
+Two processes. This one is the data plane: moto's DynamoDB, Streams and SQS at http://127.0.0.1:8000
+(`DYNAMODB_PORT`), saved under `.local/data/` (`HORIZON_LOCAL_DATA`) at most every second and on exit. Its child
+runs the functions: API Gateway's routes become a local HTTP server, the Streams event source mappings become
+a poller, and the same four Lambda handlers run behind them, talking to the data plane over HTTP. A change to
+a Python file under domain/, horizon/ or functions/ restarts the child (`RELOAD=0` turns that off).
 """
 
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import logging
 import os
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
 
 LOCAL_ENV = {
     "EVENTS_TABLE": "horizon-events",
     "READ_TABLE": "horizon-read",
     "POWERTOOLS_SERVICE_NAME": "horizon-local",
-    "POWERTOOLS_LOG_LEVEL": "WARNING",
 }
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Start moto, the tables, the HTTP front door and the stream poller; run until interrupted."""
+def _setup(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    parser.add_argument("--functions", action="store_true", help=argparse.SUPPRESS)  # the child's mode
     args = parser.parse_args(argv)
     for name, value in LOCAL_ENV.items():
         os.environ.setdefault(name, value)
@@ -36,59 +42,137 @@ def main(argv: list[str] | None = None) -> int:
 
     # Credentials from the developer's shell must never reach a real account from here.
     use_fake_aws()
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    level = os.environ.get("LOG_LEVEL", "INFO").upper()
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", level)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("botocore", "urllib3", "werkzeug", "watchfiles"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return args
 
+
+def main(argv: list[str] | None = None) -> int:
+    """Start the data plane and the functions; run until interrupted, then save the data."""
+    args = _setup(argv)
+    if args.functions:
+        return serve_functions(args.host, args.port)
+    from horizon.local.dataplane import DataPlane
+    from horizon.local.supervisor import Supervisor, python_command
+
+    data_dir = Path(os.environ.get("HORIZON_LOCAL_DATA", ROOT / ".local" / "data"))
+    data_port = int(os.environ.get("DYNAMODB_PORT", "8000"))
+    plane = DataPlane("127.0.0.1", data_port, data_dir)
+    try:
+        plane.start()
+    except OSError as error:
+        print(
+            f"cannot listen on 127.0.0.1:{data_port}: {error.strerror}; set DYNAMODB_PORT to another port",
+            file=sys.stderr,
+        )
+        return 1
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    try:
+        _prepare(plane.endpoint_url)
+        print(
+            f"Horizon local stack: http://{args.host}:{args.port}  (GUEST_LIMIT={os.environ.get('GUEST_LIMIT', '2')};"
+            " Ctrl-C stops)\n"
+            f"  data: {plane.endpoint_url} ({'restored from' if plane.restored else 'new in'} {data_dir};"
+            " make reset deletes it)\n"
+            f"  try:  aws dynamodb scan --table-name {os.environ['EVENTS_TABLE']} --endpoint-url {plane.endpoint_url}"
+            " --region us-east-1\n"
+            "  code under domain/, horizon/ and functions/ reloads on save",
+            flush=True,
+        )
+        env = {**os.environ, "DYNAMODB_ENDPOINT_URL": plane.endpoint_url}
+        supervisor = Supervisor(
+            python_command("functions.local", "--functions", "--host", args.host, "--port", str(args.port)),
+            env,
+            [ROOT / "domain", ROOT / "horizon", ROOT / "functions"],
+        )
+        return supervisor.run(stopped, reload=os.environ.get("RELOAD", "1") != "0")
+    finally:
+        plane.stop()
+
+
+def _prepare(endpoint_url: str) -> None:
+    """Create what the functions need in the data plane, unless a restored snapshot already has it."""
     import boto3
-    from moto import mock_aws
 
-    from functions import command_api, composition, projector, query_api, saga
-    from horizon.dynamodb.streams import is_commit_record
     from horizon.dynamodb.tables import create_tables
-    from horizon.local.moto_patches import patch_moto
+    from horizon.local.checkpoints import TableCheckpoints
+    from horizon.local.deadletters import QueueDeadLetters
+
+    client = boto3.client("dynamodb", endpoint_url=endpoint_url)
+    if os.environ["EVENTS_TABLE"] not in client.list_tables()["TableNames"]:
+        create_tables(client, os.environ["EVENTS_TABLE"], os.environ["READ_TABLE"])
+    TableCheckpoints(client).create_table()
+    _ = QueueDeadLetters(boto3.client("sqs", endpoint_url=endpoint_url)).url
+
+
+def serve_functions(host: str, port: int) -> int:
+    """The child: front door, poller and functions against the data plane at DYNAMODB_ENDPOINT_URL."""
+    from horizon.local.supervisor import CANNOT_LISTEN, exit_with_parent
+
+    exit_with_parent()
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 <pid>` prints every thread's stack: a stuck poller, say
+    import boto3
+    from botocore.config import Config
+
+    from functions import composition, projector, saga
+    from functions.routes import function_for
+    from horizon.dynamodb.streams import is_commit_record
+    from horizon.local.checkpoints import TableCheckpoints
+    from horizon.local.deadletters import QueueDeadLetters
+    from horizon.local.environments import Environments, preload
     from horizon.local.poller import StreamPoller, Subscription
-    from horizon.local.serialized import one_at_a_time, serialized
     from horizon.local.server import serve
 
-    command_function, query_function = one_at_a_time(command_api.handler), one_at_a_time(query_api.handler)
+    settings = composition.Settings.from_env()
+    endpoint = settings.endpoint_url
+    config = Config(retries={"max_attempts": 3, "mode": "standard"}, max_pool_connections=16)
+    client = boto3.client("dynamodb", endpoint_url=endpoint, config=config)
+    composition.use(composition.Container(settings, client))
+    limit = int(os.environ.get("LOCAL_CONCURRENCY", "8"))
+    preload("functions.local_preload")
+    functions = {
+        "command-api": Environments("functions.command_api:handler", limit),
+        "query-api": Environments("functions.query_api:handler", limit),
+    }
+    stream_arn = client.describe_table(TableName=settings.events_table)["Table"]["LatestStreamArn"]
+    poller = StreamPoller(
+        boto3.client("dynamodbstreams", endpoint_url=endpoint, config=config),
+        stream_arn,
+        [
+            Subscription("projector", projector.handler, accepts=is_commit_record),
+            Subscription("saga", saga.handler, accepts=is_commit_record),
+        ],
+        checkpoints=TableCheckpoints(client),
+        dead_letters=QueueDeadLetters(boto3.client("sqs", endpoint_url=endpoint, config=config)),
+        max_attempts=int(os.environ.get("MAX_ATTEMPTS", "10")),
+    )
 
     def route(method: str, path: str) -> tuple[str, Any]:
-        # The HTTP API's table: POST /commands/{proxy+} → command function, $default → query function.
-        if method == "POST" and path.startswith("/commands/"):
-            return "command-api", command_function
-        return "query-api", query_function
+        name = function_for(method, path)
+        return name, functions[name]
 
-    patch_moto()
-    with mock_aws():
-        lock = threading.RLock()
-        settings = composition.Settings.from_env()
-        client = serialized(boto3.client("dynamodb"), lock)
-        stream_arn = create_tables(client, settings.events_table, settings.read_table)
-        composition.use(composition.Container(settings, client))
-        poller = StreamPoller(
-            serialized(boto3.client("dynamodbstreams"), lock),
-            stream_arn,
-            [
-                Subscription("projector", projector.handler, accepts=is_commit_record),
-                Subscription("saga", saga.handler, accepts=is_commit_record),
-            ],
-        )
-        try:
-            server = serve(args.host, args.port, route)
-        except OSError as error:
-            print(
-                f"cannot listen on {args.host}:{args.port}: {error.strerror}; set PORT to another port", file=sys.stderr
-            )
-            return 1
-        poller.start()
-        host, port = str(server.server_address[0]), server.server_address[1]
-        print(f"Horizon local stack: http://{host}:{port}  (GUEST_LIMIT={settings.guest_limit}; Ctrl-C stops)")
-        sys.stdout.flush()
-        stopped = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-        signal.signal(signal.SIGINT, lambda *_: stopped.set())
-        stopped.wait()
-        server.shutdown()
-        poller.stop()
+    try:
+        server = serve(host, port, route)
+    except OSError as error:
+        print(f"cannot listen on {host}:{port}: {error.strerror}; set PORT to another port", file=sys.stderr)
+        return CANNOT_LISTEN
+    poller.start()
+    for warming in functions.values():
+        threading.Thread(target=warming.warm, daemon=True).start()
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    logging.getLogger(__name__).info("functions ready on http://%s:%d", host, port)
+    stopped.wait()
+    server.shutdown()
+    poller.stop()
+    for environments in functions.values():
+        environments.stop()
     return 0
 
 

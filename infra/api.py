@@ -13,6 +13,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration
 from constructs import Construct
 
+from functions.routes import COMMAND_METHOD, COMMAND_PATH
 from infra.stage import Stage
 
 THROTTLE = apigwv2.ThrottleSettings(rate_limit=100, burst_limit=200)
@@ -41,7 +42,7 @@ PUBLIC_REASON = (
 class HttpApi(Construct):
     """An API Gateway HTTP API (payload format 2.0, what Powertools' APIGatewayHttpResolver reads).
 
-    Routes mirror `functions.api.ROUTES`: one route for commands, and the `$default` catch-all for the
+    Routes follow `functions.routes`: one route for commands, and the `$default` catch-all for the
     queries, so a new GET route needs no infrastructure change. The `$default` stage auto-deploys, is
     throttled and writes JSON access logs.
     """
@@ -64,8 +65,8 @@ class HttpApi(Construct):
             create_default_stage=False,
         )
         self.api.add_routes(
-            path="/commands/{command_type}",
-            methods=[apigwv2.HttpMethod.POST],
+            path=COMMAND_PATH,
+            methods=[apigwv2.HttpMethod(COMMAND_METHOD)],
             integration=HttpLambdaIntegration("Commands", command),
         )
         access_logs = logs.LogGroup(

@@ -1,4 +1,4 @@
-"""Flat memory and latency for long-running moto: three workarounds for moto 5.2.5, applied by `patch_moto()`.
+"""Flat memory and latency for long-running moto: four workarounds for moto 5.2.5, applied by `patch_moto()`.
 
 1. `DynamoDBBackend.transact_write_items` deep-copies every table a transaction touches, so that it can put the
    copy back if the transaction is cancelled. Each transaction therefore costs time and memory in proportion to
@@ -10,6 +10,8 @@
 3. `Table.query` on the base table gathers its candidates from `Table.all_items()`, which sorts every item of
    the table on each call, so a query costs O(n log n) in the table's size instead of the partition's. While
    a base-table query runs we hand it the queried partition only; moto still sorts and filters it itself.
+4. `DynamoDBStreamsBackend` keeps every shard iterator it ever issued (each GetRecords issues one), where
+   DynamoDB expires them after 15 minutes. A poller issues thousands an hour; we keep the newest 1,000.
 
 See docs/local.md ("moto's memory growth") for the measurements and an upstream-ready description.
 """
@@ -38,6 +40,7 @@ def patch_moto() -> None:
         _stop_instance_tracking()
         _snapshot_touched_items_only()
         _query_the_partition_only()
+        _forget_old_shard_iterators()
         _patched = True
 
 
@@ -115,6 +118,29 @@ def _query_the_partition_only() -> None:
 
     Table.query = query  # type: ignore[method-assign]
     Table.all_items = all_items  # type: ignore[method-assign]
+
+
+SHARD_ITERATORS_KEPT = 1_000
+
+
+def _forget_old_shard_iterators() -> None:
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+
+    def bounded(method: Any) -> Any:
+        @functools.wraps(method)
+        def call(self: DynamoDBStreamsBackend, *args: Any, **kwargs: Any) -> Any:
+            result = method(self, *args, **kwargs)
+            iterators = self.shard_iterators
+            while len(iterators) > SHARD_ITERATORS_KEPT:
+                del iterators[next(iter(iterators))]  # dicts keep insertion order: the oldest goes first
+            return result
+
+        return call
+
+    DynamoDBStreamsBackend.get_shard_iterator = bounded(  # type: ignore[method-assign]
+        DynamoDBStreamsBackend.get_shard_iterator
+    )
+    DynamoDBStreamsBackend.get_records = bounded(DynamoDBStreamsBackend.get_records)  # type: ignore[method-assign]
 
 
 def _table(backend: Any, name: Any) -> Any:

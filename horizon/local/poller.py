@@ -1,9 +1,11 @@
 """A local DynamoDB Streams event source mapping: batches, partial batch responses, retries, in order.
 
-Like Lambda's mapping it reads from TRIM_HORIZON, hands each function batches in stream order, and on a
-partial failure redelivers from the lowest failed record onwards (records before it are checkpointed). After
-`max_attempts` failures of the same record it gives up on it, as MaximumRetryAttempts does, and keeps it in
-`dead_letters` the way an on-failure destination would.
+Like Lambda's mapping, each subscription reads the stream on its own from its checkpoint (TRIM_HORIZON the
+first time), hands its function batches in stream order, and on a partial failure redelivers from the lowest
+failed record onwards (the records before it are checkpointed). Attempts are counted per record: after
+`max_attempts` failures of the same record it gives up on that record, as MaximumRetryAttempts does, and sends
+a pointer to it to the dead letters, the way an on-failure destination does. Checkpoints live in a
+`Checkpoints` store, so a restarted poller resumes where the last one stopped.
 """
 
 from __future__ import annotations
@@ -16,28 +18,52 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from horizon.local.deadletters import DeadLetters, MemoryDeadLetters
 from horizon.local.lambda_context import LocalContext
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
 
+    from horizon.local.checkpoints import Checkpoints
+
 logger = logging.getLogger(__name__)
+
+SHARDS_TTL_SECONDS = 5.0
 
 StreamHandler = Callable[[dict[str, Any], Any], dict[str, Any] | None]
 
 
 @dataclass
+class Pending:
+    """A record read from the stream and not yet done with; `accepted` is the filter's verdict."""
+
+    shard_id: str
+    record: dict[str, Any]
+    accepted: bool
+
+    @property
+    def sequence_number(self) -> str:
+        return str(self.record["dynamodb"]["SequenceNumber"])
+
+
+@dataclass
 class Subscription:
-    """One function subscribed to the stream, with its own queue of undelivered records."""
+    """One function subscribed to the stream, with its own read position and queue of undelivered records."""
 
     name: str
     handler: StreamHandler
     accepts: Callable[[dict[str, Any]], bool] | None = None
     """The mapping's FilterCriteria: records it rejects never reach the handler."""
-    pending: list[dict[str, Any]] = field(default_factory=list)
-    attempts: int = 0
+    queue: list[Pending] = field(default_factory=list)
+    iterators: dict[str, str | None] = field(default_factory=dict)
+    failing: tuple[str, int] | None = None
+    """(sequence number, failures so far) of the record the subscription is stuck on."""
     retry_at: float = 0.0
-    dead_letters: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def pending(self) -> list[dict[str, Any]]:
+        """The accepted records still to deliver, in stream order."""
+        return [p.record for p in self.queue if p.accepted]
 
 
 class StreamPoller:
@@ -49,19 +75,24 @@ class StreamPoller:
         stream_arn: str,
         subscriptions: list[Subscription],
         *,
+        checkpoints: Checkpoints | None = None,
+        dead_letters: DeadLetters | None = None,
         batch_size: int = 100,
         max_attempts: int = 10,
-        idle_seconds: float = 0.05,
+        idle_seconds: float = 0.1,
         retry_base_seconds: float = 0.05,
     ) -> None:
         self._client = client
         self._arn = stream_arn
         self.subscriptions = subscriptions
+        self._checkpoints = checkpoints
+        self.dead_letters = dead_letters if dead_letters is not None else MemoryDeadLetters()
         self._batch_size = batch_size
         self._max_attempts = max_attempts
         self._idle = idle_seconds
         self._retry_base = retry_base_seconds
-        self._iterators: dict[str, str | None] = {}
+        self._shards: list[str] = []
+        self._shards_read_at = -1e9
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="horizon-streams", daemon=True)
 
@@ -76,39 +107,53 @@ class StreamPoller:
 
     def poll_once(self) -> int:
         """Read new records and deliver due batches once; return how many records were read."""
-        records = self._read()
+        read = 0
         for subscription in self.subscriptions:
-            accepts = subscription.accepts
-            subscription.pending.extend(r for r in records if accepts is None or accepts(r))
+            for shard_id in self._current_shards():
+                records = self._read(subscription, shard_id)
+                read += len(records)
+                accepts = subscription.accepts
+                subscription.queue.extend(Pending(shard_id, r, accepts is None or accepts(r)) for r in records)
             self._deliver(subscription)
-        return len(records)
+        return read
+
+    def _current_shards(self) -> list[str]:
+        # Shards change rarely (every few hours on AWS): look again every few seconds, not on every poll.
+        if time.monotonic() - self._shards_read_at > SHARDS_TTL_SECONDS:
+            description = self._client.describe_stream(StreamArn=self._arn)["StreamDescription"]
+            self._shards = [shard["ShardId"] for shard in description.get("Shards", [])]
+            self._shards_read_at = time.monotonic()
+        return self._shards
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                busy = self.poll_once() or any(s.pending for s in self.subscriptions)
+                busy = self.poll_once() or any(s.queue for s in self.subscriptions)
             except Exception:
                 logger.exception("stream poll failed; retrying")
                 busy = False
             if not busy:
                 self._stop.wait(self._idle)
 
-    def _read(self) -> list[dict[str, Any]]:
-        shards = self._client.describe_stream(StreamArn=self._arn)["StreamDescription"].get("Shards", [])
-        records: list[dict[str, Any]] = []
-        for shard in shards:
-            shard_id = shard["ShardId"]
-            if shard_id not in self._iterators:
-                self._iterators[shard_id] = self._client.get_shard_iterator(
-                    StreamArn=self._arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
-            iterator = self._iterators[shard_id]
-            if iterator is None:
-                continue
-            page = self._client.get_records(ShardIterator=iterator, Limit=1000)
-            self._iterators[shard_id] = page.get("NextShardIterator")
-            records.extend(self._as_lambda_record(r) for r in page.get("Records", []))  # type: ignore[arg-type]
-        return records
+    def _read(self, subscription: Subscription, shard_id: str) -> list[dict[str, Any]]:
+        if shard_id not in subscription.iterators:
+            subscription.iterators[shard_id] = self._first_iterator(subscription.name, shard_id)
+        iterator = subscription.iterators[shard_id]
+        if iterator is None:
+            return []
+        page = self._client.get_records(ShardIterator=iterator, Limit=1000)
+        subscription.iterators[shard_id] = page.get("NextShardIterator")
+        return [self._as_lambda_record(r) for r in page.get("Records", [])]  # type: ignore[arg-type]
+
+    def _first_iterator(self, consumer: str, shard_id: str) -> str:
+        position = self._checkpoints.get(consumer, shard_id) if self._checkpoints else None
+        if position is None:
+            return self._client.get_shard_iterator(
+                StreamArn=self._arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+        return self._client.get_shard_iterator(
+            StreamArn=self._arn, ShardId=shard_id, ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=position
+        )["ShardIterator"]
 
     def _as_lambda_record(self, record: dict[str, Any]) -> dict[str, Any]:
         dynamodb = dict(record["dynamodb"])
@@ -119,34 +164,62 @@ class StreamPoller:
         return {**record, "dynamodb": dynamodb, "eventSourceARN": self._arn}
 
     def _deliver(self, subscription: Subscription) -> None:
-        while subscription.pending and time.monotonic() >= subscription.retry_at:
-            batch = subscription.pending[: self._batch_size]
-            failed_at = self._invoke(subscription, batch)
-            if failed_at is None:
-                del subscription.pending[: len(batch)]
-                subscription.attempts = 0
+        while subscription.queue and time.monotonic() >= subscription.retry_at:
+            window = subscription.queue[: self._batch_size]
+            batch = [p.record for p in window if p.accepted]
+            failed = self._invoke(subscription, batch) if batch else None
+            if failed is None:
+                self._done(subscription, len(window))
+                subscription.failing = None
                 continue
             # Checkpoint before the first failure; everything from it onwards comes again.
-            del subscription.pending[:failed_at]
-            subscription.attempts += 1
-            if subscription.attempts >= self._max_attempts:
-                poison = subscription.pending.pop(0)
-                subscription.dead_letters.append(poison)
-                subscription.attempts = 0
-                logger.error("%s: gave up on record %s", subscription.name, poison["dynamodb"]["SequenceNumber"])
-            else:
-                subscription.retry_at = time.monotonic() + min(2.0, self._retry_base * 2**subscription.attempts)
+            head = next(i for i, p in enumerate(window) if p.record is batch[failed])
+            self._done(subscription, head)
+            self._failed(subscription)
             return
+
+    def _failed(self, subscription: Subscription) -> None:
+        head = subscription.queue[0]
+        sequence = head.sequence_number
+        attempts = subscription.failing[1] + 1 if subscription.failing and subscription.failing[0] == sequence else 1
+        if attempts < self._max_attempts:
+            subscription.failing = (sequence, attempts)
+            subscription.retry_at = time.monotonic() + min(2.0, self._retry_base * 2**attempts)
+            return
+        self.dead_letters.send(subscription.name, self._arn, head.shard_id, head.record, attempts)
+        logger.error("%s: gave up on record %s after %d attempts", subscription.name, sequence, attempts)
+        subscription.failing = None
+        self._done(subscription, 1)
+
+    def _done(self, subscription: Subscription, count: int) -> None:
+        """Drop the first `count` records of the queue and checkpoint the last of them."""
+        if count <= 0:
+            return
+        done = subscription.queue[:count]
+        del subscription.queue[:count]
+        if self._checkpoints is not None:
+            last: dict[str, str] = {}
+            for pending in done:
+                last[pending.shard_id] = pending.sequence_number
+            for shard_id, sequence in last.items():
+                self._checkpoints.put(subscription.name, shard_id, sequence)
 
     def _invoke(self, subscription: Subscription, batch: list[dict[str, Any]]) -> int | None:
         """Deliver one batch; None on success, else the index of the first record to redeliver."""
+        started = time.perf_counter()
         try:
             response = subscription.handler({"Records": batch}, LocalContext(subscription.name)) or {}
         except Exception:
             logger.exception("%s: the whole batch failed", subscription.name)
-            return 0
+            response = {"batchItemFailures": [{"itemIdentifier": batch[0]["dynamodb"]["SequenceNumber"]}]}
         failures = {f.get("itemIdentifier") for f in response.get("batchItemFailures", [])}
-        if not failures:
-            return None
         sequence = [r["dynamodb"]["SequenceNumber"] for r in batch]
-        return min(sequence.index(f) for f in failures if f in sequence) if failures & set(sequence) else 0
+        first = min(sequence.index(f) for f in failures if f in sequence) if failures & set(sequence) else 0
+        logger.info(
+            "%s: %d records in %.0f ms, %d failed",
+            subscription.name,
+            len(batch),
+            (time.perf_counter() - started) * 1000,
+            len(failures),
+        )
+        return first if failures else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -18,6 +19,15 @@ Router = Callable[[str, str], tuple[str, LambdaHandler]]
 """(method, path) → (function name, handler), like the HTTP API's route → integration table."""
 
 MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's HTTP API payload cap
+LISTEN_BACKLOG = 128
+"""Connections the kernel queues before accepting; the standard library's 5 resets a burst of clients."""
+
+
+class FrontDoor(ThreadingHTTPServer):
+    """A threading HTTP server with a listen backlog that holds a burst."""
+
+    request_queue_size = LISTEN_BACKLOG
+    daemon_threads = True
 
 
 def serve(host: str, port: int, router: Router) -> ThreadingHTTPServer:
@@ -26,7 +36,15 @@ def serve(host: str, port: int, router: Router) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
+        def __getattr__(self, name: str) -> Any:
+            # Every method reaches the API, as on API Gateway: a method the API does not list (TRACE, say)
+            # gets its 405 problem from the function instead of the standard library's HTML 501.
+            if name.startswith("do_"):
+                return self._answer
+            raise AttributeError(name)
+
         def _answer(self) -> None:
+            started = time.perf_counter()
             try:
                 length = int(self.headers.get("Content-Length") or 0)
             except ValueError:
@@ -51,6 +69,8 @@ def serve(host: str, port: int, router: Router) -> ThreadingHTTPServer:
                 return
             status, headers, raw = from_result(result)
             self._send(status, headers, raw)
+            elapsed = (time.perf_counter() - started) * 1000
+            logger.info('%s "%s %s" %d %d %.0f ms', name, self.command, self.path, status, len(raw), elapsed)
 
         def _send(self, status: int, headers: dict[str, str], raw: bytes) -> None:
             self.send_response(status)
@@ -62,12 +82,12 @@ def serve(host: str, port: int, router: Router) -> ThreadingHTTPServer:
             if self.command != "HEAD":
                 self.wfile.write(raw)
 
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _answer  # noqa: N815
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            pass  # _answer writes one access line per request, with the function and the duration
 
         def log_message(self, format: str, *args: Any) -> None:
-            logger.info("%s %s", self.address_string(), format % args)
+            logger.debug("%s %s", self.address_string(), format % args)
 
-    server = ThreadingHTTPServer((host, port), Handler)
-    server.daemon_threads = True
+    server = FrontDoor((host, port), Handler)
     threading.Thread(target=server.serve_forever, name="horizon-http", daemon=True).start()
     return server

@@ -1,14 +1,16 @@
-"""Starts the real local stack (`python -m functions.local`) on a free port for the end-to-end tests."""
+"""Starts the real local stack (`python -m functions.local`) on free ports and a temporary data directory."""
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -18,35 +20,88 @@ from tests.e2e.client import Client
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A port nothing listens on now (never 3000 or 8000: other sessions use those)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
-@contextmanager
-def running_stack(log: Path, guest_limit: int) -> Iterator[Client]:
-    """Run `python -m functions.local` on a free port until the block ends; fail with its log if it won't start."""
-    port = _free_port()
-    env = {**os.environ, "PORT": str(port), "GUEST_LIMIT": str(guest_limit), "PYTHONUNBUFFERED": "1"}
-    with log.open("w") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "functions.local"], cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT
-        )
-    client = Client(f"http://127.0.0.1:{port}")
-    try:
+@dataclass
+class LocalStack:
+    """One `python -m functions.local` process: its API client, data endpoint and data directory."""
+
+    log: Path
+    data_dir: Path
+    env: dict[str, str]
+    port: int = field(default_factory=free_port)
+    data_port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def client(self) -> Client:
+        return Client(f"http://127.0.0.1:{self.port}")
+
+    @property
+    def data_url(self) -> str:
+        return f"http://127.0.0.1:{self.data_port}"
+
+    def start(self) -> Client:
+        """Start the stack and wait until it answers /health; fail with its log if it does not."""
+        env = {
+            **os.environ,
+            "PORT": str(self.port),
+            "DYNAMODB_PORT": str(self.data_port),
+            "HORIZON_LOCAL_DATA": str(self.data_dir),
+            "PYTHONUNBUFFERED": "1",
+            **self.env,
+        }
+        with self.log.open("a") as sink:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "functions.local"], cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT
+            )
+        client = self.client
         deadline = time.monotonic() + 60
         while not client.is_up():
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the local stack did not start:\n{log.read_text()}")
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop(signal.SIGKILL)
+                pytest.fail(f"the local stack did not start:\n{self.log.read_text()}")
             time.sleep(0.1)
-        yield client
-    finally:
-        process.terminate()
+        return client
+
+    def stop(self, how: signal.Signals = signal.SIGTERM) -> None:
+        """Stop the stack with `how` (SIGTERM and SIGINT save the data; SIGKILL does not) and wait for it."""
+        process, self.process = self.process, None
+        if process is None:
+            return
+        process.send_signal(how)
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait()
+        # The functions' process notices its parent is gone within half a second and exits too.
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and self.client.is_up():
+            time.sleep(0.1)
+
+
+@contextmanager
+def local_stack(directory: Path, guest_limit: int = 2, **env: str) -> Iterator[LocalStack]:
+    """A LocalStack under `directory` (log and data), started, and stopped when the block ends."""
+    stack = LocalStack(directory / "stack.log", directory / "data", {"GUEST_LIMIT": str(guest_limit), **env})
+    stack.start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@contextmanager
+def running_stack(log: Path, guest_limit: int) -> Iterator[Client]:
+    """Run the local stack on free ports with its data next to `log` until the block ends."""
+    with local_stack(log.parent, guest_limit) as stack:
+        yield stack.client
 
 
 @pytest.fixture(scope="session")

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import ROOT
+from tests.e2e.conftest import ROOT, free_port
 
 pytestmark = pytest.mark.e2e
 
 
-def test_a_port_in_use_is_reported_in_one_line_with_exit_code_1() -> None:
+def test_a_port_in_use_is_reported_in_one_line_with_exit_code_1(tmp_path: Path) -> None:
+    env = {**os.environ, "DYNAMODB_PORT": str(free_port()), "HORIZON_LOCAL_DATA": str(tmp_path)}
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -25,7 +28,29 @@ def test_a_port_in_use_is_reported_in_one_line_with_exit_code_1() -> None:
             text=True,
             timeout=60,
             check=False,
+            env=env,
         )
     assert done.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_data_port_in_use_is_reported_in_one_line_with_exit_code_1(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "DYNAMODB_PORT": str(port), "HORIZON_LOCAL_DATA": str(tmp_path)}
+        done = subprocess.run(
+            [sys.executable, "-m", "functions.local", "--port", str(free_port())],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env=env,
+        )
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "DYNAMODB_PORT" in done.stderr
     assert "Traceback" not in done.stderr

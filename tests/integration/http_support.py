@@ -17,6 +17,7 @@ import pytest
 from moto import mock_aws
 
 from functions import command_api, composition, query_api
+from functions.routes import function_for
 from horizon.dynamodb.tables import create_tables
 from horizon.local.apigw import from_result, to_event
 from horizon.local.lambda_context import LocalContext
@@ -112,7 +113,7 @@ def invoke(method: str, target: str, overrides: Mapping[str, Any]) -> Answer:
 def send(event: dict[str, Any]) -> Answer:
     """Hand an API Gateway event to the function its route belongs to, as the HTTP API's route table does."""
     method, path = event["requestContext"]["http"]["method"], event["rawPath"]
-    handler = command_api.handler if method == "POST" and path.startswith("/commands/") else query_api.handler
+    handler = command_api.handler if function_for(method, path) == "command-api" else query_api.handler
     return Answer(*from_result(handler(event, LocalContext("horizon-test"))))
 
 

@@ -12,6 +12,7 @@ import pytest
 from horizon.dynamodb import DynamoDBEventStore
 from horizon.dynamodb.streams import is_commit_record, per_commit, process_stream_batch
 from horizon.events import Event, Metadata
+from horizon.local.deadletters import MemoryDeadLetters
 from horizon.local.poller import StreamPoller, Subscription
 from tests.integration.conftest import EVENTS_TABLE
 
@@ -109,7 +110,8 @@ def test_a_record_that_keeps_failing_is_set_aside_and_the_rest_flow(stream: tupl
     poller = _poller(arn, subscription, max_attempts=3)
     for _ in range(4):
         poller.poll_once()
-    assert _versions(subscription.dead_letters) == [2]
+    assert isinstance(poller.dead_letters, MemoryDeadLetters)
+    assert _versions(poller.dead_letters.records) == [2]
     assert subscription.pending == []
 
 

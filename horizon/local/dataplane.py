@@ -1,0 +1,107 @@
+"""The local data plane: moto's DynamoDB, DynamoDB Streams and SQS served over HTTP, and kept on disk.
+
+One process owns the data; everything else (the functions, the AWS CLI, NoSQL Workbench, scripts) talks to it
+at its endpoint, the way they would talk to DynamoDB Local. Requests are served one at a time: moto's backends
+are not thread-safe, and a transaction's conditions and writes must be atomic as they are on DynamoDB. The same
+lock makes each snapshot consistent: it is taken between two requests, never inside one, so a restored state
+is one that really existed, and the read models in it are never ahead of the events in it.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from horizon.local.moto_patches import patch_moto
+from horizon.local.persistence import Snapshots
+
+logger = logging.getLogger(__name__)
+
+READ_ONLY_PREFIXES = ("Get", "Query", "Scan", "Describe", "List", "BatchGet")
+"""Actions (the X-Amz-Target suffix) that change nothing, so need no new snapshot."""
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class DataPlane:
+    """moto on `host:port` (port 0: any free port), saved to `data_dir` at most every `interval` seconds."""
+
+    def __init__(self, host: str, port: int, data_dir: Path | None, *, interval: float = 1.0) -> None:
+        self._host, self._port = host, port
+        self._snapshots = Snapshots(data_dir) if data_dir is not None else None
+        self._interval = interval
+        self._lock = threading.Lock()
+        self._dirty = False
+        self._stop = threading.Event()
+        self._server: Any = None
+        self._threads: list[threading.Thread] = []
+        self.restored = False
+
+    @property
+    def endpoint_url(self) -> str:
+        """Where the data plane listens, e.g. http://127.0.0.1:8000."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> None:
+        """Restore the last snapshot, then serve; raises OSError if the port is taken."""
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+        from werkzeug.serving import make_server
+
+        patch_moto()
+        if self._snapshots is not None:
+            self.restored = self._snapshots.restore()
+        app = self._serialized(DomainDispatcherApplication(create_backend_app))
+        try:
+            self._server = make_server(self._host, self._port, app, threaded=True, request_handler=MotoRequestHandler)
+        except SystemExit as exit:  # werkzeug reports a taken port by printing and exiting
+            raise OSError(errno.EADDRINUSE, "Address already in use") from exit
+        self._server.socket.listen(128)  # werkzeug's default backlog; a burst of clients must not be refused
+        self._threads = [threading.Thread(target=self._server.serve_forever, name="horizon-data", daemon=True)]
+        if self._snapshots is not None:
+            self._threads.append(threading.Thread(target=self._save_every_interval, name="horizon-save", daemon=True))
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and save what changed since the last snapshot."""
+        self._stop.set()
+        if self._server is not None:
+            self._server.shutdown()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self.save()
+
+    def save(self) -> None:
+        """Write a snapshot now if anything changed since the last one."""
+        if self._snapshots is None:
+            return
+        with self._lock:
+            if not self._dirty:
+                return
+            blob = self._snapshots.capture()
+            self._dirty = False
+        # Writing the file needs no lock: the bytes already are one consistent state.
+        self._snapshots.write(blob)
+
+    def _save_every_interval(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self.save()
+            except Exception:
+                logger.exception("saving the local data failed; retrying in %s s", self._interval)
+
+    def _serialized(self, app: WsgiApp) -> WsgiApp:
+        def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+            action = str(environ.get("HTTP_X_AMZ_TARGET", "")).rpartition(".")[2]
+            with self._lock:
+                body = b"".join(app(environ, start_response))
+                if not action.startswith(READ_ONLY_PREFIXES):
+                    self._dirty = True
+            return [body]
+
+        return serve

@@ -1,0 +1,73 @@
+"""moto's state on disk: one consistent snapshot, written atomically, read back at start.
+
+What is saved is the data a developer works with: every DynamoDB table (items, indexes and stream records with
+their sequence numbers) and every SQS queue (messages included). Shard iterators are not: they expire on AWS
+too, and the poller resumes from its own checkpoints, which live in a table and so are saved with the data.
+"""
+
+from __future__ import annotations
+
+import copyreg
+import io
+import os
+import pickle
+import threading
+from pathlib import Path
+from typing import Any
+
+from horizon.local.fake_aws import ACCOUNT_ID, REGION
+
+FORMAT = 1
+"""Bumped when the saved layout changes; a snapshot of another format is set aside, not loaded."""
+
+
+def _backends() -> tuple[Any, Any]:
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.sqs.models import sqs_backends
+
+    return dynamodb_backends[ACCOUNT_ID][REGION], sqs_backends[ACCOUNT_ID][REGION]
+
+
+def _condition(_: threading.Condition) -> tuple[Any, tuple[()]]:
+    # An SQS queue guards its messages with a Condition: save a fresh one in its place.
+    return threading.Condition, ()
+
+
+class Snapshots:
+    """The snapshot file under `directory` (created on first save)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.path = directory / "moto-state.pickle"
+
+    def capture(self) -> bytes:
+        """moto's state now, serialized; the caller holds the lock that keeps moto still meanwhile."""
+        dynamodb, sqs = _backends()
+        buffer = io.BytesIO()
+        pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.dispatch_table = {**copyreg.dispatch_table, threading.Condition: _condition}
+        pickler.dump({"format": FORMAT, "dynamodb": dynamodb.tables, "sqs": sqs.queues})
+        return buffer.getvalue()
+
+    def write(self, blob: bytes) -> None:
+        """Replace the snapshot file with `blob` atomically: a crash leaves the old file or the new, never half."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(".tmp")
+        with temporary.open("wb") as sink:
+            sink.write(blob)
+            sink.flush()
+            os.fsync(sink.fileno())
+        os.replace(temporary, self.path)
+
+    def restore(self) -> bool:
+        """Load the snapshot into moto's backends, if there is one; True if there was."""
+        if not self.path.exists():
+            return False
+        state = pickle.loads(self.path.read_bytes())  # our own file, written by capture()
+        if not isinstance(state, dict) or state.get("format") != FORMAT:
+            self.path.rename(self.path.with_suffix(".unreadable"))
+            return False
+        dynamodb, sqs = _backends()
+        dynamodb.tables = state["dynamodb"]
+        sqs.queues = state["sqs"]
+        return True

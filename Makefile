@@ -7,7 +7,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
-.PHONY: venv run test lint typecheck unit integration e2e infra-test bench synth bootstrap diff deploy destroy clean
+.PHONY: venv run reset dead-letters redrive test test-slow lint typecheck unit integration e2e infra-test bench synth bootstrap diff deploy destroy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,13 +18,28 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
-## make run — the local stack on http://127.0.0.1:$${PORT:-3000}, embedded moto, no AWS account
+## make run — the local stack on http://127.0.0.1:$${PORT:-3000}, its tables on http://127.0.0.1:$${DYNAMODB_PORT:-8000}
 run: $(STAMP)
 	$(BIN)/python -m functions.local
 
-## make test — lint, types, then every test tier
+## make reset — delete the local stack's saved data (stop `make run` first); the next run starts clean
+reset:
+	rm -rf $${HORIZON_LOCAL_DATA:-.local/data}
+
+## make dead-letters / make redrive — list the running stack's dead letters / hand them to their consumers again
+dead-letters: $(STAMP)
+	$(BIN)/python -m functions.local --dead-letters
+
+redrive: $(STAMP)
+	$(BIN)/python -m functions.local --redrive
+
+## make test — lint, types, then every test tier (the slow load tests are left to make test-slow)
 test: lint typecheck
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not slow"
+
+## make test-slow — the sustained-load tests of the local stack (minutes)
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow -s
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+WATCHED = [ROOT / "domain", ROOT / "horizon", ROOT / "functions"]
+"""Where a saved change restarts the functions (RELOAD_DIRS, separated by the path separator, overrides it)."""
 
 LOCAL_ENV = {
     "EVENTS_TABLE": "horizon-events",
@@ -35,6 +37,8 @@ def _setup(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     parser.add_argument("--functions", action="store_true", help=argparse.SUPPRESS)  # the child's mode
+    parser.add_argument("--dead-letters", action="store_true", help="list the running stack's dead letters")
+    parser.add_argument("--redrive", action="store_true", help="hand the dead letters to their consumers again")
     args = parser.parse_args(argv)
     for name, value in LOCAL_ENV.items():
         os.environ.setdefault(name, value)
@@ -55,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _setup(argv)
     if args.functions:
         return serve_functions(args.host, args.port)
+    if args.dead_letters or args.redrive:
+        return dead_letters(redrive=args.redrive)
     from horizon.local.dataplane import DataPlane
     from horizon.local.supervisor import Supervisor, python_command
 
@@ -88,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         supervisor = Supervisor(
             python_command("functions.local", "--functions", "--host", args.host, "--port", str(args.port)),
             env,
-            [ROOT / "domain", ROOT / "horizon", ROOT / "functions"],
+            [Path(p) for p in os.environ.get("RELOAD_DIRS", "").split(os.pathsep) if p] or WATCHED,
         )
         return supervisor.run(stopped, reload=os.environ.get("RELOAD", "1") != "0")
     finally:
@@ -108,6 +114,29 @@ def _prepare(endpoint_url: str) -> None:
         create_tables(client, os.environ["EVENTS_TABLE"], os.environ["READ_TABLE"])
     TableCheckpoints(client).create_table()
     _ = QueueDeadLetters(boto3.client("sqs", endpoint_url=endpoint_url)).url
+
+
+def dead_letters(*, redrive: bool) -> int:
+    """`make dead-letters` / `make redrive`: against the running stack's data plane (DYNAMODB_PORT)."""
+    import boto3
+
+    from functions import projector, saga
+    from horizon.local import redrive as local_redrive
+    from horizon.local.deadletters import QueueDeadLetters
+
+    endpoint = os.environ.get("DYNAMODB_ENDPOINT_URL") or f"http://127.0.0.1:{os.environ.get('DYNAMODB_PORT', '8000')}"
+    os.environ["DYNAMODB_ENDPOINT_URL"] = endpoint
+    queue = QueueDeadLetters(boto3.client("sqs", endpoint_url=endpoint))
+    if redrive:
+        streams = boto3.client("dynamodbstreams", endpoint_url=endpoint)
+        done, failing = local_redrive.redrive(queue, streams, {"projector": projector.handler, "saga": saga.handler})
+        print(f"re-drove {done} dead letters; {failing} still failing (kept in the queue)")
+        return 0 if failing == 0 else 2
+    letters = local_redrive.dead_letters(queue)
+    for letter in letters:
+        print(f"{letter.consumer}\t{letter.sequence_number}\t{letter.attempts} attempts\t{letter.shard_id}")
+    print(f"{len(letters)} dead letters in {queue.url}")
+    return 0
 
 
 def serve_functions(host: str, port: int) -> int:

@@ -71,6 +71,7 @@ class Environments:
         self._limit = limit
         self._idle: list[Environment] = []
         self._created = 0
+        self._starting = False
         self._available = threading.Condition()
 
     @property
@@ -80,6 +81,7 @@ class Environments:
 
     def __call__(self, event: dict[str, Any], context: LocalContext) -> dict[str, Any]:
         environment = self._borrow()
+        self._keep_a_spare()
         try:
             result = environment.invoke(event, context)
         except EnvironmentCrashed:
@@ -97,6 +99,23 @@ class Environments:
     def warm(self) -> None:
         """Start one environment now, so the first request does not pay the cold start."""
         self._give_back(self._borrow())
+
+    def _keep_a_spare(self) -> None:
+        # Like provisioned concurrency of one: when the last idle environment is taken, start the next one in
+        # the background, so a request arriving while the others are busy (a health check behind waiting reads)
+        # does not pay a cold start.
+        with self._available:
+            if self._idle or self._created >= self._limit or self._starting:
+                return
+            self._starting = True
+        threading.Thread(target=self._start_spare, name="horizon-spare", daemon=True).start()
+
+    def _start_spare(self) -> None:
+        try:
+            self.warm()
+        finally:
+            with self._available:
+                self._starting = False
 
     def stop(self) -> None:
         """End every idle environment."""

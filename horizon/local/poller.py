@@ -33,6 +33,16 @@ SHARDS_TTL_SECONDS = 5.0
 StreamHandler = Callable[[dict[str, Any], Any], dict[str, Any] | None]
 
 
+def as_lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+    """A Streams API record in the shape Lambda hands a function."""
+    dynamodb = dict(record["dynamodb"])
+    created = dynamodb.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        # Lambda sends epoch seconds; the Streams API (and moto) give a timestamp.
+        dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
+    return {**record, "dynamodb": dynamodb, "eventSourceARN": stream_arn}
+
+
 @dataclass
 class Pending:
     """A record read from the stream and not yet done with; `accepted` is the filter's verdict."""
@@ -143,7 +153,7 @@ class StreamPoller:
             return []
         page = self._client.get_records(ShardIterator=iterator, Limit=1000)
         subscription.iterators[shard_id] = page.get("NextShardIterator")
-        return [self._as_lambda_record(r) for r in page.get("Records", [])]  # type: ignore[arg-type]
+        return [as_lambda_record(r, self._arn) for r in page.get("Records", [])]  # type: ignore[arg-type]
 
     def _first_iterator(self, consumer: str, shard_id: str) -> str:
         position = self._checkpoints.get(consumer, shard_id) if self._checkpoints else None
@@ -154,14 +164,6 @@ class StreamPoller:
         return self._client.get_shard_iterator(
             StreamArn=self._arn, ShardId=shard_id, ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=position
         )["ShardIterator"]
-
-    def _as_lambda_record(self, record: dict[str, Any]) -> dict[str, Any]:
-        dynamodb = dict(record["dynamodb"])
-        created = dynamodb.get("ApproximateCreationDateTime")
-        if isinstance(created, datetime):
-            # Lambda sends epoch seconds; the Streams API (and moto) give a timestamp.
-            dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
-        return {**record, "dynamodb": dynamodb, "eventSourceARN": self._arn}
 
     def _deliver(self, subscription: Subscription) -> None:
         while subscription.queue and time.monotonic() >= subscription.retry_at:

@@ -35,7 +35,7 @@ class Flaky:
         """How often each version was the first failure of a batch: the failures its attempts are counted from."""
 
     def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        failed = []
+        failed: list[dict[str, str]] = []
         for record in event["Records"]:
             version = version_of(record)
             self.seen[version] += 1

@@ -54,6 +54,7 @@ class LocalStack:
             "DYNAMODB_PORT": str(self.data_port),
             "HORIZON_LOCAL_DATA": str(self.data_dir),
             "PYTHONUNBUFFERED": "1",
+            "RELOAD": "0",  # an edit in the checkout while tests run must not restart their stacks
             **self.env,
         }
         with self.log.open("a") as sink:

@@ -124,7 +124,7 @@ def test_aws_tools_see_the_tables_the_api_writes_at_the_printed_endpoint(tmp_pat
 def test_a_code_change_restarts_the_functions_and_keeps_the_data(tmp_path: Path) -> None:
     watched = tmp_path / "watched"
     watched.mkdir()
-    with local_stack(tmp_path, RELOAD_DIRS=str(watched)) as stack:
+    with local_stack(tmp_path, RELOAD="1", RELOAD_DIRS=str(watched)) as stack:
         invite = str(uuid.uuid4())
         assert stack.client.command("CreateInvite", id=invite, name="Poseidon").status == 200
         time.sleep(1)  # the watcher is running once the stack answers; give it a moment to settle

@@ -5,12 +5,19 @@ at its endpoint, the way they would talk to DynamoDB Local. Requests are served 
 are not thread-safe, and a transaction's conditions and writes must be atomic as they are on DynamoDB. The same
 lock makes each snapshot consistent: it is taken between two requests, never inside one, so a restored state
 is one that really existed, and the read models in it are never ahead of the events in it.
+
+Pickling moto's state takes about a second per 10 MB of data, too long to hold every request back each
+second. So the periodic snapshot forks (as Redis's BGSAVE does): under the lock the process forks, which costs
+milliseconds, and the child pickles its frozen copy-on-write view of the state and writes it while the parent
+serves on. The child touches nothing but that state and the file, so the locks other threads may hold at the
+fork do not matter to it.
 """
 
 from __future__ import annotations
 
 import errno
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -36,6 +43,7 @@ class DataPlane:
         self._interval = interval
         self._lock = threading.Lock()
         self._dirty = False
+        self._writer: int | None = None
         self._stop = threading.Event()
         self._server: Any = None
         self._threads: list[threading.Thread] = []
@@ -74,10 +82,11 @@ class DataPlane:
             self._server.shutdown()
         for thread in self._threads:
             thread.join(timeout=10)
+        self._writer_finished(wait=True)  # an older snapshot must not land after the last one
         self.save()
 
     def save(self) -> None:
-        """Write a snapshot now if anything changed since the last one."""
+        """Write a snapshot now, in this process, if anything changed since the last one."""
         if self._snapshots is None:
             return
         with self._lock:
@@ -88,10 +97,41 @@ class DataPlane:
         # Writing the file needs no lock: the bytes already are one consistent state.
         self._snapshots.write(blob)
 
+    def save_in_background(self) -> None:
+        """Fork a child that writes a snapshot, if anything changed and the last child is done."""
+        snapshots = self._snapshots
+        if snapshots is None or not self._writer_finished(wait=False):
+            return
+        with self._lock:
+            if not self._dirty:
+                return
+            pid = os.fork()
+            if pid == 0:  # the child: moto's state as it is at this instant, between two requests
+                code = 1
+                try:
+                    snapshots.write(snapshots.capture())
+                    code = 0
+                finally:
+                    os._exit(code)
+            self._writer, self._dirty = pid, False
+
+    def _writer_finished(self, *, wait: bool) -> bool:
+        if self._writer is None:
+            return True
+        pid, status = os.waitpid(self._writer, 0 if wait else os.WNOHANG)
+        if pid == 0:
+            return False
+        self._writer = None
+        if status != 0:
+            logger.error("saving the local data failed (status %s); trying again", status)
+            with self._lock:
+                self._dirty = True
+        return True
+
     def _save_every_interval(self) -> None:
         while not self._stop.wait(self._interval):
             try:
-                self.save()
+                self.save_in_background()
             except Exception:
                 logger.exception("saving the local data failed; retrying in %s s", self._interval)
 

@@ -22,7 +22,13 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SOURCE_PACKAGES = ("horizon", "domain", "functions")
 """What the functions import from this repository; everything else stays out of the asset."""
 
-LOCAL_ONLY = ("horizon/local", "horizon/cli", "horizon/__main__.py")
+LOCAL_ONLY = (
+    "horizon/local",
+    "horizon/cli",
+    "horizon/__main__.py",
+    "functions/local.py",
+    "functions/local_preload.py",
+)
 """Source that runs only on a laptop (the local front door, poller and moto set-up; the CLI), never on Lambda."""
 
 ASSET_EXCLUDES = [

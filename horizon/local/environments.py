@@ -74,11 +74,6 @@ class Environments:
         self._starting = False
         self._available = threading.Condition()
 
-    @property
-    def created(self) -> int:
-        """How many environments were started (cold starts) and are still alive."""
-        return self._created
-
     def __call__(self, event: dict[str, Any], context: LocalContext) -> dict[str, Any]:
         environment = self._borrow()
         self._keep_a_spare()

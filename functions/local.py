@@ -169,17 +169,20 @@ def serve_functions(host: str, port: int) -> int:
         "query-api": Environments("functions.query_api:handler", limit),
     }
     stream_arn = client.describe_table(TableName=settings.events_table)["Table"]["LatestStreamArn"]
-    poller = StreamPoller(
-        boto3.client("dynamodbstreams", endpoint_url=endpoint, config=config),
-        stream_arn,
-        [
-            Subscription("projector", projector.handler, accepts=is_commit_record),
-            Subscription("saga", saga.handler, accepts=is_commit_record),
-        ],
-        checkpoints=TableCheckpoints(client),
-        dead_letters=QueueDeadLetters(boto3.client("sqs", endpoint_url=endpoint, config=config)),
-        max_attempts=int(os.environ.get("MAX_ATTEMPTS", "10")),
-    )
+    dead_letters = QueueDeadLetters(boto3.client("sqs", endpoint_url=endpoint, config=config))
+    # One poller (one thread) per consumer, as each event source mapping on AWS polls on its own: a slow
+    # saga does not hold the projector back.
+    pollers = [
+        StreamPoller(
+            boto3.client("dynamodbstreams", endpoint_url=endpoint, config=config),
+            stream_arn,
+            [Subscription(name, handler, accepts=is_commit_record)],
+            checkpoints=TableCheckpoints(client),
+            dead_letters=dead_letters,
+            max_attempts=int(os.environ.get("MAX_ATTEMPTS", "10")),
+        )
+        for name, handler in (("projector", projector.handler), ("saga", saga.handler))
+    ]
 
     def route(method: str, path: str) -> tuple[str, Any]:
         name = function_for(method, path)
@@ -190,7 +193,8 @@ def serve_functions(host: str, port: int) -> int:
     except OSError as error:
         print(f"cannot listen on {host}:{port}: {error.strerror}; set PORT to another port", file=sys.stderr)
         return CANNOT_LISTEN
-    poller.start()
+    for poller in pollers:
+        poller.start()
     for warming in functions.values():
         threading.Thread(target=warming.warm, daemon=True).start()
     stopped = threading.Event()
@@ -199,7 +203,8 @@ def serve_functions(host: str, port: int) -> int:
     logging.getLogger(__name__).info("functions ready on http://%s:%d", host, port)
     stopped.wait()
     server.shutdown()
-    poller.stop()
+    for poller in pollers:
+        poller.stop()
     for environments in functions.values():
         environments.stop()
     return 0

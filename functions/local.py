@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
 
     data_dir = Path(os.environ.get("HORIZON_LOCAL_DATA", ROOT / ".local" / "data"))
     data_port = int(os.environ.get("DYNAMODB_PORT", "8000"))
-    plane = DataPlane("127.0.0.1", data_port, data_dir)
+    plane = DataPlane("127.0.0.1", data_port, data_dir, interval=float(os.environ.get("SNAPSHOT_SECONDS", "10")))
     try:
         plane.start()
     except OSError as error:
@@ -80,14 +80,15 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, lambda *_: stopped.set())
     try:
         _prepare(plane.endpoint_url)
+        reload = os.environ.get("RELOAD", "1") != "0"
+        reloading = "code under domain/, horizon/ and functions/ reloads on save" if reload else "reload is off"
         print(
             f"Horizon local stack: http://{args.host}:{args.port}  (GUEST_LIMIT={os.environ.get('GUEST_LIMIT', '2')};"
             " Ctrl-C stops)\n"
             f"  data: {plane.endpoint_url} ({'restored from' if plane.restored else 'new in'} {data_dir};"
             " make reset deletes it)\n"
             f"  try:  aws dynamodb scan --table-name {os.environ['EVENTS_TABLE']} --endpoint-url {plane.endpoint_url}"
-            " --region us-east-1\n"
-            "  code under domain/, horizon/ and functions/ reloads on save",
+            f" --region us-east-1\n  {reloading}",
             flush=True,
         )
         env = {**os.environ, "DYNAMODB_ENDPOINT_URL": plane.endpoint_url}
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             env,
             [Path(p) for p in os.environ.get("RELOAD_DIRS", "").split(os.pathsep) if p] or WATCHED,
         )
-        return supervisor.run(stopped, reload=os.environ.get("RELOAD", "1") != "0")
+        return supervisor.run(stopped, reload=reload)
     finally:
         plane.stop()
 

@@ -16,6 +16,7 @@ fork do not matter to it.
 from __future__ import annotations
 
 import errno
+import io
 import logging
 import os
 import threading
@@ -23,6 +24,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from horizon.local.journal import Journal, environ_of, record_of
 from horizon.local.moto_patches import patch_moto
 from horizon.local.persistence import Snapshots
 
@@ -35,19 +37,22 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 class DataPlane:
-    """moto on `host:port` (port 0: any free port), saved to `data_dir` at most every `interval` seconds."""
+    """moto on `host:port` (port 0: any free port), kept in `data_dir`: a journal, and a snapshot per `interval`."""
 
-    def __init__(self, host: str, port: int, data_dir: Path | None, *, interval: float = 1.0) -> None:
+    def __init__(self, host: str, port: int, data_dir: Path | None, *, interval: float = 10.0) -> None:
         self._host, self._port = host, port
         self._snapshots = Snapshots(data_dir) if data_dir is not None else None
+        self._journal = Journal(data_dir) if data_dir is not None else None
         self._interval = interval
         self._lock = threading.Lock()
         self._dirty = False
-        self._writer: int | None = None
+        self._writer: tuple[int, int] | None = None
+        """(pid, journal generation) of the child writing a snapshot."""
         self._stop = threading.Event()
         self._server: Any = None
         self._threads: list[threading.Thread] = []
         self.restored = False
+        self.replayed = 0
 
     @property
     def endpoint_url(self) -> str:
@@ -56,14 +61,22 @@ class DataPlane:
         return f"http://{host}:{port}"
 
     def start(self) -> None:
-        """Restore the last snapshot, then serve; raises OSError if the port is taken."""
+        """Restore the last snapshot and replay the journal after it, then serve; OSError if the port is taken."""
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
         from werkzeug.serving import make_server
 
         patch_moto()
-        if self._snapshots is not None:
-            self.restored = self._snapshots.restore()
-        app = self._serialized(DomainDispatcherApplication(create_backend_app))
+        moto = DomainDispatcherApplication(create_backend_app)
+        if self._snapshots is not None and self._journal is not None:
+            since = self._snapshots.restore()
+            self.restored = since is not None
+            for record in self._journal.records(since or 0):
+                b"".join(moto(environ_of(record), lambda *_: None))
+                self.replayed += 1
+            self.restored = self.restored or self.replayed > 0
+            self._journal.start(max([since or 0, *self._journal.generations()]) + 1)
+            self._dirty = self.replayed > 0
+        app = self._serialized(moto)
         try:
             self._server = make_server(self._host, self._port, app, threaded=True, request_handler=MotoRequestHandler)
         except SystemExit as exit:  # werkzeug reports a taken port by printing and exiting
@@ -84,45 +97,56 @@ class DataPlane:
             thread.join(timeout=10)
         self._writer_finished(wait=True)  # an older snapshot must not land after the last one
         self.save()
+        if self._journal is not None:
+            self._journal.close()
 
     def save(self) -> None:
         """Write a snapshot now, in this process, if anything changed since the last one."""
-        if self._snapshots is None:
+        if self._snapshots is None or self._journal is None:
             return
         with self._lock:
             if not self._dirty:
                 return
-            blob = self._snapshots.capture()
+            generation = self._journal.generation + 1
+            self._journal.start(generation)
+            blob = self._snapshots.capture(generation)
             self._dirty = False
         # Writing the file needs no lock: the bytes already are one consistent state.
         self._snapshots.write(blob)
+        self._journal.drop_before(generation)
 
     def save_in_background(self) -> None:
         """Fork a child that writes a snapshot, if anything changed and the last child is done."""
-        snapshots = self._snapshots
-        if snapshots is None or not self._writer_finished(wait=False):
+        snapshots, journal = self._snapshots, self._journal
+        if snapshots is None or journal is None or not self._writer_finished(wait=False):
             return
         with self._lock:
             if not self._dirty:
                 return
+            generation = journal.generation + 1
+            journal.start(generation)
             pid = os.fork()
             if pid == 0:  # the child: moto's state as it is at this instant, between two requests
                 code = 1
                 try:
-                    snapshots.write(snapshots.capture())
+                    snapshots.write(snapshots.capture(generation))
                     code = 0
                 finally:
                     os._exit(code)
-            self._writer, self._dirty = pid, False
+            self._writer, self._dirty = (pid, generation), False
 
     def _writer_finished(self, *, wait: bool) -> bool:
         if self._writer is None:
             return True
-        pid, status = os.waitpid(self._writer, 0 if wait else os.WNOHANG)
+        (writer, generation) = self._writer
+        pid, status = os.waitpid(writer, 0 if wait else os.WNOHANG)
         if pid == 0:
             return False
         self._writer = None
-        if status != 0:
+        if status == 0 and self._journal is not None:
+            self._journal.drop_before(generation)
+        else:
+            # The journals are all still there, so nothing is lost; the next snapshot tries again.
             logger.error("saving the local data failed (status %s); trying again", status)
             with self._lock:
                 self._dirty = True
@@ -138,10 +162,24 @@ class DataPlane:
     def _serialized(self, app: WsgiApp) -> WsgiApp:
         def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
             action = str(environ.get("HTTP_X_AMZ_TARGET", "")).rpartition(".")[2]
+            changes = not action.startswith(READ_ONLY_PREFIXES)
+            record = None
+            if changes and self._journal is not None:
+                body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+                environ["wsgi.input"] = io.BytesIO(body)
+                record = record_of(environ, body)
+            status: list[str] = []
+
+            def remember(code: str, headers: Any, *rest: Any) -> Any:
+                status.append(code)
+                return start_response(code, headers, *rest)
+
             with self._lock:
-                body = b"".join(app(environ, start_response))
-                if not action.startswith(READ_ONLY_PREFIXES):
+                answer = b"".join(app(environ, remember))
+                if changes:
                     self._dirty = True
-            return [body]
+                    if record is not None and self._journal is not None and status and status[0].startswith("2"):
+                        self._journal.append(record)
+            return [answer]
 
         return serve

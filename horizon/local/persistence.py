@@ -40,13 +40,13 @@ class Snapshots:
         self.directory = directory
         self.path = directory / "moto-state.pickle"
 
-    def capture(self) -> bytes:
-        """moto's state now, serialized; the caller holds the lock that keeps moto still meanwhile."""
+    def capture(self, journal: int) -> bytes:
+        """moto's state now, serialized, to be followed by journal `journal`; moto is held still meanwhile."""
         dynamodb, sqs = _backends()
         buffer = io.BytesIO()
         pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
         pickler.dispatch_table = {**copyreg.dispatch_table, threading.Condition: _condition}
-        pickler.dump({"format": FORMAT, "dynamodb": dynamodb.tables, "sqs": sqs.queues})
+        pickler.dump({"format": FORMAT, "journal": journal, "dynamodb": dynamodb.tables, "sqs": sqs.queues})
         return buffer.getvalue()
 
     def write(self, blob: bytes) -> None:
@@ -59,15 +59,15 @@ class Snapshots:
             os.fsync(sink.fileno())
         os.replace(temporary, self.path)
 
-    def restore(self) -> bool:
-        """Load the snapshot into moto's backends, if there is one; True if there was."""
+    def restore(self) -> int | None:
+        """Load the snapshot into moto's backends, if there is one; return the journal that follows it."""
         if not self.path.exists():
-            return False
+            return None
         state = pickle.loads(self.path.read_bytes())  # our own file, written by capture()
         if not isinstance(state, dict) or state.get("format") != FORMAT:
             self.path.rename(self.path.with_suffix(".unreadable"))
-            return False
+            return None
         dynamodb, sqs = _backends()
         dynamodb.tables = state["dynamodb"]
         sqs.queues = state["sqs"]
-        return True
+        return int(state["journal"])

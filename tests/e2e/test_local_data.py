@@ -56,15 +56,22 @@ def test_a_restart_keeps_tables_read_models_and_stream_positions(tmp_path: Path,
         second = str(uuid.uuid4())
         assert client.command("CreateInvite", id=second, name="Hades").status == 200
         projected(client, second, 1)
+
         # THEN the consumers resume from their checkpoints: only the new commit is delivered again
-        after = stack.log.read_text()[len(before) :]
-        assert consumed_records(after, "projector") == 1
+        def delivered() -> int:  # the batch line is written just after the read model is
+            return consumed_records(stack.log.read_text()[len(before) :], "projector")
+
+        assert client.wait_for(delivered, "the projector's batch line") == 1
     finally:
         stack.stop()
 
 
-def test_a_crash_loses_at_most_the_last_second_and_never_leaves_read_models_ahead(tmp_path: Path) -> None:
-    stack = LocalStack(tmp_path / "stack.log", tmp_path / "data", {"GUEST_LIMIT": "100"})
+@pytest.mark.parametrize("snapshot_seconds", ["1", "3600"], ids=["snapshots", "journal-only"])
+def test_a_crash_loses_no_acknowledged_write_and_never_leaves_read_models_ahead(
+    tmp_path: Path, snapshot_seconds: str
+) -> None:
+    env = {"GUEST_LIMIT": "100", "SNAPSHOT_SECONDS": snapshot_seconds}
+    stack = LocalStack(tmp_path / "stack.log", tmp_path / "data", env)
     client = stack.start()
     acknowledged: list[tuple[float, str]] = []
     stop = threading.Event()
@@ -82,18 +89,16 @@ def test_a_crash_loses_at_most_the_last_second_and_never_leaves_read_models_ahea
     writer = threading.Thread(target=keep_writing)
     writer.start()
     time.sleep(4)
-    killed_at = time.monotonic()
     stack.stop(signal.SIGKILL)
     stop.set()
     writer.join()
 
     client = stack.start()
     try:
-        safe = [invite for at, invite in acknowledged if at < killed_at - 1.5]
-        assert len(safe) >= 3, "too few commands before the crash to judge"
-        for invite in safe:
+        assert len(acknowledged) >= 3, "too few commands before the crash to judge"
+        for _, invite in acknowledged:
             events = client.get(f"/aggregates/Invitation/{invite}/events")
-            assert events.status == 200, f"{invite}, acknowledged over a second before the crash, was lost"
+            assert events.status == 200, f"{invite} was acknowledged before the crash, and lost"
         for _, invite in acknowledged:
             history = client.get(f"/aggregates/Invitation/{invite}/events")
             view = client.get(f"/invitations/{invite}")

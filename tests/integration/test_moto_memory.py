@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from domain.invitation import AcceptInvite, CreateInvite
 from horizon.command_handler import CommandHandler
 from horizon.dynamodb import DynamoDBEventStore
-from horizon.errors import ConcurrencyError
-from horizon.events import Event, Metadata
 
 from .conftest import EVENTS_TABLE
 
@@ -74,20 +72,30 @@ def test_two_thousand_commands_leave_memory_flat(dynamodb: DynamoDBClient, regis
 
 
 def test_a_cancelled_transaction_leaves_the_table_and_its_stream_as_they_were(dynamodb: DynamoDBClient) -> None:
-    store = DynamoDBEventStore(dynamodb, EVENTS_TABLE)
-    aggregate = uuid.uuid4()
-    metadata = Metadata(correlation_id="c", causation_id="c", command="Test")
+    def put(sk: int, condition: str | None = None) -> Any:  # a TransactWriteItemTypeDef
+        item = {"TableName": EVENTS_TABLE, "Item": {"pk": {"S": "Test#1"}, "sk": {"N": str(sk)}, "n": {"N": "1"}}}
+        return {"Put": {**item, "ConditionExpression": condition} if condition else item}
 
-    def event(version: int) -> Event:
-        return Event(aggregate_type="Test", aggregate_id=aggregate, version=version, type="Ticked", metadata=metadata)
+    def update(sk: int) -> Any:
+        key = {"pk": {"S": "Test#1"}, "sk": {"N": str(sk)}}
+        return {
+            "Update": {
+                "TableName": EVENTS_TABLE,
+                "Key": key,
+                "UpdateExpression": "SET n = n + :one",
+                "ExpressionAttributeValues": {":one": {"N": "1"}},
+            }
+        }
 
-    store.append([event(1)], 0)
+    dynamodb.transact_write_items(TransactItems=[put(0), put(1)])
     before = dynamodb.scan(TableName=EVENTS_TABLE)["Items"]
     records_before = stream_records(dynamodb)
-    with pytest.raises(ConcurrencyError):
-        store.append([event(1), event(2)], 0)  # the tip says version 1: the whole transaction is cancelled
+    # WHEN a transaction writes a new item, changes an old one in place, then fails its last condition
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(TransactItems=[put(2), update(0), put(1, "attribute_not_exists(pk)")])
+    # THEN nothing of it remains: not the new item, not the change, not a stream record
     assert sorted(map(str, dynamodb.scan(TableName=EVENTS_TABLE)["Items"])) == sorted(map(str, before))
     assert stream_records(dynamodb) == records_before
-    assert [e.version for e in store.load("Test", aggregate)] == [1]
-    store.append([event(2)], 1)
-    assert [e.version for e in store.load("Test", aggregate)] == [1, 2]
+    dynamodb.transact_write_items(TransactItems=[put(2), update(0)])
+    assert len(dynamodb.scan(TableName=EVENTS_TABLE)["Items"]) == 3
+    assert stream_records(dynamodb) == records_before + 2

@@ -14,20 +14,25 @@ def _fmt(calls: Counter[str]) -> str:
 
 def run() -> list[tuple[str, int, str]]:
     """Rows of (operation, round trips, calls by API)."""
-    from domain.invitation import AcceptInvite, CreateInvite
+    from domain.invitation import HOSTS, AcceptInvite, CreateInvite
+    from horizon.authorization import Principal
+    from horizon.command_handler import CommandContext
+
+    def as_host() -> CommandContext:
+        return CommandContext(principal=Principal.client("bench", [HOSTS]))
 
     rows: list[tuple[str, int, str]] = []
     with moto_container() as (container, counter):
         handler = container.command_handler
         invite = uuid.uuid4()
         with counter.measure() as calls:
-            handler.handle(CreateInvite(id=invite, name="Athena"))
+            handler.handle(CreateInvite(id=invite, name="Athena"), as_host())
         rows.append(("command on a new aggregate (CreateInvite)", calls.total(), _fmt(calls)))
         with counter.measure() as calls:
-            accepted = handler.handle(AcceptInvite(id=invite))
+            accepted = handler.handle(AcceptInvite(id=invite), as_host())
         rows.append(("command on an existing aggregate (AcceptInvite)", calls.total(), _fmt(calls)))
         with counter.measure() as calls:
-            handler.handle(AcceptInvite(id=invite))
+            handler.handle(AcceptInvite(id=invite), as_host())
         rows.append(("no-op command (AcceptInvite again)", calls.total(), _fmt(calls)))
 
         created = container.event_store.load("Invitation", invite)[:1]

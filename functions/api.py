@@ -9,15 +9,19 @@ from uuid import UUID
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel
 
 from domain.guest_list import GUEST_LIST_KEY, GuestList, GuestListProjector, InvitationProjector, InvitationView
+from domain.invitation import HOSTS
 from functions.composition import container
+from horizon.authorization import authorize, public
 from horizon.consistency import read_at_least
 from horizon.errors import AggregateNotFound
 from horizon.http.command_routes import add_command_routes
 from horizon.http.event_routes import add_event_routes
+from horizon.http.principal import principal_of
 from horizon.http.resolver import Route, build_resolver
 
 ROUTES: list[Route] = [
@@ -31,6 +35,12 @@ ROUTES: list[Route] = [
     ("GET", "/health"),
 ]
 """Every route of the API; API Gateway sends POST /commands/* to the command function and the rest here."""
+
+OPEN_ROUTES: list[Route] = [("GET", "/openapi.json"), ("GET", "/health")]
+"""The only routes that need no token, on AWS (infra/api.py) and locally (the front door)."""
+
+READERS = public(HOSTS)
+"""Who may query: hosts read everything."""
 
 
 class InvitationPage(BaseModel):
@@ -123,10 +133,20 @@ def command_app() -> APIGatewayHttpResolver:
 
 @cache
 def query_app() -> APIGatewayHttpResolver:
-    """The query function's resolver."""
+    """The query function's resolver: every route but the open ones is for READERS."""
     app = build_resolver(ROUTES)
+    app.use(middlewares=[_readers_only])
     add_query_routes(app)
     return app
+
+
+def _readers_only(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[str]:
+    # API Gateway has already verified the token; this decides what its roles allow.
+    event = app.current_event
+    if (event.request_context.http.method, event.path) not in OPEN_ROUTES:
+        authorize(principal_of(event.raw_event), f"{event.request_context.http.method} {event.path}", READERS)
+    response: Response[str] = next_middleware(app)
+    return response
 
 
 @cache

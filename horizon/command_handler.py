@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from uuid import UUID, uuid4
 
 from horizon.aggregate import Aggregate
+from horizon.authorization import Principal, authorize
 from horizon.commands import Command
 from horizon.errors import AggregateNotFound, CommandIdReused, ConcurrencyError, DomainError
 from horizon.events import Event, Metadata
@@ -19,8 +20,9 @@ from horizon.registry import Registry
 
 @dataclass(frozen=True)
 class CommandContext:
-    """Tracing ids for one command; `command_id` also makes a retried command a no-op."""
+    """Who sends one command, and its tracing ids; `command_id` also makes a retried command a no-op."""
 
+    principal: Principal = field(kw_only=True)
     command_id: str = field(default_factory=lambda: str(uuid4()))
     correlation_id: str | None = None
     causation_id: str | None = None
@@ -55,9 +57,10 @@ class CommandHandler:
         self._backoff = backoff_seconds
         self._sleep = sleep
 
-    def handle(self, command: Command, context: CommandContext | None = None) -> CommandResult:
-        """Apply one command; raise DomainError, AggregateNotFound, or ConcurrencyError after the last retry."""
-        context = context or CommandContext()
+    def handle(self, command: Command, context: CommandContext) -> CommandResult:
+        """Apply one command; raise Forbidden, DomainError, AggregateNotFound, or ConcurrencyError after retries."""
+        # The one place every entry point passes through, so no route, saga or CLI can skip the audience check.
+        authorize(context.principal, command.command_type, command.audience)
         for attempt in range(1, self._max_attempts + 1):
             try:
                 return self._attempt(command, context)
@@ -101,6 +104,7 @@ class CommandHandler:
             causation_id=context.causation_id or context.command_id,
             command=command.command_type,
             command_id=context.command_id,
+            actor=context.principal.actor(),
         )
         events = tuple(
             Event(

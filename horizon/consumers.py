@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from horizon.authorization import Principal
 from horizon.command_handler import CommandContext, CommandHandler
 from horizon.commands import Command
 from horizon.errors import AggregateNotFound, DomainError, ReadModelConflict
@@ -189,7 +190,12 @@ class SagaRuntime(TrackedConsumer):
         """Send every outbox command (idempotent by command id), then clear the outbox."""
         for entry in tracking.body.get("outbox", []):
             command = self._registry.binding(entry["type"]).model.model_validate_json(entry["body"])
-            context = CommandContext(entry["command_id"], entry["correlation_id"], entry["causation_id"])
+            context = CommandContext(
+                entry["command_id"],
+                entry["correlation_id"],
+                entry["causation_id"],
+                principal=Principal.of_saga(self.name, entry["causation_id"]),
+            )
             try:
                 self._commands.handle(command, context)
             except (DomainError, AggregateNotFound) as rejected:

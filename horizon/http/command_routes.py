@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from horizon.command_handler import CommandContext, CommandHandler
 from horizon.commands import Command
 from horizon.errors import BadRequest
+from horizon.http.principal import principal_of
 from horizon.registry import Registry
 
 MAX_IDEMPOTENCY_KEY = 128
@@ -41,8 +42,14 @@ class BadIdempotencyKey(BadRequest):
 
 
 def add_command_routes(app: BaseRouter, registry: Registry, handler: Callable[[], CommandHandler]) -> None:
-    """Register a POST route for every command; `handler` is called per request so it can be built lazily."""
+    """Register a POST route for every public command; `handler` is called per request so it is built lazily.
+
+    Internal commands get no route, so they are absent from OpenAPI and answer 404 like an unknown command type;
+    the command handler refuses them from any client anyway.
+    """
     for name, binding in registry.commands.items():
+        if binding.model.audience.internal:
+            continue
         _add_route(app, name, binding.model, binding.aggregate.aggregate_type, handler)
 
 
@@ -68,6 +75,8 @@ def _add_route(
         responses={
             200: {"description": "Handled; `events` is empty for a no-op"},
             400: {"description": "Malformed JSON, or a body that is not an object"},
+            401: {"description": "No valid bearer token"},
+            403: {"description": f"The token has none of the roles {sorted(model.audience.roles)}"},
             404: {"description": "Unknown command type, or the aggregate does not exist"},
             409: {"description": "Rejected by a domain rule"},
             413: {"description": "Body over 64 KiB"},
@@ -78,11 +87,13 @@ def _add_route(
 
 def _context(app: BaseRouter) -> CommandContext:
     event: Any = app.current_event
+    principal = principal_of(event.raw_event)
     headers = event.headers or {}
     correlation = headers.get("x-correlation-id") or event.request_context.request_id
     key = headers.get("idempotency-key")
     if key is None:
-        return CommandContext(correlation_id=correlation)
+        return CommandContext(correlation_id=correlation, principal=principal)
     if not key or len(key) > MAX_IDEMPOTENCY_KEY:
         raise BadIdempotencyKey(f"the Idempotency-Key header must have 1 to {MAX_IDEMPOTENCY_KEY} characters")
-    return CommandContext(command_id=f"key:{key}", correlation_id=correlation)
+    # A key belongs to the client that chose it: two clients picking the same key never share a result.
+    return CommandContext(command_id=f"key:{principal.subject}:{key}", correlation_id=correlation, principal=principal)

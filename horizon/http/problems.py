@@ -36,12 +36,14 @@ def problem(status: int, detail: str, *, title: str | None = None, **extensions:
     return Response(status_code=status, content_type=PROBLEM_JSON, body=json.dumps(body, default=str))
 
 
-def problem_event(status: int, detail: str, *, title: str | None = None) -> dict[str, Any]:
+def problem_event(
+    status: int, detail: str, *, title: str | None = None, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     """The same problem as a raw API Gateway proxy result, for answers given before routing."""
     response = problem(status, detail, title=title)
     return {
         "statusCode": response.status_code,
-        "headers": {"Content-Type": PROBLEM_JSON},
+        "headers": {"Content-Type": PROBLEM_JSON, **(headers or {})},
         "body": response.body,
         "isBase64Encoded": False,
     }

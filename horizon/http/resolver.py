@@ -21,6 +21,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
+from horizon.authorization import Forbidden, Unauthenticated
 from horizon.errors import (
     AggregateNotFound,
     BadRequest,
@@ -30,6 +31,7 @@ from horizon.errors import (
     UnreadableHistory,
     VersionNotFound,
 )
+from horizon.http.principal import principal_of
 from horizon.http.problems import problem, problem_event
 from horizon.registry import UnknownType
 
@@ -69,6 +71,16 @@ def build_resolver(api_routes: Sequence[Route]) -> APIGatewayHttpResolver:
     @app.exception_handler(RequestUnsupportedContentType)
     def unsupported_type(_: RequestUnsupportedContentType) -> Response[str]:
         return problem(415, "send the body as application/json")
+
+    @app.exception_handler(Unauthenticated)
+    def unauthenticated(error: Unauthenticated) -> Response[str]:
+        response = problem(401, str(error))
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @app.exception_handler(Forbidden)
+    def forbidden(error: Forbidden) -> Response[str]:
+        return problem(403, str(error))
 
     @app.exception_handler(DomainError)
     def rejected(error: DomainError) -> Response[str]:
@@ -167,8 +179,20 @@ def parse_json(text: str) -> Any:
         raise json.JSONDecodeError(f"unparseable JSON: {type(error).__name__}", text, 0) from None
 
 
-def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Answer one API Gateway HTTP API (v2) event: admit the raw body, then route."""
+def resolve(
+    app: APIGatewayHttpResolver, event: dict[str, Any], context: Any, *, open_routes: Sequence[Route] = ()
+) -> dict[str, Any]:
+    """Answer one API Gateway HTTP API (v2) event: authenticate, admit the raw body, then route.
+
+    Every route but `open_routes` needs verified claims, checked before the body is even read, as API Gateway
+    does: a misrouted or unprotected request is a 401 here rather than an anonymous command.
+    """
+    method = ((event.get("requestContext") or {}).get("http") or {}).get("method", "")
+    if (method, event.get("rawPath", "")) not in open_routes:
+        try:
+            principal_of(event)
+        except Unauthenticated as error:
+            return problem_event(401, str(error), headers={"WWW-Authenticate": "Bearer"})
     admitted = admit(event)
     if "statusCode" in admitted:
         return admitted

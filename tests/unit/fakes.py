@@ -73,7 +73,7 @@ class CrashingCommandHandler(CommandHandler):
         self.after_send = after_send
         self.calls = 0
 
-    def handle(self, command: Command, context: CommandContext | None = None) -> CommandResult:
+    def handle(self, command: Command, context: CommandContext) -> CommandResult:
         self.calls += 1
         if self.crashes and not self.after_send:
             self.crashes -= 1

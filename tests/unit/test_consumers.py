@@ -18,6 +18,7 @@ from horizon.events import Event
 from horizon.memory import MemoryReadStore
 from horizon.readstore import ReadStore, Write
 from horizon.registry import Registry
+from tests.principals import as_host, as_saga
 
 from .fakes import ConflictingReadStore, Crash, CrashingCommandHandler, RecordingEventStore
 
@@ -46,7 +47,7 @@ def counts(**numbers: int) -> dict[str, int]:
 
 def invite(handler: CommandHandler, name: str = "Athena") -> tuple[UUID, Commit]:
     invite_id = uuid4()
-    return invite_id, handler.handle(CreateInvite(id=invite_id, name=name)).events
+    return invite_id, handler.handle(CreateInvite(id=invite_id, name=name), as_host()).events
 
 
 def types(events: RecordingEventStore, invite_id: UUID) -> list[str]:
@@ -72,7 +73,7 @@ def test_a_commit_delivered_twice_is_counted_once(
     reads = MemoryReadStore()
     runtimes = projectors(registry, reads, events)
     invite_id, created = invite(handler)
-    accepted = handler.handle(AcceptInvite(id=invite_id)).events
+    accepted = handler.handle(AcceptInvite(id=invite_id), as_host()).events
 
     deliver(runtimes, created, accepted, accepted, created)
 
@@ -93,8 +94,8 @@ def test_a_commit_that_arrives_early_is_repaired_from_the_store_and_the_late_one
     reads = MemoryReadStore()
     runtimes = projectors(registry, reads, events)
     invite_id, created = invite(handler)
-    accepted = handler.handle(AcceptInvite(id=invite_id)).events
-    confirmed = handler.handle(ConfirmInvite(id=invite_id)).events
+    accepted = handler.handle(AcceptInvite(id=invite_id), as_host()).events
+    confirmed = handler.handle(ConfirmInvite(id=invite_id), as_saga()).events
     # WHEN v3 arrives before v2
     deliver(runtimes, created, confirmed)
     # THEN the gap was read from the event store and the views are complete
@@ -118,7 +119,7 @@ def test_a_first_delivery_that_skips_the_creation_reads_it_back(
 ) -> None:
     reads = MemoryReadStore()
     invite_id, _ = invite(handler, "Hades")
-    accepted = handler.handle(AcceptInvite(id=invite_id)).events
+    accepted = handler.handle(AcceptInvite(id=invite_id), as_host()).events
 
     deliver(projectors(registry, reads, events), accepted)
 
@@ -138,7 +139,7 @@ def test_a_read_model_conflict_is_retried(
     runtime = ProjectorRuntime(GuestListProjector(2), registry, reads, events)
     invite_id, _ = invite(handler)
 
-    runtime.process(handler.handle(AcceptInvite(id=invite_id)).events)
+    runtime.process(handler.handle(AcceptInvite(id=invite_id), as_host()).events)
 
     assert reads.commit_calls == 2
     assert guest_list(reads)["num_accepted"] == 1
@@ -167,9 +168,9 @@ def test_a_concurrent_update_of_a_shared_document_is_not_lost(
     first, second = (ProjectorRuntime(GuestListProjector(2), registry, reads, events) for _ in range(2))
     athena, _ = invite(handler, "Athena")
     hades, _ = invite(handler, "Hades")
-    reads.interloper = (second, handler.handle(AcceptInvite(id=hades)).events)
+    reads.interloper = (second, handler.handle(AcceptInvite(id=hades), as_host()).events)
     # WHEN the other instance writes the guest list between our read and our write
-    first.process(handler.handle(AcceptInvite(id=athena)).events)
+    first.process(handler.handle(AcceptInvite(id=athena), as_host()).events)
     # THEN both acceptances are counted
     assert guest_list(reads)["num_accepted"] == 2
 
@@ -182,7 +183,7 @@ def test_conflicts_beyond_max_attempts_are_raised(
     invite_id, _ = invite(handler)
 
     with pytest.raises(ReadModelConflict):
-        runtime.process(handler.handle(AcceptInvite(id=invite_id)).events)
+        runtime.process(handler.handle(AcceptInvite(id=invite_id), as_host()).events)
 
     assert reads.commit_calls == 8
 
@@ -198,7 +199,7 @@ def saga(
 
 def accept(handler: CommandHandler, name: str) -> tuple[UUID, Commit]:
     invite_id, _ = invite(handler, name)
-    return invite_id, handler.handle(AcceptInvite(id=invite_id)).events
+    return invite_id, handler.handle(AcceptInvite(id=invite_id), as_host()).events
 
 
 def test_an_acceptance_makes_the_saga_confirm_the_invite(

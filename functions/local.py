@@ -42,14 +42,21 @@ def main(argv: list[str] | None = None) -> int:
     from moto import mock_aws
 
     from functions import command_api, composition, projector, query_api, saga
+    from functions.api import OPEN_ROUTES
     from horizon.dynamodb.streams import is_commit_record
     from horizon.dynamodb.tables import create_tables
+    from horizon.local.auth import authorizer, signing_key
     from horizon.local.moto_patches import patch_moto
     from horizon.local.poller import StreamPoller, Subscription
     from horizon.local.serialized import one_at_a_time, serialized
     from horizon.local.server import serve
 
-    command_function, query_function = one_at_a_time(command_api.handler), one_at_a_time(query_api.handler)
+    # The HTTP API's JWT authorizer, with the development key `make token` signs with.
+    gateway = authorizer(signing_key(), OPEN_ROUTES)
+    command_function, query_function = (
+        gateway(one_at_a_time(command_api.handler)),
+        gateway(one_at_a_time(query_api.handler)),
+    )
 
     def route(method: str, path: str) -> tuple[str, Any]:
         # The HTTP API's table: POST /commands/{proxy+} → command function, $default → query function.

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from horizon.local.auth import issue, signing_key
 from tests.e2e.client import Client
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,12 +29,21 @@ def _free_port() -> int:
 def running_stack(log: Path, guest_limit: int) -> Iterator[Client]:
     """Run `python -m functions.local` on a free port until the block ends; fail with its log if it won't start."""
     port = _free_port()
-    env = {**os.environ, "PORT": str(port), "GUEST_LIMIT": str(guest_limit), "PYTHONUNBUFFERED": "1"}
+    # The stack's development signing key lives beside the log, not in the developer's .local/.
+    keys = log.parent / "local"
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "GUEST_LIMIT": str(guest_limit),
+        "PYTHONUNBUFFERED": "1",
+        "HORIZON_LOCAL_DIR": str(keys),
+    }
     with log.open("w") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "functions.local"], cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT
         )
-    client = Client(f"http://127.0.0.1:{port}")
+    key = signing_key(keys)
+    client = Client(f"http://127.0.0.1:{port}", issue(key, ["hosts"], subject="e2e-host"), key)
     try:
         deadline = time.monotonic() + 60
         while not client.is_up():

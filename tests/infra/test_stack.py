@@ -215,6 +215,8 @@ def test_the_http_api_sends_commands_to_the_command_function_and_the_rest_to_que
     assert routes == {
         "POST /commands/{command_type}": function_id(template, HANDLERS["command"]),
         "$default": function_id(template, HANDLERS["query"]),
+        "GET /health": function_id(template, HANDLERS["query"]),
+        "GET /openapi.json": function_id(template, HANDLERS["query"]),
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import ClassVar
+from uuid import UUID
 
 from pydantic import BaseModel
 
@@ -14,13 +15,16 @@ from horizon.projection import Saga
 
 
 class Seats(BaseModel):
-    """How many guests the saga has confirmed so far."""
+    """The invitations holding a seat: the saga confirmed them. Never more than the guest limit.
 
-    confirmed: int = 0
+    Holders rather than a count, so that giving a seat back (when a confirmation is rejected) is idempotent.
+    """
+
+    holders: list[UUID] = []
 
 
 class ResponseSaga(Saga[Seats]):
-    """On InviteAccepted: ConfirmInvite while fewer than `guest_limit` are confirmed, else DenyInvite."""
+    """On InviteAccepted: ConfirmInvite while fewer than `guest_limit` hold a seat, else DenyInvite."""
 
     name: ClassVar[str] = "ResponseSaga"
     model = Seats
@@ -29,12 +33,20 @@ class ResponseSaga(Saga[Seats]):
         self.guest_limit = guest_limit
 
     def state_key(self, event: Event) -> str | None:
-        """One seat count for the whole list; only acceptances concern it."""
+        """One seat list for the whole guest list; only acceptances concern it."""
         return "seats" if event.type == InviteAccepted.event_type else None
 
     def react(self, state: Seats | None, event: Event, data: EventData) -> tuple[Seats | None, Sequence[Command]]:
         """Take a seat if one is free."""
         seats = state or Seats()
-        if seats.confirmed < self.guest_limit:
-            return Seats(confirmed=seats.confirmed + 1), [ConfirmInvite(id=event.aggregate_id)]
+        if event.aggregate_id in seats.holders:
+            return seats, []
+        if len(seats.holders) < self.guest_limit:
+            return Seats(holders=[*seats.holders, event.aggregate_id]), [ConfirmInvite(id=event.aggregate_id)]
         return seats, [DenyInvite(id=event.aggregate_id)]
+
+    def rejected(self, state: Seats | None, command: Command) -> Seats | None:
+        """A confirmation the invitation refused gives its seat back, so no seat is ever lost."""
+        if state is None or not isinstance(command, ConfirmInvite) or command.id not in state.holders:
+            return state
+        return Seats(holders=[holder for holder in state.holders if holder != command.id])

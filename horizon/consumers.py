@@ -132,6 +132,7 @@ class TrackedConsumer(ABC):
                     "command_id": str(uuid.uuid5(_COMMAND_IDS, f"{self.name}:{event.event_id}:{index}")),
                     "correlation_id": event.metadata.correlation_id,
                     "causation_id": str(event.event_id),
+                    "state": key[1],
                 }
                 for index, command in enumerate(commands)
             )
@@ -199,11 +200,29 @@ class SagaRuntime(TrackedConsumer):
             try:
                 self._commands.handle(command, context)
             except (DomainError, AggregateNotFound) as rejected:
-                # The world moved on since the saga decided; retrying would be rejected forever.
+                # The world moved on since the saga decided; retrying would be rejected forever, so the saga
+                # hears of it instead (e.g. gives a seat back) before the outbox entry is cleared.
                 logger.warning("%s: %s was rejected: %s", self.name, entry["type"], rejected)
+                if "state" in entry:
+                    self._tell_rejected(entry["state"], command)
         cleared = {**tracking.body, "outbox": []}
         self._reads.commit([Write(tracking.collection, tracking.key, cleared, tracking.revision)])
         return Document(tracking.collection, tracking.key, cleared, tracking.revision + 1)
+
+    def _tell_rejected(self, key: str, command: Command) -> None:
+        for attempt in range(1, self._max_attempts + 1):
+            document = self._reads.get(self.name, key)
+            current = None if document is None else self.model.model_validate(document.body)
+            after = self.saga.rejected(current, command)
+            if after == current:
+                return
+            body = None if after is None else after.model_dump(mode="json")
+            try:
+                self._reads.commit([Write(self.name, key, body, document.revision if document else 0)])
+                return
+            except ReadModelConflict:
+                if attempt == self._max_attempts:
+                    raise
 
 
 def _describe(commit: Sequence[Event]) -> str:

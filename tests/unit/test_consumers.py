@@ -9,8 +9,8 @@ from uuid import UUID, uuid4
 import pytest
 
 from domain.guest_list import GUEST_LIST_KEY, GuestListProjector, InvitationProjector
-from domain.invitation import AcceptInvite, ConfirmInvite, CreateInvite
-from domain.response_saga import ResponseSaga
+from domain.invitation import AcceptInvite, ConfirmInvite, CreateInvite, DenyInvite
+from domain.response_saga import ResponseSaga, Seats
 from horizon.command_handler import CommandHandler
 from horizon.consumers import ProjectorRuntime, SagaRuntime
 from horizon.errors import ReadModelConflict
@@ -20,7 +20,7 @@ from horizon.readstore import ReadStore, Write
 from horizon.registry import Registry
 from tests.principals import as_host, as_saga
 
-from .fakes import ConflictingReadStore, Crash, CrashingCommandHandler, RecordingEventStore
+from .fakes import ConflictingReadStore, Crash, CrashingCommandHandler, RecordingEventStore, RefusingCommandHandler
 
 Commit = tuple[Event, ...]
 
@@ -229,7 +229,7 @@ def test_a_redelivered_acceptance_sends_no_second_command(
     runtime.process(accepted)
 
     assert (len(events.commits), events.load_calls) == (appends, loads)
-    assert body(reads, ResponseSaga.name, "seats") == {"confirmed": 1}
+    assert len(body(reads, ResponseSaga.name, "seats")["holders"]) == 1
 
 
 def test_acceptances_past_the_limit_are_denied(
@@ -261,8 +261,36 @@ def test_a_crash_around_the_send_repeats_the_send_on_redelivery_but_not_its_effe
     deliver([runtime], accepted, accepted)
     # THEN the outbox was flushed, the seat taken once, and exactly one InviteConfirmed exists
     assert types(events, invite_id) == ["InviteCreated", "InviteAccepted", "InviteConfirmed"]
-    assert body(reads, ResponseSaga.name, "seats") == {"confirmed": 1}
+    assert len(body(reads, ResponseSaga.name, "seats")["holders"]) == 1
     assert body(reads, *runtime.tracking_key(accepted[0])) == {"version": 2, "outbox": []}
+
+
+def test_a_refused_confirmation_gives_its_seat_back_so_the_next_guest_is_confirmed(
+    registry: Registry, events: RecordingEventStore, handler: CommandHandler
+) -> None:
+    # GIVEN one seat, and an aggregate that refuses the saga's first confirmation
+    reads = MemoryReadStore()
+    runtime = saga(registry, reads, events, RefusingCommandHandler(registry, events, refusals=1), limit=1)
+    athena, first = accept(handler, "Athena")
+    hades, second = accept(handler, "Hades")
+    # WHEN both acceptances arrive, Athena's twice
+    deliver([runtime], first, first, second)
+    # THEN Athena's refused confirmation did not keep the seat: Hades has it
+    assert types(events, athena) == ["InviteCreated", "InviteAccepted"]
+    assert types(events, hades)[-1] == "InviteConfirmed"
+    assert body(reads, ResponseSaga.name, "seats") == {"holders": [str(hades)]}
+
+
+def test_giving_a_seat_back_twice_frees_it_once() -> None:
+    saga_ = ResponseSaga(2)
+    athena, hades = uuid4(), uuid4()
+    seats = Seats(holders=[athena, hades])
+
+    once = saga_.rejected(seats, ConfirmInvite(id=athena))
+    twice = saga_.rejected(once, ConfirmInvite(id=athena))
+
+    assert once == twice == Seats(holders=[hades])
+    assert saga_.rejected(seats, DenyInvite(id=athena)) == seats
 
 
 def test_saga_state_survives_a_new_runtime_instance(

@@ -108,11 +108,11 @@ def add_query_routes(app: BaseRouter) -> None:
         counters = GuestList.model_validate(doc.body) if doc else GuestList()
         return counters.model_copy(update={"guest_limit": built.settings.guest_limit})
 
-    @app.get("/health", summary="Liveness", tags=["meta"], operation_id="Health")
+    @app.get("/health", summary="Liveness", tags=["meta"], operation_id="Health", security=[{}])
     def health() -> Health:
         return Health(status="ok")
 
-    @app.get("/openapi.json", summary="This document", tags=["meta"], operation_id="OpenAPI")
+    @app.get("/openapi.json", summary="This document", tags=["meta"], operation_id="OpenAPI", security=[{}])
     def openapi() -> Response[str]:
         return Response(200, "application/json", _openapi_document())
 
@@ -120,7 +120,7 @@ def add_query_routes(app: BaseRouter) -> None:
 
 
 def _add_commands(app: BaseRouter) -> None:
-    add_command_routes(app, container().registry, lambda: container().command_handler)
+    add_command_routes(app, container().registry, lambda: container().command_handler, lambda: container().read_store)
 
 
 @cache
@@ -155,6 +155,13 @@ def _openapi_document() -> str:
     app = build_resolver(ROUTES)
     _add_commands(app)
     add_query_routes(app)
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
     return app.get_openapi_json_schema(
-        title="Horizon guest list", version="0.1.0", description="Commands in, events out, read models back."
+        title="Horizon guest list",
+        version="0.1.0",
+        description="Commands in, events out, read models back. Every route but /health and /openapi.json needs "
+        "a bearer token (a Cognito ID token on AWS; `make token ROLE=host` locally).",
+        security_schemes={"bearer": HTTPBearer(bearerFormat="JWT")},
+        security=[{"bearer": []}],
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from horizon.events import Event, Metadata
 from horizon.eventstore import EventStore
 from horizon.history import replay
 from horizon.registry import Registry
+from horizon.retry import COMMAND_CONFLICTS, RetryPolicy
 
 
 @dataclass(frozen=True)
@@ -47,29 +47,19 @@ class CommandHandler:
         registry: Registry,
         store: EventStore,
         *,
-        max_attempts: int = 5,
-        backoff_seconds: float = 0.01,
+        retry: RetryPolicy = COMMAND_CONFLICTS,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._registry = registry
         self._store = store
-        self._max_attempts = max_attempts
-        self._backoff = backoff_seconds
+        self._retry = retry
         self._sleep = sleep
 
     def handle(self, command: Command, context: CommandContext) -> CommandResult:
         """Apply one command; raise Forbidden, DomainError, AggregateNotFound, or ConcurrencyError after retries."""
         # The one place every entry point passes through, so no route, saga or CLI can skip the audience check.
         authorize(context.principal, command.command_type, command.audience)
-        for attempt in range(1, self._max_attempts + 1):
-            try:
-                return self._attempt(command, context)
-            except ConcurrencyError:
-                if attempt == self._max_attempts:
-                    raise
-                # Full jitter keeps writers racing for one hot aggregate from colliding in lockstep again.
-                self._sleep(random.uniform(0, self._backoff * 2**attempt))
-        raise AssertionError("unreachable")  # pragma: no cover
+        return self._retry.run(lambda: self._attempt(command, context), ConcurrencyError, sleep=self._sleep)
 
     def load(self, aggregate_type: str, aggregate_id: UUID) -> tuple[Aggregate, list[Event]]:
         """Rebuild an aggregate from its full history (version 0 when it has none)."""
@@ -87,7 +77,8 @@ class CommandHandler:
                 f"was already used for {earlier[0].metadata.command}"
             )
         if earlier:
-            return CommandResult(aggregate_type, command.id, aggregate.version, earlier, duplicate=True)
+            # The first answer again, even if the aggregate moved on since: a retry must not see a new version.
+            return CommandResult(aggregate_type, command.id, earlier[-1].version, earlier, duplicate=True)
         if binding.creates and aggregate.exists:
             raise DomainError(
                 f"{command.command_type}: {aggregate_type} {command.id} already exists",

@@ -13,9 +13,10 @@ derived from the causing event, so a crash between the write and the send repeat
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -29,6 +30,7 @@ from horizon.eventstore import EventStore
 from horizon.projection import Projector, Saga
 from horizon.readstore import Document, DocumentKey, ReadStore, Write
 from horizon.registry import Registry
+from horizon.retry import CONSUMER_CONFLICTS, RetryPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -41,26 +43,26 @@ class TrackedConsumer(ABC):
     model: type[BaseModel]
 
     def __init__(
-        self, name: str, registry: Registry, reads: ReadStore, events: EventStore, *, max_attempts: int = 8
+        self,
+        name: str,
+        registry: Registry,
+        reads: ReadStore,
+        events: EventStore,
+        *,
+        retry: RetryPolicy = CONSUMER_CONFLICTS,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.name = name
         self._registry = registry
         self._reads = reads
         self._events = events
-        self._max_attempts = max_attempts
+        self._retry = retry
+        self._sleep = sleep
 
     def process(self, commit: Sequence[Event]) -> None:
         """Apply one commit (events of one aggregate, consecutive versions) to this consumer."""
-        if not commit:
-            return
-        for attempt in range(1, self._max_attempts + 1):
-            try:
-                self._process_once(commit)
-                return
-            except ReadModelConflict:
-                if attempt == self._max_attempts:
-                    raise
-                logger.info("%s: conflict on %s, retrying", self.name, _describe(commit))
+        if commit:
+            self._retry.run(lambda: self._process_once(commit), ReadModelConflict, sleep=self._sleep)
 
     def tracking_key(self, event: Event) -> DocumentKey:
         """Where this consumer records how far it got in the event's aggregate."""
@@ -210,19 +212,15 @@ class SagaRuntime(TrackedConsumer):
         return Document(tracking.collection, tracking.key, cleared, tracking.revision + 1)
 
     def _tell_rejected(self, key: str, command: Command) -> None:
-        for attempt in range(1, self._max_attempts + 1):
+        def once() -> None:
             document = self._reads.get(self.name, key)
             current = None if document is None else self.model.model_validate(document.body)
             after = self.saga.rejected(current, command)
-            if after == current:
-                return
-            body = None if after is None else after.model_dump(mode="json")
-            try:
+            if after != current:
+                body = None if after is None else after.model_dump(mode="json")
                 self._reads.commit([Write(self.name, key, body, document.revision if document else 0)])
-                return
-            except ReadModelConflict:
-                if attempt == self._max_attempts:
-                    raise
+
+        self._retry.run(once, ReadModelConflict, sleep=self._sleep)
 
 
 def _describe(commit: Sequence[Event]) -> str:

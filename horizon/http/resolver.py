@@ -28,12 +28,14 @@ from horizon.errors import (
     CommandIdReused,
     ConcurrencyError,
     DomainError,
+    Throttled,
     UnreadableHistory,
     VersionNotFound,
 )
 from horizon.http.principal import principal_of
 from horizon.http.problems import problem, problem_event
 from horizon.registry import UnknownType
+from horizon.retry import RETRY_AFTER_SECONDS, is_throttling
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +90,13 @@ def build_resolver(api_routes: Sequence[Route]) -> APIGatewayHttpResolver:
 
     @app.exception_handler(ConcurrencyError)
     def contended(error: ConcurrencyError) -> Response[str]:
-        return problem(409, f"{error}; too many concurrent writers, send the command again", title="Conflict")
+        # Not a 409: the command was never judged. The same command, sent again later, may well succeed.
+        detail = f"{error}; too many concurrent writers, send the same command again after Retry-After"
+        return unavailable(problem(503, detail, title="Too Much Contention"))
+
+    @app.exception_handler(Throttled)
+    def throttled(error: Throttled) -> Response[str]:
+        return throttled_problem(error)
 
     @app.exception_handler([AggregateNotFound, UnknownType])
     def missing(error: Exception) -> Response[str]:
@@ -119,10 +127,24 @@ def build_resolver(api_routes: Sequence[Route]) -> APIGatewayHttpResolver:
 
     @app.exception_handler(Exception)
     def bug(error: Exception) -> Response[str]:
+        if is_throttling(error):
+            logger.warning("throttled after botocore's retries: %s", error)
+            return throttled_problem(error)
         logger.exception("unhandled error")
         return problem(500, "an unexpected error occurred; it has been logged")
 
     return app
+
+
+def throttled_problem(error: Exception) -> Response[str]:
+    """503 for DynamoDB throttling that outlasted botocore's retries."""
+    return unavailable(problem(503, f"{error}; send the same request again after Retry-After", title="Throttled"))
+
+
+def unavailable(response: Response[str]) -> Response[str]:
+    """A 503 problem that tells the client when to try again."""
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def validation_problem(errors: Sequence[Any]) -> Response[str]:

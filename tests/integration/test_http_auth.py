@@ -20,7 +20,8 @@ from tests.integration.http_support import (
 __all__ = ["stack"]  # the fixture, imported for pytest to find
 
 NO_ROLES = {**HOST_CLAIMS, "sub": "stranger", "cognito:groups": "[]"}
-QUERIES = ["/invitations", f"/invitations/{uuid4()}", "/guestlist", f"/aggregates/Invitation/{uuid4()}/events"]
+SOMEONE = "6b1f9a3e-0000-4000-8000-0000000000aa"  # fixed: pytest-xdist workers must collect the same ids
+QUERIES = ["/invitations", f"/invitations/{SOMEONE}", "/guestlist", f"/aggregates/Invitation/{SOMEONE}/events"]
 
 
 @pytest.mark.parametrize("name", ["ConfirmInvite", "DenyInvite"])
@@ -107,3 +108,16 @@ def test_groups_sent_as_a_json_list_are_read_too(stack: Stack) -> None:
     claims = {**HOST_CLAIMS, "cognito:groups": ["guests", "hosts"]}
 
     assert command("CreateInvite", {"id": str(uuid4()), "name": "Ada"}, claims=claims).status == 200  # type: ignore[arg-type]
+
+
+def test_the_openapi_document_declares_the_bearer_scheme_and_the_open_routes(stack: Stack) -> None:
+    document = call("GET", "/openapi.json", claims=None).json
+
+    assert document["components"]["securitySchemes"]["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+    }
+    assert document["security"] == [{"bearer": []}]
+    assert document["paths"]["/health"]["get"]["security"] == [{}]
+    assert document["paths"]["/openapi.json"]["get"]["security"] == [{}]

@@ -12,6 +12,7 @@ from horizon.command_handler import CommandHandler
 from horizon.errors import CommandIdReused, ConcurrencyError, DomainError
 from horizon.events import Event
 from horizon.registry import Registry, UnknownType
+from horizon.retry import COMMAND_CONFLICTS, RetryPolicy
 from tests.principals import as_host
 
 from .fakes import RecordingEventStore
@@ -36,13 +37,14 @@ def test_a_conflict_is_retried_and_succeeds(
     assert [event.type for event in result.events] == ["InviteAccepted"]
     assert events.append_calls - calls == 2
     assert len(sleeps) == 1
-    assert 0 <= sleeps[0] <= 0.01 * 2
+    assert 0 <= sleeps[0] <= COMMAND_CONFLICTS.base_seconds
     assert [event.type for event in events.load("Invitation", invite_id)] == ["InviteCreated", "InviteAccepted"]
 
 
 def test_conflicts_beyond_max_attempts_raise_concurrency_error(registry: Registry, events: RecordingEventStore) -> None:
     sleeps: list[float] = []
-    handler = CommandHandler(registry, events, max_attempts=3, sleep=sleeps.append)
+    policy = RetryPolicy(attempts=3, base_seconds=0.01, cap_seconds=0.04)
+    handler = CommandHandler(registry, events, retry=policy, sleep=sleeps.append)
     invite_id = create(handler)
     events.conflicts = 10
     calls = events.append_calls
@@ -52,6 +54,7 @@ def test_conflicts_beyond_max_attempts_raise_concurrency_error(registry: Registr
 
     assert events.append_calls - calls == 3
     assert len(sleeps) == 2
+    assert all(0 <= pause <= 0.04 for pause in sleeps)
     assert len(events.load("Invitation", invite_id)) == 1
 
 

@@ -13,6 +13,7 @@ from horizon.command_handler import CommandHandler
 from horizon.dynamodb import DynamoDBEventStore
 from horizon.errors import ConcurrencyError
 from horizon.events import Event, Metadata
+from tests.principals import as_host
 
 from .conftest import EVENTS_TABLE
 
@@ -61,10 +62,10 @@ def test_two_thousand_commands_leave_memory_flat(dynamodb: DynamoDBClient, regis
     baseline = 0.0
     for n in range(COMMANDS):
         if n % 3 == 2:
-            handler.handle(AcceptInvite(id=invites[n // 3]))
+            handler.handle(AcceptInvite(id=invites[n // 3]), as_host())
         else:
             invites.append(uuid.uuid4())
-            handler.handle(CreateInvite(id=invites[-1], name=f"Guest {n}"))
+            handler.handle(CreateInvite(id=invites[-1], name=f"Guest {n}"), as_host())
         if n == 499:
             baseline = resident_mb()
         if n > 499 and n % 100 == 99:

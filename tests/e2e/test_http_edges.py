@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import http.client
+import json
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
 import pytest
@@ -71,3 +74,27 @@ def test_the_openapi_document_lists_every_public_command_and_no_internal_one(sta
         assert f"/commands/{command}" in paths
     for command in ("ConfirmInvite", "DenyInvite"):
         assert f"/commands/{command}" not in paths
+
+
+def test_ten_concurrent_sends_of_one_idempotency_key_run_once_and_answer_identically(stack: Client) -> None:
+    invite_id = str(uuid.uuid4())
+    barrier = threading.Barrier(10)
+
+    def send(_: int) -> tuple[int, str]:
+        barrier.wait()
+        answer = stack.request(
+            "POST", "/commands/CreateInvite", {"id": invite_id, "name": "Hestia"}, {"Idempotency-Key": invite_id}
+        )
+        return answer.status, json.dumps(answer.body, sort_keys=True)
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        answers = list(pool.map(send, range(10)))
+
+    assert len(set(answers)) == 1, answers
+    assert answers[0][0] == 200
+    history = stack.get(f"/aggregates/Invitation/{invite_id}/events").body["events"]
+    assert [event["type"] for event in history] == ["InviteCreated"]
+    other = stack.request(
+        "POST", "/commands/CreateInvite", {"id": invite_id, "name": "Hera"}, {"Idempotency-Key": invite_id}
+    )
+    assert (other.status, other.body["type"]) == (422, "https://horizon.dev/problems/idempotency-key-reused")

@@ -8,7 +8,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import BaseModel, Field
 
 from horizon.aggregate import Aggregate
-from horizon.authorization import public
+from horizon.authorization import internal, public
 from horizon.commands import Command
 from horizon.events import EventData
 from horizon.upcasting import Upcaster, add_field
@@ -21,6 +21,8 @@ HOSTS = "hosts"
 """Hosts run the list: they invite, answer for guests, and read everything (a Cognito group on AWS)."""
 GUESTS = "guests"
 """Guests answer invitations."""
+DECIDED_BY_THE_SAGA = internal("ResponseSaga")
+"""Confirming and denying are the ResponseSaga's decisions: no client, and no other saga, may send them."""
 
 
 class CreateInvite(Command):
@@ -49,9 +51,13 @@ class DeclineInvite(Command):
 class ConfirmInvite(Command):
     """The ResponseSaga confirms an accepted invite (there is room); internal: no client may send it."""
 
+    audience = DECIDED_BY_THE_SAGA
+
 
 class DenyInvite(Command):
     """The ResponseSaga denies an accepted invite (the list is full); internal: no client may send it."""
+
+    audience = DECIDED_BY_THE_SAGA
 
 
 class InviteCreated(EventData):

@@ -16,9 +16,10 @@ from horizon.errors import HorizonError
 
 @dataclass(frozen=True)
 class Audience:
-    """The roles that may send a command; no roles at all means internal (sagas and the framework only)."""
+    """The roles that may send a command; no roles at all means internal: only sagas (`sagas`, or any)."""
 
     roles: frozenset[str]
+    sagas: frozenset[str] = frozenset()
 
     @property
     def internal(self) -> bool:
@@ -26,8 +27,13 @@ class Audience:
         return not self.roles
 
 
-INTERNAL = Audience(frozenset())
-"""Only sagas and the framework dispatch these commands; they have no HTTP route."""
+def internal(*sagas: str) -> Audience:
+    """An audience of sagas only: the named ones, or any saga when none is named. No HTTP route."""
+    return Audience(frozenset(), frozenset(sagas))
+
+
+INTERNAL = internal()
+"""Only sagas dispatch these commands; they have no HTTP route."""
 
 
 def public(*roles: str) -> Audience:
@@ -58,12 +64,14 @@ class Principal:
 
     @property
     def internal(self) -> bool:
-        """True for sagas and the framework, which may send any command."""
+        """True for sagas, which may send internal commands."""
         return self.saga is not None
 
     def may_send(self, audience: Audience) -> bool:
-        """Whether this principal is in the audience."""
-        return self.internal or bool(self.roles & audience.roles)
+        """Whether this principal is in the audience; a saga may send public commands and its internal ones."""
+        if self.saga is not None:
+            return not audience.sagas or self.saga in audience.sagas
+        return bool(self.roles & audience.roles)
 
     def actor(self) -> dict[str, Any]:
         """What each event's metadata records as its actor: who did it, and for a saga, because of what."""
@@ -76,7 +84,10 @@ class Forbidden(HorizonError):
     """An authenticated principal outside a command's or a route's audience (answers 403)."""
 
     def __init__(self, principal: Principal, operation: str, audience: Audience) -> None:
-        needed = "an internal dispatcher" if audience.internal else f"one of the roles {sorted(audience.roles)}"
+        if not audience.internal:
+            needed = f"one of the roles {sorted(audience.roles)}"
+        else:
+            needed = f"to be the saga {' or '.join(sorted(audience.sagas))}" if audience.sagas else "to be a saga"
         super().__init__(f"{operation}: {principal.subject} may not do this; it needs {needed}")
         self.principal = principal
         self.operation = operation

@@ -71,8 +71,31 @@ def test_each_role_may_send_exactly_the_commands_whose_audience_names_it(
 
 
 @pytest.mark.parametrize("command_type", [ConfirmInvite, DenyInvite])
-def test_the_saga_decisions_are_internal_commands(command_type: type[Command]) -> None:
-    assert command_type.audience is INTERNAL
+def test_the_saga_decisions_are_internal_to_the_response_saga(command_type: type[Command]) -> None:
+    assert command_type.audience.internal
+    assert command_type.audience.sagas == {"ResponseSaga"}
+
+
+@pytest.mark.parametrize("command_type", [ConfirmInvite, DenyInvite])
+def test_another_saga_may_not_send_the_response_sagas_decisions(
+    handler: CommandHandler, events: RecordingEventStore, command_type: type[Command]
+) -> None:
+    command = command_type(id=accepted_invite(handler))
+    before = len(events.commits)
+
+    with pytest.raises(Forbidden, match="ResponseSaga"):
+        handler.handle(command, as_saga("SomeOtherSaga"))
+
+    assert len(events.commits) == before
+
+
+def test_a_saga_may_send_public_commands_as_itself(handler: CommandHandler) -> None:
+    invite_id = uuid4()
+
+    (event,) = handler.handle(CreateInvite(id=invite_id, name="Iris"), as_saga("Welcome")).events
+
+    assert event.metadata.actor is not None
+    assert event.metadata.actor["saga"] == "Welcome"
 
 
 @pytest.mark.parametrize("command_type", [ConfirmInvite, DenyInvite])

@@ -43,7 +43,8 @@ class DynamoDBReadStore(ReadStore):
                 pending = dict(response.get("UnprocessedKeys") or {})
                 if not pending:
                     break
-                time.sleep(UNPROCESSED_KEYS.pause(attempt))  # throttled: back off before asking for the rest
+                if attempt < UNPROCESSED_KEYS.attempts:
+                    time.sleep(UNPROCESSED_KEYS.pause(attempt))  # throttled: back off before asking for the rest
             else:
                 raise Throttled(f"get_many from {self._table}: keys stayed unprocessed after every attempt")
         return found

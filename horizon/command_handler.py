@@ -58,7 +58,7 @@ class CommandHandler:
     def handle(self, command: Command, context: CommandContext) -> CommandResult:
         """Apply one command; raise Forbidden, DomainError, AggregateNotFound, or ConcurrencyError after retries."""
         # The one place every entry point passes through, so no route, saga or CLI can skip the audience check.
-        authorize(context.principal, command.command_type, command.audience)
+        authorize(context.principal, f"{command.command_type} on {command.id}", command.audience)
         return self._retry.run(lambda: self._attempt(command, context), ConcurrencyError, sleep=self._sleep)
 
     def load(self, aggregate_type: str, aggregate_id: UUID) -> tuple[Aggregate, list[Event]]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, model_validator
 
 from domain.invitation import ConfirmInvite, DenyInvite, InviteAccepted
 from horizon.commands import Command
@@ -21,6 +21,21 @@ class Seats(BaseModel):
     """
 
     holders: list[UUID] = []
+    earlier: int = 0
+    """Seats taken before holders were recorded: state written as `{"confirmed": n}` by the counting saga."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_a_count(cls, data: Any) -> Any:
+        # A deployed stack keeps its saga state across this change: a count still holds its seats.
+        if isinstance(data, dict) and "confirmed" in data:
+            return {"holders": data.get("holders", []), "earlier": int(data["confirmed"])}
+        return data
+
+    @property
+    def taken(self) -> int:
+        """How many seats are taken."""
+        return self.earlier + len(self.holders)
 
 
 class ResponseSaga(Saga[Seats]):
@@ -41,12 +56,14 @@ class ResponseSaga(Saga[Seats]):
         seats = state or Seats()
         if event.aggregate_id in seats.holders:
             return seats, []
-        if len(seats.holders) < self.guest_limit:
-            return Seats(holders=[*seats.holders, event.aggregate_id]), [ConfirmInvite(id=event.aggregate_id)]
+        if seats.taken < self.guest_limit:
+            return seats.model_copy(update={"holders": [*seats.holders, event.aggregate_id]}), [
+                ConfirmInvite(id=event.aggregate_id)
+            ]
         return seats, [DenyInvite(id=event.aggregate_id)]
 
     def rejected(self, state: Seats | None, command: Command) -> Seats | None:
         """A confirmation the invitation refused gives its seat back, so no seat is ever lost."""
         if state is None or not isinstance(command, ConfirmInvite) or command.id not in state.holders:
             return state
-        return Seats(holders=[holder for holder in state.holders if holder != command.id])
+        return state.model_copy(update={"holders": [holder for holder in state.holders if holder != command.id]})

@@ -278,7 +278,7 @@ def test_a_refused_confirmation_gives_its_seat_back_so_the_next_guest_is_confirm
     # THEN Athena's refused confirmation did not keep the seat: Hades has it
     assert types(events, athena) == ["InviteCreated", "InviteAccepted"]
     assert types(events, hades)[-1] == "InviteConfirmed"
-    assert body(reads, ResponseSaga.name, "seats") == {"holders": [str(hades)]}
+    assert body(reads, ResponseSaga.name, "seats") == {"holders": [str(hades)], "earlier": 0}
 
 
 def test_giving_a_seat_back_twice_frees_it_once() -> None:
@@ -291,6 +291,18 @@ def test_giving_a_seat_back_twice_frees_it_once() -> None:
 
     assert once == twice == Seats(holders=[hades])
     assert saga_.rejected(seats, DenyInvite(id=athena)) == seats
+
+
+def test_seats_counted_by_the_earlier_saga_state_stay_taken(
+    registry: Registry, events: RecordingEventStore, handler: CommandHandler
+) -> None:
+    reads = MemoryReadStore()
+    reads.commit([Write(ResponseSaga.name, "seats", {"confirmed": 2}, 0)])
+    invite_id, accepted = accept(handler, "Poseidon")
+
+    deliver([saga(registry, reads, events, handler, limit=2)], accepted)
+
+    assert types(events, invite_id)[-1] == "InviteDenied"
 
 
 def test_saga_state_survives_a_new_runtime_instance(

@@ -62,7 +62,14 @@ class TrackedConsumer(ABC):
     def process(self, commit: Sequence[Event]) -> None:
         """Apply one commit (events of one aggregate, consecutive versions) to this consumer."""
         if commit:
-            self._retry.run(lambda: self._process_once(commit), ReadModelConflict, sleep=self._sleep)
+            self._retry.run(
+                lambda: self._process_once(commit),
+                ReadModelConflict,
+                sleep=self._sleep,
+                on_retry=lambda error, attempt: logger.info(
+                    "%s: conflict on %s (attempt %d), retrying", self.name, _describe(commit), attempt
+                ),
+            )
 
     def tracking_key(self, event: Event) -> DocumentKey:
         """Where this consumer records how far it got in the event's aggregate."""

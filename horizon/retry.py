@@ -40,14 +40,20 @@ class RetryPolicy:
         retry_on: type[Exception] | tuple[type[Exception], ...],
         *,
         sleep: Callable[[float], None] = time.sleep,
+        on_retry: Callable[[Exception, int], None] | None = None,
     ) -> T:
-        """The result of `operation`, retried on `retry_on`; the last attempt's error is raised as it is."""
+        """The result of `operation`, retried on `retry_on`; the last attempt's error is raised as it is.
+
+        `on_retry(error, attempt)` hears of each failed attempt that will be retried (to log it).
+        """
         for attempt in range(1, self.attempts + 1):
             try:
                 return operation()
-            except retry_on:
+            except retry_on as error:
                 if attempt == self.attempts:
                     raise
+                if on_retry is not None:
+                    on_retry(error, attempt)
                 sleep(self.pause(attempt))
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -28,6 +28,18 @@ def test_an_operation_that_recovers_returns_after_one_pause_per_failure() -> Non
     assert (result, flaky.calls, len(sleeps)) == ("done", 3, 2)
 
 
+def test_each_retried_failure_is_reported_with_its_attempt_number() -> None:
+    heard: list[tuple[str, int]] = []
+    policy = RetryPolicy(attempts=3, base_seconds=0.1, cap_seconds=1)
+
+    with pytest.raises(TimeoutError):
+        policy.run(
+            Flaky(failures=5), TimeoutError, sleep=lambda s: None, on_retry=lambda e, n: heard.append((str(e), n))
+        )
+
+    assert heard == [("failure 1", 1), ("failure 2", 2)]
+
+
 def test_the_last_attempts_error_is_raised_as_it_is() -> None:
     flaky = Flaky(failures=5)
 

@@ -74,8 +74,15 @@ deploy: $(STAMP)
 destroy: $(STAMP)
 	$(CDK) destroy --no-notices $(CDK_STAGE) $(CDK_ARGS)
 
-bench: $(STAMP)
-	$(BIN)/python -m bench
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): requirements-bench.txt $(STAMP)
+	$(BIN)/pip install --quiet -r requirements-bench.txt
+	touch $(BENCH_STAMP)
+
+## make bench [QUICK=1] — Horizon against the peer on one moto backend; rewrites bench/README.md
+bench: $(BENCH_STAMP)
+	QUICK=$(QUICK) $(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache cdk.out

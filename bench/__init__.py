@@ -1,1 +1,1 @@
-"""Benchmarks: DynamoDB round trips, cold-start imports and latency ratios, written to bench/RESULTS.md."""
+"""Benchmarks: DynamoDB round trips, cold-start imports and latency ratios, written to bench/README.md."""

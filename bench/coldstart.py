@@ -39,10 +39,10 @@ print(json.dumps({"import": imported - start, "first": first - imported, "warm":
 """
 
 
-def import_ms(module: str) -> float:
+def import_ms(module: str, runs: int = RUNS) -> float:
     """Median cumulative import time of `module` in a fresh interpreter, in ms (from -X importtime)."""
     samples = []
-    for _ in range(RUNS):
+    for _ in range(runs):
         done = subprocess.run(
             [sys.executable, "-X", "importtime", "-c", f"import {module}"],
             cwd=ROOT,
@@ -57,17 +57,17 @@ def import_ms(module: str) -> float:
     return statistics.median(samples)
 
 
-def first_request() -> dict[str, float]:
+def first_request(runs: int = RUNS) -> dict[str, float]:
     """Median import, first-request and warm-request times (ms) of the query function in fresh processes."""
-    runs = []
-    for _ in range(RUNS):
+    answers = []
+    for _ in range(runs):
         done = subprocess.run(
             [sys.executable, "-c", FIRST_REQUEST], cwd=ROOT, capture_output=True, text=True, check=True
         )
-        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    return {key: statistics.median(r[key] for r in runs) * 1000 for key in runs[0]}
+        answers.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return {key: statistics.median(r[key] for r in answers) * 1000 for key in answers[0]}
 
 
-def run() -> tuple[list[tuple[str, float]], dict[str, float]]:
+def run(runs: int = RUNS) -> tuple[list[tuple[str, float]], dict[str, float]]:
     """Import medians per module, and the first-request breakdown."""
-    return [(module, import_ms(module)) for module in MODULES], first_request()
+    return [(module, import_ms(module, runs)) for module in MODULES], first_request(runs)

@@ -54,6 +54,7 @@ class InvitationProjector(Projector[InvitationView]):
 
     name: ClassVar[str] = "Invitation"
     model = InvitationView
+    per_aggregate: ClassVar[bool] = True
 
     def document_key(self, event: Event) -> str | None:
         """Every invitation event changes that invitation's view."""

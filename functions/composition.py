@@ -90,10 +90,11 @@ class Container:
 
     @cached_property
     def command_handler(self) -> CommandHandler:
-        """Command handling over the event store."""
+        """Command handling over the event store, with a warm aggregate cache kept for the container's life."""
+        from horizon.aggregate_cache import AggregateCache
         from horizon.command_handler import CommandHandler
 
-        return CommandHandler(self.registry, self.event_store)
+        return CommandHandler(self.registry, self.event_store, cache=AggregateCache())
 
     @cached_property
     def projectors(self) -> list[ProjectorRuntime]:

@@ -15,4 +15,4 @@ logger = Logger(service="horizon-projector")
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Project each commit in the batch; failed records are reported for redelivery."""
-    return process_stream_batch(event, context, [runtime.process for runtime in container().projectors])
+    return process_stream_batch(event, context, [runtime.process_batch for runtime in container().projectors])

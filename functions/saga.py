@@ -15,4 +15,4 @@ logger = Logger(service="horizon-saga")
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Let each saga react to each commit in the batch; failed records are reported for redelivery."""
-    return process_stream_batch(event, context, [runtime.process for runtime in container().sagas])
+    return process_stream_batch(event, context, [runtime.process_batch for runtime in container().sagas])

@@ -1,21 +1,26 @@
-"""Command handling: load, decide, append with the expected version; retry on a concurrent writer."""
+"""Command handling: load the head, decide, append with the expected version; retry on a concurrent writer."""
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from uuid import UUID, uuid4
 
 from horizon.aggregate import Aggregate
+from horizon.aggregate_cache import AggregateCache
 from horizon.authorization import Principal, authorize
 from horizon.commands import Command
 from horizon.errors import AggregateNotFound, CommandIdReused, ConcurrencyError, DomainError
 from horizon.events import Event, Metadata
-from horizon.eventstore import EventStore
+from horizon.eventstore import RECENT_COMMANDS, CommandRecord, EventStore, Head, Snapshot, command_record
 from horizon.history import replay
 from horizon.registry import Registry
 from horizon.retry import COMMAND_CONFLICTS, RetryPolicy
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -39,8 +44,12 @@ class CommandResult:
     duplicate: bool = False
 
 
+class _StaleCache(Exception):
+    """A command decided from a cached head would not write: decide again from the store."""
+
+
 class CommandHandler:
-    """Runs commands against aggregates kept in an event store."""
+    """Runs commands against aggregates kept in an event store, optionally through a warm aggregate cache."""
 
     def __init__(
         self,
@@ -49,36 +58,91 @@ class CommandHandler:
         *,
         retry: RetryPolicy = COMMAND_CONFLICTS,
         sleep: Callable[[float], None] = time.sleep,
+        cache: AggregateCache | None = None,
     ) -> None:
         self._registry = registry
         self._store = store
         self._retry = retry
         self._sleep = sleep
+        self._cache = cache
 
     def handle(self, command: Command, context: CommandContext) -> CommandResult:
         """Apply one command; raise Forbidden, DomainError, AggregateNotFound, or ConcurrencyError after retries."""
         # The one place every entry point passes through, so no route, saga or CLI can skip the audience check.
         authorize(context.principal, f"{command.command_type} on {command.id}", command.audience)
-        return self._retry.run(lambda: self._attempt(command, context), ConcurrencyError, sleep=self._sleep)
+        aggregate_type = self._registry.binding(type(command)).aggregate.aggregate_type
+        head = self._cache.get(aggregate_type, command.id) if self._cache is not None else None
+        from_cache = head is not None
+        attempt = 1
+        while True:
+            try:
+                head = head or self._store.load_head(aggregate_type, command.id)
+                return self._attempt(command, context, head, from_cache)
+            except (_StaleCache, DomainError, AggregateNotFound):
+                if not from_cache:
+                    raise
+                # Only a write checks a cached head: an answer without one is given from the store's head.
+                head, from_cache = None, False
+            except ConcurrencyError as lost:
+                if self._cache is not None:
+                    self._cache.forget(aggregate_type, command.id)
+                if attempt == self._retry.attempts:
+                    raise
+                # The failed write told us the winner's head (when the store could): resync without a read.
+                head, from_cache = lost.head, False
+                self._sleep(self._retry.pause(attempt))
+                attempt += 1
 
     def load(self, aggregate_type: str, aggregate_id: UUID) -> tuple[Aggregate, list[Event]]:
         """Rebuild an aggregate from its full history (version 0 when it has none)."""
         history = self._store.load(aggregate_type, aggregate_id)
         return replay(self._registry, aggregate_type, aggregate_id, history), history
 
-    def _attempt(self, command: Command, context: CommandContext) -> CommandResult:
+    def rebuild(self, aggregate_type: str, aggregate_id: UUID, head: Head) -> Aggregate:
+        """The aggregate at the head's version: its snapshot plus newer events, or a replay when that fails."""
+        cls = self._registry.aggregate(aggregate_type)
+        aggregate = self._restore(cls, aggregate_id, head.snapshot) or cls(aggregate_id)
+        tail = [event for event in head.events if event.version > aggregate.version]
+        if [event.version for event in tail] != list(range(aggregate.version + 1, head.version + 1)):
+            # No usable snapshot, and the head does not reach back to it: replay the whole history.
+            return self.load(aggregate_type, aggregate_id)[0]
+        self._fold(aggregate, tail)
+        return aggregate
+
+    def _restore(self, cls: type[Aggregate], aggregate_id: UUID, snapshot: Snapshot | None) -> Aggregate | None:
+        if snapshot is None or snapshot.state_version != cls.state_version:
+            return None
+        aggregate = cls(aggregate_id)
+        try:
+            aggregate.restore(json.loads(snapshot.state))
+        except Exception:  # A snapshot is a cache: whatever is wrong with it, the history decides instead.
+            logger.warning(
+                "%s %s: ignored an unreadable snapshot at v%d", cls.aggregate_type, aggregate_id, snapshot.version
+            )
+            return None
+        aggregate.version = snapshot.version
+        return aggregate
+
+    def _fold(self, aggregate: Aggregate, events: list[Event]) -> None:
+        for event in events:
+            for data in self._registry.decode(event):
+                aggregate.apply(data)
+            aggregate.version = event.version
+
+    def _attempt(self, command: Command, context: CommandContext, head: Head, from_cache: bool) -> CommandResult:
         binding = self._registry.binding(type(command))
         aggregate_type = binding.aggregate.aggregate_type
-        aggregate, history = self.load(aggregate_type, command.id)
-        earlier = tuple(e for e in history if e.metadata.command_id == context.command_id)
-        if earlier and earlier[0].metadata.command != command.command_type:
+        earlier = head.command(context.command_id)
+        if earlier and earlier.command != command.command_type:
             raise CommandIdReused(
                 f"{command.command_type} on {aggregate_type} {command.id}: command id {context.command_id} "
-                f"was already used for {earlier[0].metadata.command}"
+                f"was already used for {earlier.command}"
             )
         if earlier:
+            events = self._events_of(aggregate_type, command.id, head, earlier)
             # The first answer again, even if the aggregate moved on since: a retry must not see a new version.
-            return CommandResult(aggregate_type, command.id, earlier[-1].version, earlier, duplicate=True)
+            return CommandResult(aggregate_type, command.id, earlier.last, events, duplicate=True)
+        aggregate = self.rebuild(aggregate_type, command.id, head)
         if binding.creates and aggregate.exists:
             raise DomainError(
                 f"{command.command_type}: {aggregate_type} {command.id} already exists",
@@ -89,6 +153,8 @@ class CommandHandler:
             raise AggregateNotFound(aggregate_type, command.id, command.command_type)
         decided = aggregate.handle(command)
         if not decided:
+            if from_cache:
+                raise _StaleCache
             return CommandResult(aggregate_type, command.id, aggregate.version, ())
         metadata = Metadata(
             correlation_id=context.correlation_id or context.command_id,
@@ -97,15 +163,42 @@ class CommandHandler:
             command_id=context.command_id,
             actor=context.principal.actor(),
         )
+        expected = aggregate.version
         events = tuple(
             Event(
                 aggregate_type=aggregate_type,
                 aggregate_id=command.id,
-                version=aggregate.version + offset,
+                version=expected + offset,
                 metadata=metadata,
                 **self._registry.encode(data),
             )
             for offset, data in enumerate(decided, start=1)
         )
-        self._store.append(events, aggregate.version)
+        for data in decided:
+            aggregate.apply(data)
+        aggregate.version = events[-1].version
+        snapshot = self._snapshot(aggregate)
+        self._store.append(events, expected, snapshot)
+        if self._cache is not None:
+            record = command_record(events)
+            commands = (*head.commands, record)[-RECENT_COMMANDS:] if record else head.commands
+            self._cache.put(aggregate_type, command.id, Head(aggregate.version, snapshot, (), commands))
         return CommandResult(aggregate_type, command.id, events[-1].version, events)
+
+    def _snapshot(self, aggregate: Aggregate) -> Snapshot | None:
+        try:
+            state = json.dumps(aggregate.snapshot(), separators=(",", ":"), ensure_ascii=False)
+        except (TypeError, ValueError):  # state that is not JSON: no snapshot, commands replay instead
+            return None
+        return Snapshot(aggregate.version, aggregate.state_version, state)
+
+    def _events_of(
+        self, aggregate_type: str, aggregate_id: UUID, head: Head, record: CommandRecord
+    ) -> tuple[Event, ...]:
+        """The events a recent command appended: from the head when it still holds them, else one read."""
+        wanted = range(record.first, record.last + 1)
+        found = tuple(event for event in head.events if event.version in wanted)
+        if len(found) == len(wanted):
+            return found
+        later = self._store.load(aggregate_type, aggregate_id, record.first - 1)
+        return tuple(event for event in later if event.version in wanted)

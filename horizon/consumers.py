@@ -1,8 +1,9 @@
 """Runtimes that feed commits to projectors and sagas exactly once in effect.
 
 Delivery from DynamoDB Streams is at least once and, across a partial batch failure, can run ahead of a failed
-record. Each consumer therefore keeps a tracking document per aggregate ("last version I applied") and commits it
-in the same conditional write as the documents it changed:
+record. Each consumer therefore keeps a tracking document per aggregate ("last version I applied"; beside the
+document itself for a per-aggregate projector) and commits it in the same conditional write as the documents it
+changed, once per batch (docs/event-store.md, "Read side"):
 - a commit at or below the tracked version is a duplicate and is skipped;
 - a commit that starts past tracked + 1 is a gap, and the missing events are read back from the event store;
 - a concurrent writer makes the conditional write fail, and the commit is processed again from fresh reads.
@@ -31,6 +32,7 @@ from horizon.projection import Projector, Saga
 from horizon.readstore import Document, DocumentKey, ReadStore, Write
 from horizon.registry import Registry
 from horizon.retry import CONSUMER_CONFLICTS, RetryPolicy
+from horizon.stream_batches import Stream, group_runs
 
 logger = logging.getLogger(__name__)
 
@@ -61,63 +63,156 @@ class TrackedConsumer(ABC):
 
     def process(self, commit: Sequence[Event]) -> None:
         """Apply one commit (events of one aggregate, consecutive versions) to this consumer."""
-        if commit:
-            self._retry.run(
-                lambda: self._process_once(commit),
-                ReadModelConflict,
-                sleep=self._sleep,
-                on_retry=lambda error, attempt: logger.info(
-                    "%s: conflict on %s (attempt %d), retrying", self.name, _describe(commit), attempt
-                ),
-            )
+        failed = self.process_batch([commit])
+        if failed:
+            raise failed[next(iter(failed))]
+
+    def process_batch(self, commits: Sequence[Sequence[Event]]) -> dict[Stream, Exception]:
+        """Apply a batch of commits, writing each changed document once per group of aggregates.
+
+        One read for every document the batch needs; then, per group of aggregates that fits one transaction,
+        every commit is folded and the group's documents and tracking positions are written together. Returns
+        the aggregates whose group failed (with why); their commits took no effect and must be delivered again.
+        """
+        runs: dict[Stream, list[Event]] = {}
+        for commit in commits:
+            if commit:
+                runs.setdefault(commit[0].stream, []).extend(commit)
+        if not runs:
+            return {}
+        ordered = {stream: sorted({e.version: e for e in run}.values(), key=_version) for stream, run in runs.items()}
+        # Possibly stale (half the read units): every write is conditional, and a retry reads consistently.
+        documents = self._reads.peek_many(sorted({key for run in ordered.values() for key in self._needs(run)}))
+        failed: dict[Stream, Exception] = {}
+        for group in group_runs(ordered, self._needs):
+            for attempt in range(1, self._retry.attempts + 1):
+                try:
+                    self._commit_group(group, documents)
+                    break
+                except ReadModelConflict as error:
+                    if attempt == self._retry.attempts:
+                        failed |= dict.fromkeys(group, error)
+                        break
+                    logger.info("%s: conflict on %d aggregates, retrying from fresh reads", self.name, len(group))
+                    self._sleep(self._retry.pause(attempt))
+                    keys = sorted({key for run in group.values() for key in self._needs(run)})
+                    fresh = self._reads.get_many(keys)
+                    for key in keys:
+                        documents.pop(key, None)
+                    documents.update(fresh)
+                except Exception as error:  # one group's failure must not stop the others: report and go on
+                    logger.exception("%s: a group of %d aggregates failed", self.name, len(group))
+                    failed |= dict.fromkeys(group, error)
+                    break
+        return failed
 
     def tracking_key(self, event: Event) -> DocumentKey:
         """Where this consumer records how far it got in the event's aggregate."""
         return (f"_tracking.{self.name}", f"{event.aggregate_type}#{event.aggregate_id}")
 
-    def _process_once(self, commit: Sequence[Event]) -> None:
-        head = commit[0]
-        tracking_key = self.tracking_key(head)
-        # One read for the tracking position and every document the commit may touch.
-        keys = {key for event in commit for key in self.keys(event)}
-        documents = self._reads.get_many([tracking_key, *sorted(keys)])
-        tracking = documents.pop(tracking_key, None)
-        if tracking and tracking.body.get("outbox"):
-            tracking = self.flush(tracking)
-        position = int(tracking.body["version"]) if tracking else 0
-        last = commit[-1].version
-        if last <= position:
-            logger.info("%s: skipped duplicate %s at tracked version %d", self.name, _describe(commit), position)
+    tracks_in_documents = False
+    """Whether each aggregate's position lives beside its one document instead of in a tracking document."""
+
+    def _needs(self, run: Sequence[Event]) -> list[DocumentKey]:
+        keys = {key for event in run for key in self.keys(event)}
+        return sorted(keys) if self.tracks_in_documents else [self.tracking_key(run[0]), *keys]
+
+    def _commit_group(self, group: dict[Stream, list[Event]], documents: dict[DocumentKey, Document]) -> None:
+        if self.tracks_in_documents:
+            for run in group.values():
+                self._commit_in_document(run, documents)
             return
-        events = [event for event in commit if event.version > position]
-        if events[0].version != position + 1:
-            logger.warning(
-                "%s: gap before %s at tracked version %d, reading the store", self.name, _describe(commit), position
-            )
-            events = [
-                e for e in self._events.load(head.aggregate_type, head.aggregate_id, position) if e.version <= last
-            ]
-            if not events or events[0].version != position + 1:
-                raise LookupError(f"{self.name}: the store has no events after v{position} for {_describe(commit)}")
-            missing = {key for event in events for key in self.keys(event)} - keys
-            documents.update(self._reads.get_many(sorted(missing)) if missing else {})
-            keys |= missing
-        decoded = [(event, data) for event in events for data in self._registry.decode(event)]
         working: dict[DocumentKey, dict[str, Any] | None] = {k: d.body for k, d in documents.items()}
-        outbox: list[dict[str, Any]] = []
-        for event, data in decoded:
-            outbox.extend(self.fold(working, event, data))
+        touched: set[DocumentKey] = set()
+        trackings: list[tuple[DocumentKey, dict[str, Any], int]] = []
+        for run in group.values():
+            tracking_key = self.tracking_key(run[0])
+            tracking = documents.get(tracking_key)
+            if tracking and tracking.body.get("outbox"):
+                tracking = documents[tracking_key] = self.flush(tracking)
+            position = int(tracking.body["version"]) if tracking else 0
+            events = [event for event in run if event.version > position]
+            if not events:
+                logger.info("%s: skipped duplicate %s at tracked version %d", self.name, _describe(run), position)
+                continue
+            if [e.version for e in events] != list(range(position + 1, events[-1].version + 1)):
+                events = self._repair(run, position, documents, working)
+            outbox: list[dict[str, Any]] = []
+            keys = {key for event in events for key in self.keys(event)}
+            for event in events:
+                for data in self._registry.decode(event):
+                    outbox.extend(self.fold(working, event, data))
+            if not keys and not outbox:
+                # Events that change nothing need no position: a later commit finds the gap and reads them back.
+                continue
+            touched |= keys
+            trackings.append((tracking_key, {"version": events[-1].version, "outbox": outbox}, _revision(tracking)))
+        if not trackings:
+            return
         writes = [
-            Write(c, k, body, documents[(c, k)].revision if (c, k) in documents else 0)
-            for (c, k), body in working.items()
-            if (c, k) in keys and (body is not None or (c, k) in documents)
+            Write(*key, working.get(key), _revision(documents.get(key)))
+            for key in sorted(touched)
+            if working.get(key) is not None or key in documents
         ]
-        tracking_body = {"version": events[-1].version, "outbox": outbox}
-        tracked_revision = tracking.revision if tracking else 0
-        writes.append(Write(*tracking_key, tracking_body, tracked_revision))
+        writes += [Write(*key, body, revision) for key, body, revision in trackings]
         self._reads.commit(writes)
-        if outbox:
-            self.flush(Document(*tracking_key, tracking_body, tracked_revision + 1))
+        for write in writes:
+            if write.body is None:
+                documents.pop((write.collection, write.key), None)
+            else:
+                stored = Document(write.collection, write.key, write.body, write.expected_revision + 1)
+                documents[(write.collection, write.key)] = stored
+        for key, body, _ in trackings:
+            if body["outbox"]:
+                documents[key] = self.flush(documents[key])
+
+    def _commit_in_document(self, run: list[Event], documents: dict[DocumentKey, Document]) -> None:
+        """One aggregate's commits into its one document, the position beside it: a single-item write."""
+        keys = {key for event in run for key in self.keys(event)}
+        if not keys:
+            return
+        if len(keys) > 1:
+            raise LookupError(f"{self.name}: {_describe(run)} touches {len(keys)} documents, per_aggregate allows 1")
+        (key,) = keys
+        document = documents.get(key)
+        position = (document.position or 0) if document else 0
+        events = [event for event in run if event.version > position]
+        if not events:
+            logger.info("%s: skipped duplicate %s at version %d", self.name, _describe(run), position)
+            return
+        working: dict[DocumentKey, dict[str, Any] | None] = {key: document.body if document else None}
+        if [e.version for e in events] != list(range(position + 1, events[-1].version + 1)):
+            events = self._repair(run, position, documents, working)
+        for event in events:
+            for data in self._registry.decode(event):
+                self.fold(working, event, data)
+        body = working[key]
+        if body is None:
+            raise LookupError(f"{self.name}: {_describe(run)} deleted {key[1]}, which per_aggregate does not allow")
+        write = Write(*key, body, _revision(document), position=events[-1].version)
+        self._reads.commit([write])
+        documents[key] = Document(*key, body, write.expected_revision + 1, write.position)
+
+    def _repair(
+        self,
+        run: Sequence[Event],
+        position: int,
+        documents: dict[DocumentKey, Document],
+        working: dict[DocumentKey, dict[str, Any] | None],
+    ) -> list[Event]:
+        """The events after the tracked position up to the run's last, read back from the event store."""
+        head, last = run[0], run[-1].version
+        # Info, not warning: a skipped no-change commit (see _commit_group) leads here on purpose.
+        logger.info("%s: %s starts past version %d, reading the store", self.name, _describe(run), position)
+        events = [e for e in self._events.load(head.aggregate_type, head.aggregate_id, position) if e.version <= last]
+        if not events or events[0].version != position + 1:
+            raise LookupError(f"{self.name}: the store has no events after v{position} for {_describe(run)}")
+        read = set(documents) | set(self._needs(run))  # absent documents were read too, and found missing
+        missing = sorted({key for event in events for key in self.keys(event)} - read)
+        found = self._reads.get_many(missing) if missing else {}
+        documents.update(found)
+        working.update({key: document.body for key, document in found.items()})
+        return events
 
     def keys(self, event: Event) -> list[DocumentKey]:
         """The document an event will read and write, if any: one per consumer and event at most."""
@@ -167,6 +262,7 @@ class ProjectorRuntime(TrackedConsumer):
         super().__init__(projector.name, registry, reads, events)
         self.projector = projector
         self.model = projector.model
+        self.tracks_in_documents = projector.per_aggregate
 
     def key_of(self, event: Event) -> str | None:
         """The read model an event changes, if any."""
@@ -228,6 +324,14 @@ class SagaRuntime(TrackedConsumer):
                 self._reads.commit([Write(self.name, key, body, document.revision if document else 0)])
 
         self._retry.run(once, ReadModelConflict, sleep=self._sleep)
+
+
+def _version(event: Event) -> int:
+    return event.version
+
+
+def _revision(document: Document | None) -> int:
+    return document.revision if document else 0
 
 
 def _describe(commit: Sequence[Event]) -> str:

@@ -5,7 +5,11 @@ Each error names the aggregate and the operation, so a log line or a problem res
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from uuid import UUID
+
+if TYPE_CHECKING:
+    from horizon.eventstore import Head
 
 
 class HorizonError(Exception):
@@ -33,15 +37,21 @@ class AggregateNotFound(HorizonError):
 
 
 class ConcurrencyError(HorizonError):
-    """Another writer appended to the aggregate after we loaded it (retry from a fresh load)."""
+    """Another writer appended to the aggregate after we loaded it (retry from a fresh load, or from `head`).
 
-    def __init__(self, aggregate_type: str, aggregate_id: UUID, expected: int, actual: int | None) -> None:
+    `head` is the winner's head when the store learned it from the failed write itself, so a retry needs no read.
+    """
+
+    def __init__(
+        self, aggregate_type: str, aggregate_id: UUID, expected: int, actual: int | None, head: Head | None = None
+    ) -> None:
         seen = "unknown" if actual is None else str(actual)
         super().__init__(f"append to {aggregate_type} {aggregate_id}: expected version {expected}, store is at {seen}")
         self.aggregate_type = aggregate_type
         self.aggregate_id = aggregate_id
         self.expected = expected
         self.actual = actual
+        self.head = head
 
 
 class BadRequest(HorizonError, ValueError):

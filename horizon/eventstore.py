@@ -1,13 +1,57 @@
-"""The event store port: load an aggregate's history, append to it with an expected version."""
+"""The event store port: load an aggregate's history or its head, append to it with an expected version."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from dataclasses import dataclass
 from uuid import UUID
 
 from horizon.errors import InvalidEvents
 from horizon.events import Event
+
+RECENT_COMMANDS = 16
+"""Command ids a head keeps at least (docs/event-store.md): a retry older than this is decided again."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """An aggregate's folded state at `version`: JSON from `Aggregate.snapshot`, under its `state_version`.
+
+    A cache, never the truth: a command ignores a snapshot it cannot restore or of another state version.
+    """
+
+    version: int
+    state_version: int
+    state: str
+
+
+@dataclass(frozen=True)
+class CommandRecord:
+    """A command that took effect: its id and type, and the versions of the events it appended."""
+
+    command_id: str
+    command: str
+    first: int
+    last: int
+
+
+@dataclass(frozen=True)
+class Head:
+    """What a command needs to decide: the version, the newest snapshot, newer events, recent command ids.
+
+    `events` holds at least every event after the snapshot (all of them when there is no snapshot) unless the
+    store says otherwise by leaving a gap, in which case the caller replays the history with `load`.
+    """
+
+    version: int
+    snapshot: Snapshot | None = None
+    events: tuple[Event, ...] = ()
+    commands: tuple[CommandRecord, ...] = ()
+
+    def command(self, command_id: str) -> CommandRecord | None:
+        """The record of a recent command with this id, if the head still holds it."""
+        return next((record for record in self.commands if record.command_id == command_id), None)
 
 
 class EventStore(ABC):
@@ -18,8 +62,15 @@ class EventStore(ABC):
         """Return the aggregate's events with a version above `after_version`, in version order."""
 
     @abstractmethod
-    def append(self, events: Sequence[Event], expected_version: int) -> None:
-        """Atomically store events continuing from `expected_version`, or raise ConcurrencyError if it moved."""
+    def load_head(self, aggregate_type: str, aggregate_id: UUID) -> Head:
+        """Return the aggregate's head (version 0 when it has no events) in as few reads as the store can."""
+
+    @abstractmethod
+    def append(self, events: Sequence[Event], expected_version: int, snapshot: Snapshot | None = None) -> None:
+        """Atomically store events (and the state after them) continuing from `expected_version`.
+
+        Raise ConcurrencyError if the aggregate moved; its `head`, when set, is the winner's head.
+        """
 
 
 def check_append(events: Sequence[Event], expected_version: int) -> None:
@@ -40,3 +91,11 @@ def check_append(events: Sequence[Event], expected_version: int) -> None:
                 f"append to {first.aggregate_type} {first.aggregate_id}: event {event.event_id} has version "
                 f"{event.version}, expected {expected_version + offset}"
             )
+
+
+def command_record(events: Sequence[Event]) -> CommandRecord | None:
+    """The record a commit leaves for idempotency, or None when its command had no id."""
+    meta = events[0].metadata
+    if meta.command_id is None:
+        return None
+    return CommandRecord(meta.command_id, meta.command, events[0].version, events[-1].version)

@@ -23,6 +23,10 @@ class Projector(ABC, Generic[ModelT]):
 
     name: ClassVar[str]
     model: type[ModelT]
+    per_aggregate: ClassVar[bool] = False
+    """True when each document follows one aggregate only (no other aggregate's events touch it) and is never
+    deleted: the runtime then keeps the aggregate's position beside the document and writes it with one
+    single-item conditional write, instead of a transaction with a separate tracking document."""
 
     @abstractmethod
     def document_key(self, event: Event) -> str | None:

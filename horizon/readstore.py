@@ -31,6 +31,8 @@ class Document:
     key: str
     body: dict[str, Any]
     revision: int
+    position: int | None = None
+    """The version of the one aggregate this document follows, when its projector tracks it here."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class Write:
     key: str
     body: dict[str, Any] | None
     expected_revision: int
+    position: int | None = None
+    """Stored beside the body (see Document.position)."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,10 @@ class ReadStore(ABC):
     @abstractmethod
     def commit(self, writes: Sequence[Write]) -> None:
         """Apply all writes or none; raise ReadModelConflict if any document is not at its expected revision."""
+
+    def peek_many(self, keys: Sequence[DocumentKey]) -> dict[DocumentKey, Document]:
+        """Like get_many, but possibly a little stale: only for reads that a conditional write will check."""
+        return self.get_many(keys)
 
     def get(self, collection: str, key: str) -> Document | None:
         """Read one document, strongly consistent, or None."""

@@ -1,4 +1,9 @@
-"""The DynamoDB event store: one item per event plus a tip item per aggregate, written in one transaction."""
+"""The DynamoDB event store: a tip item per aggregate, written by every commit, and calved batch items.
+
+A commit is one conditional UpdateItem of the tip that appends its events to the tip's pending list and
+replaces the snapshot. When the pending events pass TIP_BUDGET bytes, the next commit calves them into an
+immutable batch item in the same transaction as its own tip write. See docs/event-store.md.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +11,42 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from horizon.dynamodb.layout import TIP_SORT_KEY, stream_key
+from horizon.dynamodb.layout import (
+    BYTES,
+    COMMANDS,
+    EVENTS,
+    FIRST,
+    SNAPSHOT,
+    SNAPSHOT_VERSION,
+    STATE_VERSION,
+    TIP_SORT_KEY,
+    VERSION,
+    decode_events,
+    decode_head,
+    encode_command,
+    encode_event,
+    stream_key,
+)
 from horizon.errors import ConcurrencyError, InvalidEvents
 from horizon.events import Event
-from horizon.eventstore import EventStore, check_append
+from horizon.eventstore import RECENT_COMMANDS, EventStore, Head, Snapshot, check_append
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 MAX_EVENTS_PER_COMMIT = 99
-"""TransactWriteItems takes 100 actions: the tip plus 99 events."""
+"""A commit is one stream record that a consumer folds at once; 99 bounds that work (and matches the old limit)."""
 
-MAX_TIP_BYTES = 350_000
-"""The tip repeats the commit's events and must stay under the 400 KB item cap with room for its keys."""
+MAX_COMMIT_BYTES = 256_000
+"""UTF-8 bytes of a commit's envelopes: with the budget and the largest snapshot, the tip stays under 400 KB."""
+
+MAX_SNAPSHOT_BYTES = 64_000
+"""A larger state is not kept on the tip: such an aggregate replays its history on a cold load."""
+
+TIP_BUDGET = 4_096
+"""Bytes of pending envelopes and command records a tip keeps; a commit past it calves them into a batch.
+
+Every tip write costs one write unit per KB of the tip, so a small tip keeps the common commit at 1-2 units."""
 
 
 class DynamoDBEventStore(EventStore):
@@ -31,91 +59,197 @@ class DynamoDBEventStore(EventStore):
 
     def load(self, aggregate_type: str, aggregate_id: UUID, after_version: int = 0) -> list[Event]:
         """Return the aggregate's events with a version above `after_version`, in version order."""
+        # The tip first: a commit that calves between our two reads then only adds batches we read anyway.
+        tip = self._tip(aggregate_type, aggregate_id)
+        if tip is None:
+            return []
+        version = int(tip[VERSION]["N"])
+        found = {event.version: event for event in decode_events(tip, version)}
+        after = max(after_version, 0)
+        if min(found, default=version + 1) > after + 1:
+            self._read_batches(aggregate_type, aggregate_id, after, found)
+        missing = [v for v in range(after + 1, version + 1) if v not in found]
+        if missing:
+            raise LookupError(f"load {aggregate_type} {aggregate_id}: versions {missing[:5]} are in no item")
+        return [found[v] for v in range(after + 1, version + 1)]
+
+    def _read_batches(self, aggregate_type: str, aggregate_id: UUID, after: int, found: dict[int, Event]) -> None:
+        # A batch's sort key is its last version, so `sk > after` finds every batch holding a later event.
         request: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk AND sk > :after",
             "ExpressionAttributeValues": {
                 ":pk": {"S": stream_key(aggregate_type, aggregate_id)},
-                ":after": {"N": str(max(after_version, 0))},
+                ":after": {"N": str(after)},
             },
-            "ProjectionExpression": "body",
             "ConsistentRead": True,
         }
         if self._page_size:
             request["Limit"] = self._page_size
-        events: list[Event] = []
         while True:
             page = self._client.query(**request)
-            events.extend(Event.model_validate_json(item["body"]["S"]) for item in page.get("Items", []))
+            for item in page.get("Items", []):
+                for event in decode_events(dict(item), int(item["sk"]["N"])):
+                    found.setdefault(event.version, event)
             if "LastEvaluatedKey" not in page:
-                return events
+                return
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def append(self, events: Sequence[Event], expected_version: int) -> None:
-        """Atomically store events continuing from `expected_version`, or raise ConcurrencyError if it moved."""
+    def load_head(self, aggregate_type: str, aggregate_id: UUID) -> Head:
+        """Return the aggregate's head (version 0 when it has no events): one strongly consistent GetItem."""
+        tip = self._tip(aggregate_type, aggregate_id)
+        return Head(0) if tip is None else decode_head(tip)
+
+    def _tip(self, aggregate_type: str, aggregate_id: UUID) -> dict[str, Any] | None:
+        key = {"pk": {"S": stream_key(aggregate_type, aggregate_id)}, "sk": {"N": TIP_SORT_KEY}}
+        item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+        return None if item is None else dict(item)
+
+    def append(self, events: Sequence[Event], expected_version: int, snapshot: Snapshot | None = None) -> None:
+        """Atomically store events (and the state after them) continuing from `expected_version`."""
         check_append(events, expected_version)
         first = events[0]
         where = f"append to {first.aggregate_type} {first.aggregate_id}"
         if len(events) > MAX_EVENTS_PER_COMMIT:
             raise InvalidEvents(f"{where}: {len(events)} events exceed {MAX_EVENTS_PER_COMMIT} per commit")
-        pk = stream_key(first.aggregate_type, first.aggregate_id)
-        bodies = [event.model_dump_json() for event in events]
-        if sum(len(body) for body in bodies) > MAX_TIP_BYTES:
-            raise InvalidEvents(f"{where}: the commit is larger than {MAX_TIP_BYTES} bytes")
-        tip_condition: dict[str, Any] = (
-            {"ConditionExpression": "attribute_not_exists(pk)"}
-            if expected_version == 0
-            else {
-                "ConditionExpression": "version = :expected",
-                "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
-            }
-        )
-        tip = {
-            "Put": {
-                "TableName": self._table,
-                "Item": {
-                    "pk": {"S": pk},
-                    "sk": {"N": TIP_SORT_KEY},
-                    "aggregate_type": {"S": first.aggregate_type},
-                    "version": {"N": str(events[-1].version)},
-                    "events": {"L": [{"S": body} for body in bodies]},
-                },
-                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                **tip_condition,
-            }
+        bodies = [encode_event(event) for event in events]
+        size = sum(len(body.encode()) for body in bodies)
+        if size > MAX_COMMIT_BYTES:
+            raise InvalidEvents(f"{where}: the commit is {size} bytes, larger than {MAX_COMMIT_BYTES} bytes")
+        if snapshot is not None and len(snapshot.state.encode()) > MAX_SNAPSHOT_BYTES:
+            snapshot = None
+        commit = _Commit(first.aggregate_type, first.aggregate_id, expected_version, events[-1].version)
+        try:
+            if expected_version == 0:
+                # A new aggregate: the whole tip in one PutItem (moto's stream image of an inserting UpdateItem
+                # holds only the keys, and there is nothing to append to anyway).
+                self._client.put_item(**self._put(commit, bodies, size, snapshot))
+            else:
+                self._client.update_item(**self._update(commit, bodies, size, snapshot))
+        except self._client.exceptions.ConditionalCheckFailedException as error:
+            response: dict[str, Any] = dict(error.response)
+            old: dict[str, Any] = dict(response.get("Item") or {})
+            if not old or expected_version == 0 or int(old[VERSION]["N"]) != expected_version:
+                raise commit.conflict(old) from error
+            # The tip is at our version but its pending events are past the budget: calve them first.
+            self._calve(commit, old, bodies, size, snapshot)
+        except self._client.exceptions.TransactionConflictException as error:
+            raise commit.conflict(None) from error
+
+    def _tip_item(
+        self, commit: _Commit, bodies: list[str], commands: list[str], size: int, snapshot: Snapshot | None
+    ) -> dict[str, Any]:
+        tip: dict[str, Any] = {
+            "pk": {"S": commit.pk},
+            "sk": {"N": TIP_SORT_KEY},
+            VERSION: {"N": str(commit.version)},
+            FIRST: {"N": str(commit.expected + 1)},
+            EVENTS: {"L": [{"S": body} for body in bodies]},
+            BYTES: {"N": str(size)},
         }
-        items = [
+        if commands:
+            tip[COMMANDS] = {"L": [{"S": text} for text in commands]}
+        if snapshot is not None:
+            tip |= {
+                SNAPSHOT: {"S": snapshot.state},
+                STATE_VERSION: {"N": str(snapshot.state_version)},
+                SNAPSHOT_VERSION: {"N": str(commit.version)},
+            }
+        return tip
+
+    def _put(self, commit: _Commit, bodies: list[str], size: int, snapshot: Snapshot | None) -> dict[str, Any]:
+        return {
+            "TableName": self._table,
+            "Item": self._tip_item(commit, bodies, [], size, snapshot),
+            "ConditionExpression": "attribute_not_exists(pk)",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+
+    def _update(self, commit: _Commit, bodies: list[str], size: int, snapshot: Snapshot | None) -> dict[str, Any]:
+        names = {"#v": VERSION, "#f": FIRST, "#e": EVENTS, "#b": BYTES}
+        values: dict[str, Any] = {
+            ":v": {"N": str(commit.version)},
+            ":f": {"N": str(commit.expected + 1)},
+            ":new": {"L": [{"S": body} for body in bodies]},
+            ":empty": {"L": []},
+            ":b": {"N": str(size)},
+        }
+        expression = "SET #v = :v, #f = :f, #e = list_append(if_not_exists(#e, :empty), :new)"
+        names |= {"#s": SNAPSHOT, "#sv": STATE_VERSION, "#sn": SNAPSHOT_VERSION}
+        if snapshot is None:
+            tail = " REMOVE #s, #sv, #sn"
+        else:
+            expression += ", #s = :s, #sv = :sv, #sn = :v"
+            values |= {":s": {"S": snapshot.state}, ":sv": {"N": str(snapshot.state_version)}}
+            tail = ""
+        condition = "#v = :expected AND #b <= :room"
+        values |= {":expected": {"N": str(commit.expected)}, ":room": {"N": str(TIP_BUDGET - size)}}
+        return {
+            "TableName": self._table,
+            "Key": {"pk": {"S": commit.pk}, "sk": {"N": TIP_SORT_KEY}},
+            "UpdateExpression": f"{expression} ADD #b :b{tail}",
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+
+    def _calve(
+        self,
+        commit: _Commit,
+        old: dict[str, Any],
+        bodies: list[str],
+        size: int,
+        snapshot: Snapshot | None,
+    ) -> None:
+        # The calved events take their command records along: keep the newest on the tip.
+        kept = [encode_command(record) for record in decode_head(old).commands][-RECENT_COMMANDS:]
+        tip = self._tip_item(commit, bodies, kept, size + sum(len(text) for text in kept), snapshot)
+        actions: list[dict[str, Any]] = []
+        pending = old.get(EVENTS, {}).get("L", [])
+        if pending:
+            batch = {"pk": {"S": commit.pk}, "sk": {"N": str(commit.expected)}, EVENTS: {"L": pending}}
+            actions.append(
+                {"Put": {"TableName": self._table, "Item": batch, "ConditionExpression": "attribute_not_exists(pk)"}}
+            )
+        actions.append(
             {
                 "Put": {
                     "TableName": self._table,
-                    "Item": {
-                        "pk": {"S": pk},
-                        "sk": {"N": str(event.version)},
-                        "type": {"S": event.type},
-                        "body": {"S": body},
-                    },
-                    "ConditionExpression": "attribute_not_exists(pk)",
+                    "Item": tip,
+                    "ConditionExpression": "#v = :expected",
+                    "ExpressionAttributeNames": {"#v": VERSION},
+                    "ExpressionAttributeValues": {":expected": {"N": str(commit.expected)}},
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 }
             }
-            for event, body in zip(events, bodies, strict=True)
-        ]
+        )
         try:
-            self._client.transact_write_items(TransactItems=[tip, *items])  # type: ignore[list-item]
+            self._client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
         except self._client.exceptions.TransactionCanceledException as error:
             reasons = error.response.get("CancellationReasons", [])
-            codes = {r.get("Code") for r in reasons}
-            if "ConditionalCheckFailed" in codes:
-                old: dict[str, Any] = dict(reasons[0].get("Item", {})) if reasons else {}
-                actual = int(old["version"]["N"]) if "version" in old else 0
-                raise ConcurrencyError(first.aggregate_type, first.aggregate_id, expected_version, actual) from error
-            if "TransactionConflict" in codes:
-                # Another writer's transaction held the tip: the same race, decided before conditions ran.
-                raise ConcurrencyError(first.aggregate_type, first.aggregate_id, expected_version, None) from error
+            tip_reason: dict[str, Any] = dict(reasons[-1]) if reasons else {}
+            if tip_reason.get("Code") == "ConditionalCheckFailed":
+                raise commit.conflict(dict(tip_reason.get("Item") or {})) from error
+            if {r.get("Code") for r in reasons} & {"ConditionalCheckFailed", "TransactionConflict"}:
+                # Another writer calved or held the tip first: the same race, decided before our condition ran.
+                raise commit.conflict(None) from error
             raise
 
 
-def decode_tip(image: dict[str, Any]) -> list[Event]:
-    """The events of the commit that wrote this tip image (DynamoDB JSON); [] for anything else."""
-    if image.get("sk", {}).get("N") != TIP_SORT_KEY or "events" not in image:
-        return []
-    return [Event.model_validate_json(value["S"]) for value in image["events"]["L"]]
+class _Commit:
+    """Where one append goes, and the error it raises when it loses."""
+
+    def __init__(self, aggregate_type: str, aggregate_id: UUID, expected: int, version: int) -> None:
+        self.aggregate_type = aggregate_type
+        self.aggregate_id = aggregate_id
+        self.expected = expected
+        self.version = version
+        self.pk = stream_key(aggregate_type, aggregate_id)
+
+    def conflict(self, old: dict[str, Any] | None) -> ConcurrencyError:
+        """The ConcurrencyError for a lost race; `old` is the winner's tip (ALL_OLD), {} for none, None unknown."""
+        if old is None:
+            return ConcurrencyError(self.aggregate_type, self.aggregate_id, self.expected, None)
+        head = decode_head(old) if old else Head(0)
+        return ConcurrencyError(self.aggregate_type, self.aggregate_id, self.expected, head.version, head)

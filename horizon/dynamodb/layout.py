@@ -1,16 +1,129 @@
 """The event table's item layout, shared by the store (writes) and the stream decoder (reads).
 
-See docs/event-store.md for why every commit rewrites one tip item per aggregate.
+See docs/event-store.md: every commit rewrites one tip item per aggregate, which holds the newest events, the
+folded state and recent command ids; older events are calved into immutable batch items.
 """
 
 from __future__ import annotations
 
+import json
+from typing import Any
 from uuid import UUID
 
+from horizon.events import Event, Metadata
+from horizon.eventstore import CommandRecord, Head, Snapshot
+
 TIP_SORT_KEY = "0"
-"""The tip item sits at sort key 0, below every event (versions start at 1)."""
+"""The tip item sits at sort key 0, below every batch (a batch's sort key is its last version, 1 or more)."""
+
+VERSION, FIRST, EVENTS, BYTES, COMMANDS = "version", "first", "events", "bytes", "commands"
+SNAPSHOT, STATE_VERSION, SNAPSHOT_VERSION = "snapshot", "state_version", "snapshot_version"
+"""Tip attributes: the stream's version, the first version of the commit that wrote it, pending envelopes,
+their bytes plus the command records', command records, and the snapshot with its schema and version."""
 
 
 def stream_key(aggregate_type: str, aggregate_id: UUID) -> str:
     """The partition key of one aggregate's items."""
     return f"{aggregate_type}#{aggregate_id}"
+
+
+def parse_stream_key(pk: str) -> tuple[str, UUID]:
+    """The (aggregate type, id) a partition key stands for."""
+    aggregate_type, _, aggregate_id = pk.rpartition("#")
+    return aggregate_type, UUID(aggregate_id)
+
+
+def encode_event(event: Event) -> str:
+    """The stored envelope: no type, id or version (the key and the position hold them), no repeated ids.
+
+    The payload's schema version is stored only when it is not 1, the version every event type starts at.
+    """
+    meta = event.metadata.model_dump(mode="json")
+    command_id = meta.get("command_id")
+    if command_id is None:
+        meta.pop("command_id", None)
+    else:
+        # HTTP commands start their own chain: both trace ids are the command id, so they need not be stored.
+        for name in ("correlation_id", "causation_id"):
+            if meta[name] == command_id:
+                del meta[name]
+    body: dict[str, Any] = {
+        "i": str(event.event_id),
+        "t": event.type,
+        "at": event.timestamp.isoformat(),
+        "d": event.data,
+        "m": meta,
+    }
+    if event.schema_version != 1:
+        body["v"] = event.schema_version
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+
+
+def decode_event(text: str, aggregate_type: str, aggregate_id: UUID, version: int) -> Event:
+    """The envelope `encode_event` stored at this position of this aggregate."""
+    body = json.loads(text)
+    meta = body["m"]
+    if "command_id" in meta:
+        meta.setdefault("correlation_id", meta["command_id"])
+        meta.setdefault("causation_id", meta["command_id"])
+    return Event(
+        event_id=body["i"],
+        aggregate_type=aggregate_type,
+        aggregate_id=aggregate_id,
+        version=version,
+        type=body["t"],
+        schema_version=body.get("v", 1),
+        timestamp=body["at"],
+        data=body["d"],
+        metadata=Metadata.model_validate(meta),
+    )
+
+
+def decode_events(item: dict[str, Any], last: int) -> list[Event]:
+    """The envelopes of a tip or batch item whose last event has version `last`."""
+    aggregate_type, aggregate_id = parse_stream_key(item["pk"]["S"])
+    bodies = item.get(EVENTS, {}).get("L", [])
+    start = last - len(bodies) + 1
+    return [decode_event(body["S"], aggregate_type, aggregate_id, start + i) for i, body in enumerate(bodies)]
+
+
+def encode_command(record: CommandRecord) -> str:
+    """A command record as stored on the tip."""
+    return json.dumps([record.command_id, record.command, record.first, record.last], separators=(",", ":"))
+
+
+def command_records(events: list[Event]) -> list[CommandRecord]:
+    """The records of the commits these events form: a commit's events share their command id."""
+    records: list[CommandRecord] = []
+    for event in events:
+        command_id = event.metadata.command_id
+        if command_id is None:
+            continue
+        if records and records[-1].command_id == command_id and records[-1].last == event.version - 1:
+            records[-1] = CommandRecord(command_id, event.metadata.command, records[-1].first, event.version)
+        else:
+            records.append(CommandRecord(command_id, event.metadata.command, event.version, event.version))
+    return records
+
+
+def decode_head(item: dict[str, Any]) -> Head:
+    """The head a tip item holds (DynamoDB JSON).
+
+    Its command records are those stored for calved commits plus those of the pending events, which carry
+    their command ids themselves (so a commit that does not calve writes no record).
+    """
+    version = int(item[VERSION]["N"])
+    snapshot = None
+    if SNAPSHOT in item:
+        snapshot = Snapshot(int(item[SNAPSHOT_VERSION]["N"]), int(item[STATE_VERSION]["N"]), item[SNAPSHOT]["S"])
+    pending = decode_events(item, version)
+    stored = [CommandRecord(*json.loads(value["S"])) for value in item.get(COMMANDS, {}).get("L", [])]
+    return Head(version, snapshot, tuple(pending), (*stored, *command_records(pending)))
+
+
+def decode_tip(image: dict[str, Any]) -> list[Event]:
+    """The events of the commit that wrote this tip image (DynamoDB JSON); [] for anything else."""
+    if image.get("sk", {}).get("N") != TIP_SORT_KEY or EVENTS not in image or FIRST not in image:
+        return []
+    first = int(image[FIRST]["N"])
+    return [event for event in decode_events(image, int(image[VERSION]["N"])) if event.version >= first]

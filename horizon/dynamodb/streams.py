@@ -1,28 +1,25 @@
 """DynamoDB Streams → commits: decode tip records and run a consumer with partial batch responses.
 
 Only tip records carry commits (see docs/event-store.md); event items and anything else are acknowledged
-and skipped. Powertools' BatchProcessor keeps going after a failed record, which would let a later commit of
-the same aggregate overtake the failed one; we fail those later records too, so Lambda redelivers them in order.
+and skipped. A consumer takes the whole batch at once (it coalesces writes) and reports the aggregates that
+failed; every record of those is reported failed, so Lambda redelivers them in order and a later commit of an
+aggregate never overtakes a failed one.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
-from uuid import UUID
 
-from horizon.dynamodb.eventstore import decode_tip
-from horizon.dynamodb.layout import TIP_SORT_KEY
+from horizon.dynamodb.layout import TIP_SORT_KEY, decode_tip
 from horizon.events import Event
+from horizon.stream_batches import Stream
 
 logger = logging.getLogger(__name__)
 
-Consumer = Callable[[Sequence[Event]], None]
-
-
-class StreamBlocked(Exception):
-    """A record waits because an earlier record of the same aggregate failed in this batch."""
+BatchConsumer = Callable[[Sequence[Sequence[Event]]], Mapping[Stream, Exception]]
+"""Takes a batch's commits in stream order; returns the aggregates that failed (their commits took no effect)."""
 
 
 def is_commit_record(record: dict[str, Any]) -> bool:
@@ -39,34 +36,44 @@ def decode_record(record: dict[str, Any]) -> list[Event]:
     return decode_tip(image)
 
 
-def process_stream_batch(event: dict[str, Any], context: Any, consumers: Sequence[Consumer]) -> dict[str, Any]:
-    """Feed every commit in a Lambda stream batch to each consumer; return the partial batch response."""
-    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+def process_stream_batch(
+    event: dict[str, Any], context: Any, consumers: Sequence[BatchConsumer]
+) -> dict[str, list[dict[str, str]]]:
+    """Feed every commit in a Lambda stream batch to each consumer; return the partial batch response.
 
-    failed: set[tuple[str, UUID]] = set()
-
-    def handle(record: DynamoDBRecord) -> None:
-        commit = decode_record(record.raw_event)
-        if not commit:
-            return
-        stream = commit[0].stream
-        if stream in failed:
-            raise StreamBlocked(f"{stream[0]} {stream[1]} v{commit[0].version}: an earlier record failed")
+    A record fails when its aggregate failed in any consumer, so it and the aggregate's later records come back.
+    """
+    decoded: list[tuple[dict[str, Any], list[Event]]] = []
+    broken: list[dict[str, Any]] = []
+    for record in event.get("Records", []):
         try:
-            for consume in consumers:
-                consume(commit)
-        except Exception:
+            decoded.append((record, decode_record(record)))
+        except Exception:  # a record we cannot read is reported, not allowed to sink the batch
+            logger.exception("undecodable stream record %s", record.get("eventID"))
+            broken.append(record)
+    commits = [commit for _, commit in decoded if commit]
+    failed: set[Stream] = set()
+    for consume in consumers:
+        for stream, error in consume(commits).items():
+            logger.error("%s %s failed (%s); its records will be redelivered", stream[0], stream[1], error)
             failed.add(stream)
-            logger.exception(
-                "commit %s %s v%d-%d failed; it and the aggregate's later records will be redelivered",
-                stream[0],
-                stream[1],
-                commit[0].version,
-                commit[-1].version,
-            )
-            raise
+    broken += [record for record, commit in decoded if commit and commit[0].stream in failed]
+    return {"batchItemFailures": [{"itemIdentifier": r["dynamodb"]["SequenceNumber"]} for r in broken]}
 
-    processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
-    response = process_partial_response(event=event, record_handler=handle, processor=processor, context=context)
-    return dict(response)
+
+def per_commit(consume: Callable[[Sequence[Event]], None]) -> BatchConsumer:
+    """A batch consumer from a one-commit function: after an aggregate fails, its later commits wait."""
+
+    def run(commits: Sequence[Sequence[Event]]) -> dict[Stream, Exception]:
+        failed: dict[Stream, Exception] = {}
+        for commit in commits:
+            stream = commit[0].stream
+            if stream in failed:
+                continue
+            try:
+                consume(commit)
+            except Exception as error:  # reported per aggregate, like the runtimes' own batches
+                failed[stream] = error
+        return failed
+
+    return run

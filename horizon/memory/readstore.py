@@ -50,4 +50,5 @@ class MemoryReadStore(ReadStore):
                     self._docs.pop(key, None)
                 else:
                     body = copy.deepcopy(write.body)
-                    self._docs[key] = Document(write.collection, write.key, body, write.expected_revision + 1)
+                    revision = write.expected_revision + 1
+                    self._docs[key] = Document(write.collection, write.key, body, revision, write.position)

@@ -35,6 +35,11 @@ class ContendedClient:
             {"Error": {"Code": "TransactionConflictException", "Message": "Transaction is ongoing"}}, "PutItem"
         )
 
+    def update_item(self, **request: Any) -> None:
+        raise self.exceptions.TransactionConflictException(
+            {"Error": {"Code": "TransactionConflictException", "Message": "Transaction is ongoing"}}, "UpdateItem"
+        )
+
     def delete_item(self, **request: Any) -> None:
         raise self.exceptions.TransactionConflictException(
             {"Error": {"Code": "TransactionConflictException", "Message": "Transaction is ongoing"}}, "DeleteItem"

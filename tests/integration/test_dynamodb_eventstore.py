@@ -8,9 +8,10 @@ from uuid import uuid4
 import pytest
 
 from horizon.dynamodb import DynamoDBEventStore
-from horizon.dynamodb.eventstore import MAX_EVENTS_PER_COMMIT, MAX_TIP_BYTES, decode_tip
-from horizon.dynamodb.layout import TIP_SORT_KEY, stream_key
+from horizon.dynamodb.eventstore import MAX_COMMIT_BYTES, MAX_EVENTS_PER_COMMIT, MAX_SNAPSHOT_BYTES
+from horizon.dynamodb.layout import TIP_SORT_KEY, decode_tip, stream_key
 from horizon.errors import ConcurrencyError, InvalidEvents
+from horizon.eventstore import Snapshot
 
 from .dynamodb_fakes import ContendedClient
 from .eventstore_contract import THING, make_commit, make_event
@@ -51,14 +52,17 @@ def test_a_history_larger_than_one_query_page_loads_completely(
 
 
 def test_a_small_page_size_still_loads_everything_after_a_version(dynamodb: DynamoDBClient) -> None:
+    # GIVEN seven one-event commits of 2 KB each, so every commit calves the one before into a batch item
     store = DynamoDBEventStore(dynamodb, "events", page_size=2)
     aggregate_id = uuid4()
-    events = make_commit(aggregate_id, 1, 7)
-    store.append(events, 0)
+    events = make_commit(aggregate_id, 1, 7, data={"blob": "x" * 2_000})
+    for event in events:
+        store.append([event], event.version - 1)
     queries = count_queries(dynamodb)
 
+    # WHEN the history after v2 is loaded two batches per page, THEN it is complete and took several pages
     assert store.load(THING, aggregate_id, after_version=2) == events[2:]
-    assert len(queries) == 3
+    assert len(queries) >= 2
 
 
 def test_a_commit_of_more_events_than_one_transaction_holds_is_rejected(
@@ -83,7 +87,7 @@ def test_the_largest_commit_one_transaction_holds_is_stored(dynamodb_event_store
 
 def test_a_commit_larger_than_the_tip_item_can_hold_is_rejected(dynamodb_event_store: DynamoDBEventStore) -> None:
     aggregate_id = uuid4()
-    blob = "x" * (MAX_TIP_BYTES // 3)
+    blob = "x" * (MAX_COMMIT_BYTES // 3)
     too_big = make_commit(aggregate_id, 1, 4, data={"blob": blob})
 
     with pytest.raises(InvalidEvents, match="larger than"):
@@ -126,3 +130,60 @@ def test_a_transaction_cancelled_by_a_concurrent_transaction_is_a_concurrency_er
         store.append(make_commit(aggregate_id, 1, 1), 0)
 
     assert caught.value.expected == 0
+
+
+def test_a_commit_of_120000_emoji_is_refused_by_its_bytes_not_by_dynamodb(
+    dynamodb_event_store: DynamoDBEventStore,
+) -> None:
+    # 120,000 characters, 480,000 UTF-8 bytes: a character count would let it through to a raw ValidationException
+    aggregate_id = uuid4()
+
+    with pytest.raises(InvalidEvents, match="bytes"):
+        dynamodb_event_store.append(make_commit(aggregate_id, 1, 1, data={"s": "\U0001f600" * 120_000}), 0)
+
+    assert dynamodb_event_store.load(THING, aggregate_id) == []
+
+
+def test_a_lost_race_carries_the_winners_head_from_the_failed_write(
+    dynamodb_event_store: DynamoDBEventStore,
+) -> None:
+    aggregate_id = uuid4()
+    dynamodb_event_store.append(make_commit(aggregate_id, 1, 1), 0)
+    dynamodb_event_store.append(make_commit(aggregate_id, 2, 3), 1, Snapshot(3, 1, '{"n":3}'))
+
+    with pytest.raises(ConcurrencyError) as caught:
+        dynamodb_event_store.append(make_commit(aggregate_id, 2, 2), 1)
+
+    assert caught.value.head == dynamodb_event_store.load_head(THING, aggregate_id)
+    assert caught.value.head is not None
+    assert caught.value.head.snapshot == Snapshot(3, 1, '{"n":3}')
+
+
+def test_a_state_too_large_for_the_tip_is_not_kept_and_the_history_stays(
+    dynamodb_event_store: DynamoDBEventStore,
+) -> None:
+    aggregate_id = uuid4()
+    events = make_commit(aggregate_id, 1, 2)
+
+    dynamodb_event_store.append(events, 0, Snapshot(2, 1, '"' + "x" * MAX_SNAPSHOT_BYTES + '"'))
+
+    head = dynamodb_event_store.load_head(THING, aggregate_id)
+    assert (head.version, head.snapshot, list(head.events)) == (2, None, events)
+
+
+def test_calving_keeps_the_history_whole_and_the_recent_command_ids_on_the_tip(
+    dynamodb_event_store: DynamoDBEventStore,
+) -> None:
+    # GIVEN 40 one-event commits of 1 KB each, so the tip calves its pending events several times
+    aggregate_id = uuid4()
+    events = [make_event(aggregate_id, version, data={"blob": "x" * 1_000}) for version in range(1, 41)]
+    for event in events:
+        command = event.metadata.model_copy(update={"command_id": f"cmd-{event.version}"})
+        dynamodb_event_store.append([event.model_copy(update={"metadata": command})], event.version - 1)
+
+    head = dynamodb_event_store.load_head(THING, aggregate_id)
+    loaded = dynamodb_event_store.load(THING, aggregate_id)
+
+    assert [event.version for event in loaded] == list(range(1, 41))
+    assert len(head.events) < 40, "older events moved into batch items"
+    assert {f"cmd-{version}" for version in range(25, 41)} <= {record.command_id for record in head.commands}

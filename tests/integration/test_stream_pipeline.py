@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from horizon.dynamodb import DynamoDBEventStore
-from horizon.dynamodb.streams import is_commit_record, process_stream_batch
+from horizon.dynamodb.streams import is_commit_record, per_commit, process_stream_batch
 from horizon.events import Event, Metadata
 from horizon.local.poller import StreamPoller, Subscription
 from tests.integration.conftest import EVENTS_TABLE
@@ -131,7 +131,7 @@ def test_a_failed_commit_holds_back_later_commits_of_its_aggregate_only(stream: 
     (batch,) = recorder.batches
 
     # WHEN the batch is processed
-    response = process_stream_batch({"Records": batch}, None, [consumer])
+    response = process_stream_batch({"Records": batch}, None, [per_commit(consumer)])
 
     # THEN A's second commit is reported failed too (so it comes back after the first), and B's went through
     failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}

@@ -10,7 +10,7 @@ from horizon.commands import Command
 from horizon.consumers import TrackedConsumer
 from horizon.errors import ConcurrencyError, DomainError, ReadModelConflict
 from horizon.events import Event
-from horizon.eventstore import EventStore
+from horizon.eventstore import EventStore, Head, Snapshot
 from horizon.memory import MemoryEventStore, MemoryReadStore
 from horizon.readstore import Write
 from horizon.registry import Registry
@@ -19,8 +19,8 @@ from horizon.registry import Registry
 class RecordingEventStore(MemoryEventStore):
     """Keeps every successful commit in order, like the change stream of the event table.
 
-    `conflicts` makes the next appends raise ConcurrencyError without storing; `load_calls` and `append_calls`
-    count every call, successful or not.
+    `conflicts` makes the next appends raise ConcurrencyError without storing; `load_calls` (history and head
+    reads) and `append_calls` count every call, successful or not.
     """
 
     def __init__(self) -> None:
@@ -34,13 +34,17 @@ class RecordingEventStore(MemoryEventStore):
         self.load_calls += 1
         return super().load(aggregate_type, aggregate_id, after_version)
 
-    def append(self, events: Sequence[Event], expected_version: int) -> None:
+    def load_head(self, aggregate_type: str, aggregate_id: UUID) -> Head:
+        self.load_calls += 1
+        return super().load_head(aggregate_type, aggregate_id)
+
+    def append(self, events: Sequence[Event], expected_version: int, snapshot: Snapshot | None = None) -> None:
         self.append_calls += 1
         if self.conflicts:
             self.conflicts -= 1
             head = events[0]
             raise ConcurrencyError(head.aggregate_type, head.aggregate_id, expected_version, expected_version + 1)
-        super().append(events, expected_version)
+        super().append(events, expected_version, snapshot)
         self.commits.append(tuple(events))
 
 

@@ -33,9 +33,13 @@ def test_a_cold_command_costs_one_read_and_one_write_whatever_the_history() -> N
         # WHEN a fresh handler (a cold Lambda) confirms it
         with counter.measure() as calls:
             result = cold.handle(ConfirmInvite(id=invite), as_saga())
-        # THEN it read the tip once and wrote it once
+        # THEN it read the tip once and wrote it once, plus the one transaction that calves the tip's pending
+        # events when they pass its budget (every ~4 KB of events; whether this commit is the one depends on
+        # envelope sizes, e.g. the actor in its metadata), whatever the history's length
         assert result.version == 301
-        assert dict(calls) == {"GetItem": 1, "UpdateItem": 1}
+        assert (calls["GetItem"], calls["UpdateItem"]) == (1, 1)
+        assert set(calls) <= {"GetItem", "UpdateItem", "TransactWriteItems"}
+        assert calls.get("TransactWriteItems", 0) <= 1
 
 
 def test_a_warm_command_is_one_write() -> None:

@@ -7,7 +7,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
-.PHONY: venv run reset dead-letters redrive test test-slow lint typecheck unit integration e2e infra-test bench synth bootstrap diff deploy destroy clean
+.PHONY: venv run reset dead-letters redrive token test test-slow lint typecheck unit integration e2e infra-test bench synth bootstrap diff deploy destroy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -101,3 +101,7 @@ bench: $(BENCH_STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache cdk.out
+
+## make token ROLE=host — a bearer token for the local stack (signed with the key in .local/), alone on one line
+token: $(STAMP)
+	@$(BIN)/python -m horizon.local.auth --role $(or $(ROLE),host)

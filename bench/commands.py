@@ -13,7 +13,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from bench.principal import as_bench
 from horizon.aggregate import Aggregate
+from horizon.authorization import public
 from horizon.commands import Command
 from horizon.events import EventData
 
@@ -24,6 +26,8 @@ class Start(Command):
 
 class Tick(Command):
     """Count one more."""
+
+    audience = public("hosts")
 
 
 class Started(EventData):
@@ -101,13 +105,13 @@ def latency(histories: Sequence[int], samples: int) -> tuple[list[tuple[int, flo
             for _ in range(samples):
                 handler = CommandHandler(registry, store)  # a cold container: no cache
                 start = time.perf_counter()
-                handler.handle(Tick(id=ticker))
+                handler.handle(Tick(id=ticker), as_bench())
                 cold_ms.append((time.perf_counter() - start) * 1000)
-            warm.handle(Tick(id=ticker))
+            warm.handle(Tick(id=ticker), as_bench())
             warm_ms = []
             for _ in range(samples):
                 start = time.perf_counter()
-                warm.handle(Tick(id=ticker))
+                warm.handle(Tick(id=ticker), as_bench())
                 warm_ms.append((time.perf_counter() - start) * 1000)
             rows.append((history, statistics.median(cold_ms), statistics.median(warm_ms)))
         peers = peer.latency(histories, samples, container.dynamodb)
@@ -150,8 +154,8 @@ def projector_batch(guests: int) -> dict[str, Any]:
         commits = []
         for _ in range(guests):
             invite = uuid.uuid4()
-            commits.append(container.command_handler.handle(CreateInvite(id=invite, name="Guest")).events)
-            commits.append(container.command_handler.handle(AcceptInvite(id=invite)).events)
+            commits.append(container.command_handler.handle(CreateInvite(id=invite, name="Guest"), as_bench()).events)
+            commits.append(container.command_handler.handle(AcceptInvite(id=invite), as_bench()).events)
         for mode in ("per commit", "batch"):
             table = f"bench-read-{mode.replace(' ', '-')}"
             create_tables(container.dynamodb, f"unused-{table}", table)

@@ -82,14 +82,15 @@ def run(runs: int) -> list[tuple[str, float]]:
             "dynamodb", endpoint_url=env["DYNAMODB_ENDPOINT_URL"], region_name=FAKE_AWS_ENV["AWS_REGION"]
         )
         create_tables(client, env["EVENTS_TABLE"], env["READ_TABLE"])
+        from bench.principal import as_bench
         from domain import build_registry
         from domain.invitation import AcceptInvite, CreateInvite
         from horizon.command_handler import CommandHandler
 
         invite = uuid.uuid4()
         handler = CommandHandler(build_registry(), DynamoDBEventStore(client, env["EVENTS_TABLE"]))
-        handler.handle(CreateInvite(id=invite, name="Athena"))
-        handler.handle(AcceptInvite(id=invite))
+        handler.handle(CreateInvite(id=invite, name="Athena"), as_bench())
+        handler.handle(AcceptInvite(id=invite), as_bench())
         key = {"pk": {"S": stream_key("Invitation", invite)}, "sk": {"N": TIP_SORT_KEY}}
         image = client.get_item(TableName=env["EVENTS_TABLE"], Key=key)["Item"]
         rows = []

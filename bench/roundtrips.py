@@ -14,29 +14,37 @@ def _fmt(calls: Counter[str]) -> str:
 
 def run() -> list[tuple[str, int, str]]:
     """Rows of (operation, round trips, calls by API)."""
-    from domain.invitation import AcceptInvite, CreateInvite, DeclineInvite
-    from horizon.command_handler import CommandHandler
+    from domain.invitation import HOSTS, AcceptInvite, CreateInvite, DeclineInvite
+    from horizon.authorization import Principal
+    from horizon.command_handler import CommandContext, CommandHandler
+
+    def as_host() -> CommandContext:
+        return CommandContext(principal=Principal.client("bench", [HOSTS]))
 
     rows: list[tuple[str, int, str]] = []
     with moto_container() as (container, counter):
         warm = container.command_handler
         invite = uuid.uuid4()
         with counter.measure() as calls:
-            CommandHandler(container.registry, container.event_store).handle(CreateInvite(id=invite, name="Athena"))
+            CommandHandler(container.registry, container.event_store).handle(
+                CreateInvite(id=invite, name="Athena"), as_host()
+            )
         rows.append(("cold command on a new aggregate (CreateInvite)", calls.total(), _fmt(calls)))
         with counter.measure() as calls:
-            accepted = CommandHandler(container.registry, container.event_store).handle(AcceptInvite(id=invite))
+            accepted = CommandHandler(container.registry, container.event_store).handle(
+                AcceptInvite(id=invite), as_host()
+            )
         rows.append(("cold command on an existing aggregate (AcceptInvite)", calls.total(), _fmt(calls)))
         other = uuid.uuid4()
-        warm.handle(CreateInvite(id=other, name="Hades"))
+        warm.handle(CreateInvite(id=other, name="Hades"), as_host())
         with counter.measure() as calls:
-            warm.handle(AcceptInvite(id=other))
+            warm.handle(AcceptInvite(id=other), as_host())
         rows.append(("warm command (AcceptInvite, aggregate cached)", calls.total(), _fmt(calls)))
         third = uuid.uuid4()
-        warm.handle(CreateInvite(id=third, name="Zeus"))
-        CommandHandler(container.registry, container.event_store).handle(DeclineInvite(id=third))
+        warm.handle(CreateInvite(id=third, name="Zeus"), as_host())
+        CommandHandler(container.registry, container.event_store).handle(DeclineInvite(id=third), as_host())
         with counter.measure() as calls:
-            warm.handle(DeclineInvite(id=third))
+            warm.handle(DeclineInvite(id=third), as_host())
         rows.append(("lost race from a stale cache, resynced from ALL_OLD", calls.total(), _fmt(calls)))
 
         created = container.event_store.load("Invitation", invite)[:1]

@@ -8,6 +8,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import BaseModel, Field
 
 from horizon.aggregate import Aggregate
+from horizon.authorization import internal, public
 from horizon.commands import Command
 from horizon.events import EventData
 from horizon.upcasting import Upcaster, add_field
@@ -16,10 +17,18 @@ Status = Literal["invited", "accepted", "declined", "confirmed", "denied"]
 
 NO_REASON = "not given"
 """The reason of a decline that gave none, including every decline stored before reasons were recorded."""
+HOSTS = "hosts"
+"""Hosts run the list: they invite, answer for guests, and read everything (a Cognito group on AWS)."""
+GUESTS = "guests"
+"""Guests answer invitations."""
+DECIDED_BY_THE_SAGA = internal("ResponseSaga")
+"""Confirming and denying are the ResponseSaga's decisions: no client, and no other saga, may send them."""
 
 
 class CreateInvite(Command):
     """Invite a guest by name, optionally with their age."""
+
+    audience = public(HOSTS)
 
     name: Annotated[str, Field(min_length=1, max_length=200)]
     age: Annotated[int, Field(ge=0, le=150)] | None = None
@@ -28,19 +37,27 @@ class CreateInvite(Command):
 class AcceptInvite(Command):
     """The guest says yes."""
 
+    audience = public(HOSTS, GUESTS)
+
 
 class DeclineInvite(Command):
     """The guest says no, optionally saying why."""
 
     reason: Annotated[str, Field(min_length=1, max_length=500)] = NO_REASON
 
+    audience = public(HOSTS, GUESTS)
+
 
 class ConfirmInvite(Command):
-    """The host confirms an accepted invite (there is room)."""
+    """The ResponseSaga confirms an accepted invite (there is room); internal: no client may send it."""
+
+    audience = DECIDED_BY_THE_SAGA
 
 
 class DenyInvite(Command):
-    """The host denies an accepted invite (the list is full)."""
+    """The ResponseSaga denies an accepted invite (the list is full); internal: no client may send it."""
+
+    audience = DECIDED_BY_THE_SAGA
 
 
 class InviteCreated(EventData):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
+from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, model_validator
 
 from domain.invitation import ConfirmInvite, DenyInvite, InviteAccepted
 from horizon.commands import Command
@@ -14,13 +15,31 @@ from horizon.projection import Saga
 
 
 class Seats(BaseModel):
-    """How many guests the saga has confirmed so far."""
+    """The invitations holding a seat: the saga confirmed them. Never more than the guest limit.
 
-    confirmed: int = 0
+    Holders rather than a count, so that giving a seat back (when a confirmation is rejected) is idempotent.
+    """
+
+    holders: list[UUID] = []
+    earlier: int = 0
+    """Seats taken before holders were recorded: state written as `{"confirmed": n}` by the counting saga."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_a_count(cls, data: Any) -> Any:
+        # A deployed stack keeps its saga state across this change: a count still holds its seats.
+        if isinstance(data, dict) and "confirmed" in data:
+            return {"holders": data.get("holders", []), "earlier": int(data["confirmed"])}
+        return data
+
+    @property
+    def taken(self) -> int:
+        """How many seats are taken."""
+        return self.earlier + len(self.holders)
 
 
 class ResponseSaga(Saga[Seats]):
-    """On InviteAccepted: ConfirmInvite while fewer than `guest_limit` are confirmed, else DenyInvite."""
+    """On InviteAccepted: ConfirmInvite while fewer than `guest_limit` hold a seat, else DenyInvite."""
 
     name: ClassVar[str] = "ResponseSaga"
     model = Seats
@@ -29,12 +48,22 @@ class ResponseSaga(Saga[Seats]):
         self.guest_limit = guest_limit
 
     def state_key(self, event: Event) -> str | None:
-        """One seat count for the whole list; only acceptances concern it."""
+        """One seat list for the whole guest list; only acceptances concern it."""
         return "seats" if event.type == InviteAccepted.event_type else None
 
     def react(self, state: Seats | None, event: Event, data: EventData) -> tuple[Seats | None, Sequence[Command]]:
         """Take a seat if one is free."""
         seats = state or Seats()
-        if seats.confirmed < self.guest_limit:
-            return Seats(confirmed=seats.confirmed + 1), [ConfirmInvite(id=event.aggregate_id)]
+        if event.aggregate_id in seats.holders:
+            return seats, []
+        if seats.taken < self.guest_limit:
+            return seats.model_copy(update={"holders": [*seats.holders, event.aggregate_id]}), [
+                ConfirmInvite(id=event.aggregate_id)
+            ]
         return seats, [DenyInvite(id=event.aggregate_id)]
+
+    def rejected(self, state: Seats | None, command: Command) -> Seats | None:
+        """A confirmation the invitation refused gives its seat back, so no seat is ever lost."""
+        if state is None or not isinstance(command, ConfirmInvite) or command.id not in state.holders:
+            return state
+        return state.model_copy(update={"holders": [holder for holder in state.holders if holder != command.id]})

@@ -9,16 +9,20 @@ from uuid import UUID
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel
 
 from domain.guest_list import GUEST_LIST_KEY, GuestList, GuestListProjector, InvitationProjector, InvitationView
+from domain.invitation import HOSTS
 from functions.composition import container
 from functions.routes import COMMAND_METHOD, COMMAND_PATH
+from horizon.authorization import authorize, public
 from horizon.consistency import read_at_least
 from horizon.errors import AggregateNotFound
 from horizon.http.command_routes import add_command_routes
 from horizon.http.event_routes import add_event_routes
+from horizon.http.principal import principal_of
 from horizon.http.resolver import Route, build_resolver
 
 ROUTES: list[Route] = [
@@ -32,6 +36,12 @@ ROUTES: list[Route] = [
     ("GET", "/health"),
 ]
 """Every route of the API; `functions.routes` says which function answers which."""
+
+OPEN_ROUTES: list[Route] = [("GET", "/openapi.json"), ("GET", "/health")]
+"""The only routes that need no token, on AWS (infra/api.py) and locally (the front door)."""
+
+READERS = public(HOSTS)
+"""Who may query: hosts read everything."""
 
 
 class InvitationPage(BaseModel):
@@ -99,11 +109,11 @@ def add_query_routes(app: BaseRouter) -> None:
         counters = GuestList.model_validate(doc.body) if doc else GuestList()
         return counters.model_copy(update={"guest_limit": built.settings.guest_limit})
 
-    @app.get("/health", summary="Liveness", tags=["meta"], operation_id="Health")
+    @app.get("/health", summary="Liveness", tags=["meta"], operation_id="Health", security=[{}])
     def health() -> Health:
         return Health(status="ok")
 
-    @app.get("/openapi.json", summary="This document", tags=["meta"], operation_id="OpenAPI")
+    @app.get("/openapi.json", summary="This document", tags=["meta"], operation_id="OpenAPI", security=[{}])
     def openapi() -> Response[str]:
         return Response(200, "application/json", _openapi_document())
 
@@ -111,7 +121,7 @@ def add_query_routes(app: BaseRouter) -> None:
 
 
 def _add_commands(app: BaseRouter) -> None:
-    add_command_routes(app, container().registry, lambda: container().command_handler)
+    add_command_routes(app, container().registry, lambda: container().command_handler, lambda: container().read_store)
 
 
 @cache
@@ -124,10 +134,20 @@ def command_app() -> APIGatewayHttpResolver:
 
 @cache
 def query_app() -> APIGatewayHttpResolver:
-    """The query function's resolver."""
+    """The query function's resolver: every route but the open ones is for READERS."""
     app = build_resolver(ROUTES)
+    app.use(middlewares=[_readers_only])
     add_query_routes(app)
     return app
+
+
+def _readers_only(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[str]:
+    # API Gateway has already verified the token; this decides what its roles allow.
+    event = app.current_event
+    if (event.request_context.http.method, event.path) not in OPEN_ROUTES:
+        authorize(principal_of(event.raw_event), f"{event.request_context.http.method} {event.path}", READERS)
+    response: Response[str] = next_middleware(app)
+    return response
 
 
 @cache
@@ -136,6 +156,13 @@ def _openapi_document() -> str:
     app = build_resolver(ROUTES)
     _add_commands(app)
     add_query_routes(app)
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
     return app.get_openapi_json_schema(
-        title="Horizon guest list", version="0.1.0", description="Commands in, events out, read models back."
+        title="Horizon guest list",
+        version="0.1.0",
+        description="Commands in, events out, read models back. Every route but /health and /openapi.json needs "
+        "a bearer token (a Cognito ID token on AWS; `make token ROLE=host` locally).",
+        security_schemes={"bearer": HTTPBearer(bearerFormat="JWT")},
+        security=[{"bearer": []}],
     )

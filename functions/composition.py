@@ -60,7 +60,9 @@ class Container:
         import boto3
         from botocore.config import Config
 
-        config = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=2, read_timeout=5)
+        from horizon.retry import AWS_RETRIES
+
+        config = Config(retries=AWS_RETRIES, connect_timeout=2, read_timeout=5)  # type: ignore[arg-type]
         return boto3.client(
             "dynamodb", region_name=self.settings.region, endpoint_url=self.settings.endpoint_url, config=config
         )

@@ -150,8 +150,10 @@ def serve_functions(host: str, port: int) -> int:
     from botocore.config import Config
 
     from functions import composition, projector, saga
+    from functions.api import OPEN_ROUTES
     from functions.routes import function_for
     from horizon.dynamodb.streams import is_commit_record
+    from horizon.local.auth import authorizer, signing_key
     from horizon.local.checkpoints import TableCheckpoints
     from horizon.local.deadletters import QueueDeadLetters
     from horizon.local.environments import Environments, preload
@@ -185,9 +187,13 @@ def serve_functions(host: str, port: int) -> int:
         for name, handler in (("projector", projector.handler), ("saga", saga.handler))
     ]
 
+    # The HTTP API's JWT authorizer, in front of the functions, with the development key `make token` signs with.
+    gateway = authorizer(signing_key(), OPEN_ROUTES)
+    gated = {name: gateway(environments) for name, environments in functions.items()}
+
     def route(method: str, path: str) -> tuple[str, Any]:
         name = function_for(method, path)
-        return name, functions[name]
+        return name, gated[name]
 
     try:
         server = serve(host, port, route)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,20 +11,23 @@ from uuid import UUID, uuid4
 
 from horizon.aggregate import Aggregate
 from horizon.aggregate_cache import AggregateCache
+from horizon.authorization import Principal, authorize
 from horizon.commands import Command
 from horizon.errors import AggregateNotFound, CommandIdReused, ConcurrencyError, DomainError
 from horizon.events import Event, Metadata
 from horizon.eventstore import RECENT_COMMANDS, CommandRecord, EventStore, Head, Snapshot, command_record
 from horizon.history import replay
 from horizon.registry import Registry
+from horizon.retry import COMMAND_CONFLICTS, RetryPolicy
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class CommandContext:
-    """Tracing ids for one command; `command_id` also makes a retried command a no-op."""
+    """Who sends one command, and its tracing ids; `command_id` also makes a retried command a no-op."""
 
+    principal: Principal = field(kw_only=True)
     command_id: str = field(default_factory=lambda: str(uuid4()))
     correlation_id: str | None = None
     causation_id: str | None = None
@@ -54,21 +56,20 @@ class CommandHandler:
         registry: Registry,
         store: EventStore,
         *,
-        max_attempts: int = 5,
-        backoff_seconds: float = 0.01,
+        retry: RetryPolicy = COMMAND_CONFLICTS,
         sleep: Callable[[float], None] = time.sleep,
         cache: AggregateCache | None = None,
     ) -> None:
         self._registry = registry
         self._store = store
-        self._max_attempts = max_attempts
-        self._backoff = backoff_seconds
+        self._retry = retry
         self._sleep = sleep
         self._cache = cache
 
-    def handle(self, command: Command, context: CommandContext | None = None) -> CommandResult:
-        """Apply one command; raise DomainError, AggregateNotFound, or ConcurrencyError after the last retry."""
-        context = context or CommandContext()
+    def handle(self, command: Command, context: CommandContext) -> CommandResult:
+        """Apply one command; raise Forbidden, DomainError, AggregateNotFound, or ConcurrencyError after retries."""
+        # The one place every entry point passes through, so no route, saga or CLI can skip the audience check.
+        authorize(context.principal, f"{command.command_type} on {command.id}", command.audience)
         aggregate_type = self._registry.binding(type(command)).aggregate.aggregate_type
         head = self._cache.get(aggregate_type, command.id) if self._cache is not None else None
         from_cache = head is not None
@@ -85,12 +86,11 @@ class CommandHandler:
             except ConcurrencyError as lost:
                 if self._cache is not None:
                     self._cache.forget(aggregate_type, command.id)
-                if attempt == self._max_attempts:
+                if attempt == self._retry.attempts:
                     raise
                 # The failed write told us the winner's head (when the store could): resync without a read.
                 head, from_cache = lost.head, False
-                # Full jitter keeps writers racing for one hot aggregate from colliding in lockstep again.
-                self._sleep(random.uniform(0, self._backoff * 2**attempt))
+                self._sleep(self._retry.pause(attempt))
                 attempt += 1
 
     def load(self, aggregate_type: str, aggregate_id: UUID) -> tuple[Aggregate, list[Event]]:
@@ -140,7 +140,8 @@ class CommandHandler:
             )
         if earlier:
             events = self._events_of(aggregate_type, command.id, head, earlier)
-            return CommandResult(aggregate_type, command.id, head.version, events, duplicate=True)
+            # The first answer again, even if the aggregate moved on since: a retry must not see a new version.
+            return CommandResult(aggregate_type, command.id, earlier.last, events, duplicate=True)
         aggregate = self.rebuild(aggregate_type, command.id, head)
         if binding.creates and aggregate.exists:
             raise DomainError(
@@ -160,6 +161,7 @@ class CommandHandler:
             causation_id=context.causation_id or context.command_id,
             command=command.command_type,
             command_id=context.command_id,
+            actor=context.principal.actor(),
         )
         expected = aggregate.version
         events = tuple(

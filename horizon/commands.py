@@ -7,6 +7,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from horizon.authorization import INTERNAL, Audience
+
 
 class Command(BaseModel):
     """An intent to change one aggregate; unknown fields and loose types are rejected.
@@ -18,6 +20,8 @@ class Command(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     command_type: ClassVar[str] = ""
+    # Who may send it. Internal unless the command says otherwise: forgetting to declare never opens a door.
+    audience: ClassVar[Audience] = INTERNAL
 
     id: UUID = Field(strict=False, description="The id of the aggregate this command is for.")
 

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 
 from horizon.readstore import Document, ReadStore
+from horizon.retry import READ_WAIT
 
 MAX_WAIT_SECONDS = 2.0
 
@@ -29,7 +30,7 @@ def read_at_least(
 ) -> Document | None:
     """The document once `version_of(document) >= min_version`, or as it is (maybe None) at the deadline."""
     deadline = clock() + timeout
-    pause = 0.02
+    attempt = 0
     while True:
         document = reads.get(collection, key)
         if document is not None and version_of(document) >= min_version:
@@ -37,5 +38,5 @@ def read_at_least(
         left = deadline - clock()
         if left <= 0:
             return document
-        sleep(min(pause, left))
-        pause = min(pause * 2, 0.25)
+        attempt += 1
+        sleep(min(READ_WAIT.pause(attempt), left))

@@ -14,13 +14,15 @@ derived from the causing event, so a crash between the write and the send repeat
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel
 
+from horizon.authorization import Principal
 from horizon.command_handler import CommandContext, CommandHandler
 from horizon.commands import Command
 from horizon.errors import AggregateNotFound, DomainError, ReadModelConflict
@@ -29,6 +31,7 @@ from horizon.eventstore import EventStore
 from horizon.projection import Projector, Saga
 from horizon.readstore import Document, DocumentKey, ReadStore, Write
 from horizon.registry import Registry
+from horizon.retry import CONSUMER_CONFLICTS, RetryPolicy
 from horizon.stream_batches import Stream, group_runs
 
 logger = logging.getLogger(__name__)
@@ -42,13 +45,21 @@ class TrackedConsumer(ABC):
     model: type[BaseModel]
 
     def __init__(
-        self, name: str, registry: Registry, reads: ReadStore, events: EventStore, *, max_attempts: int = 8
+        self,
+        name: str,
+        registry: Registry,
+        reads: ReadStore,
+        events: EventStore,
+        *,
+        retry: RetryPolicy = CONSUMER_CONFLICTS,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.name = name
         self._registry = registry
         self._reads = reads
         self._events = events
-        self._max_attempts = max_attempts
+        self._retry = retry
+        self._sleep = sleep
 
     def process(self, commit: Sequence[Event]) -> None:
         """Apply one commit (events of one aggregate, consecutive versions) to this consumer."""
@@ -74,15 +85,16 @@ class TrackedConsumer(ABC):
         documents = self._reads.peek_many(sorted({key for run in ordered.values() for key in self._needs(run)}))
         failed: dict[Stream, Exception] = {}
         for group in group_runs(ordered, self._needs):
-            for attempt in range(1, self._max_attempts + 1):
+            for attempt in range(1, self._retry.attempts + 1):
                 try:
                     self._commit_group(group, documents)
                     break
                 except ReadModelConflict as error:
-                    if attempt == self._max_attempts:
+                    if attempt == self._retry.attempts:
                         failed |= dict.fromkeys(group, error)
                         break
                     logger.info("%s: conflict on %d aggregates, retrying from fresh reads", self.name, len(group))
+                    self._sleep(self._retry.pause(attempt))
                     keys = sorted({key for run in group.values() for key in self._needs(run)})
                     fresh = self._reads.get_many(keys)
                     for key in keys:
@@ -224,6 +236,7 @@ class TrackedConsumer(ABC):
                     "command_id": str(uuid.uuid5(_COMMAND_IDS, f"{self.name}:{event.event_id}:{index}")),
                     "correlation_id": event.metadata.correlation_id,
                     "causation_id": str(event.event_id),
+                    "state": key[1],
                 }
                 for index, command in enumerate(commands)
             )
@@ -283,15 +296,34 @@ class SagaRuntime(TrackedConsumer):
         """Send every outbox command (idempotent by command id), then clear the outbox."""
         for entry in tracking.body.get("outbox", []):
             command = self._registry.binding(entry["type"]).model.model_validate_json(entry["body"])
-            context = CommandContext(entry["command_id"], entry["correlation_id"], entry["causation_id"])
+            context = CommandContext(
+                entry["command_id"],
+                entry["correlation_id"],
+                entry["causation_id"],
+                principal=Principal.of_saga(self.name, entry["causation_id"]),
+            )
             try:
                 self._commands.handle(command, context)
             except (DomainError, AggregateNotFound) as rejected:
-                # The world moved on since the saga decided; retrying would be rejected forever.
+                # The world moved on since the saga decided; retrying would be rejected forever, so the saga
+                # hears of it instead (e.g. gives a seat back) before the outbox entry is cleared.
                 logger.warning("%s: %s was rejected: %s", self.name, entry["type"], rejected)
+                if "state" in entry:
+                    self._tell_rejected(entry["state"], command)
         cleared = {**tracking.body, "outbox": []}
         self._reads.commit([Write(tracking.collection, tracking.key, cleared, tracking.revision)])
         return Document(tracking.collection, tracking.key, cleared, tracking.revision + 1)
+
+    def _tell_rejected(self, key: str, command: Command) -> None:
+        def once() -> None:
+            document = self._reads.get(self.name, key)
+            current = None if document is None else self.model.model_validate(document.body)
+            after = self.saga.rejected(current, command)
+            if after != current:
+                body = None if after is None else after.model_dump(mode="json")
+                self._reads.commit([Write(self.name, key, body, document.revision if document else 0)])
+
+        self._retry.run(once, ReadModelConflict, sleep=self._sleep)
 
 
 def _version(event: Event) -> int:

@@ -117,3 +117,7 @@ class VersionNotFound(HorizonError):
         self.aggregate_type = aggregate_type
         self.aggregate_id = aggregate_id
         self.current_version = current
+
+
+class Throttled(HorizonError):
+    """DynamoDB kept throttling after every retry (answers 503 with Retry-After)."""

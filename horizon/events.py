@@ -31,7 +31,7 @@ class EventData(BaseModel):
 
 
 class Metadata(BaseModel):
-    """Where an event came from: the request that started it all, what caused it, and which command."""
+    """Where an event came from: the request that started it all, what caused it, which command, and who sent it."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
@@ -39,6 +39,8 @@ class Metadata(BaseModel):
     causation_id: str
     command: str
     command_id: str | None = None
+    actor: dict[str, Any] | None = None
+    """Who sent the command: `{"subject", "roles"}` for a client, `{"saga", "cause"}` for a saga."""
 
 
 class Event(BaseModel):

@@ -50,3 +50,10 @@ class Saga(ABC, Generic[ModelT]):
     @abstractmethod
     def react(self, state: ModelT | None, event: Event, data: EventData) -> tuple[ModelT | None, Sequence[Command]]:
         """Return the next state and the commands to send because of this event."""
+
+    def rejected(self, state: ModelT | None, command: Command) -> ModelT | None:
+        """Return the state after the aggregate refused one of this saga's commands (default: unchanged).
+
+        Must be idempotent: a crash can make the runtime report the same rejection twice.
+        """
+        return state

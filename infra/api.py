@@ -33,18 +33,19 @@ ACCESS_LOG_FIELDS = {
     "integrationError": "$context.integrationErrorMessage",
 }
 
-PUBLIC_REASON = (
-    "The reference API is public by design: the guest list has no users to authenticate. A production "
-    "deployment adds an authorizer (JWT or IAM) to the HTTP API; stage throttling caps abuse meanwhile."
-)
+OPEN_PATHS = ("/health", "/openapi.json")
+"""GET routes that need no token: mirrors `functions.api.OPEN_ROUTES` (the infra does not import functions)."""
+
+OPEN_REASON = "Liveness and the OpenAPI document are public on purpose; every other route has the JWT authorizer."
 
 
 class HttpApi(Construct):
     """An API Gateway HTTP API (payload format 2.0, what Powertools' APIGatewayHttpResolver reads).
 
     Routes follow `functions.routes`: one route for commands, and the `$default` catch-all for the
-    queries, so a new GET route needs no infrastructure change. The `$default` stage auto-deploys, is
-    throttled and writes JSON access logs.
+    queries, so a new GET route needs no infrastructure change. Every route has the JWT `authorizer` except
+    the open GET routes (`OPEN_PATHS`). The `$default` stage auto-deploys, is throttled and writes JSON
+    access logs.
     """
 
     def __init__(
@@ -55,13 +56,16 @@ class HttpApi(Construct):
         command: lambda_.IFunction,
         query: lambda_.IFunction,
         stage: Stage,
+        authorizer: apigwv2.IHttpRouteAuthorizer,
     ) -> None:
         super().__init__(scope, construct_id)
+        queries = HttpLambdaIntegration("Queries", query)
         self.api = apigwv2.HttpApi(
             self,
             "Api",
             description="Horizon guest list: commands and queries",
-            default_integration=HttpLambdaIntegration("Queries", query),
+            default_integration=queries,
+            default_authorizer=authorizer,
             create_default_stage=False,
         )
         self.api.add_routes(
@@ -69,6 +73,14 @@ class HttpApi(Construct):
             methods=[apigwv2.HttpMethod(COMMAND_METHOD)],
             integration=HttpLambdaIntegration("Commands", command),
         )
+        for path in OPEN_PATHS:
+            for route in self.api.add_routes(
+                path=path,
+                methods=[apigwv2.HttpMethod.GET],
+                integration=queries,
+                authorizer=apigwv2.HttpNoneAuthorizer(),
+            ):
+                Validations.of(route).acknowledge(Acknowledgment(id="AwsSolutions-APIG4", reason=OPEN_REASON))
         access_logs = logs.LogGroup(
             self, "AccessLogs", retention=stage.log_retention, removal_policy=stage.removal_policy
         )
@@ -83,7 +95,6 @@ class HttpApi(Construct):
         )
         # The stage URL ends in "/", which turns `$API/commands/…` into `//commands`; the endpoint does not.
         self.url = self.api.api_endpoint
-        Validations.of(self.api).acknowledge(Acknowledgment(id="AwsSolutions-APIG4", reason=PUBLIC_REASON))
 
 
 @jsii.implements(apigwv2.IAccessLogSettings)

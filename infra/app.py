@@ -1,7 +1,8 @@
 """CDK app entry point (cdk.json: `.venv/bin/python infra/app.py`): the Horizon stack, checked by cdk-nag.
 
-Context: `guest_limit` (default 2), e.g. `npx aws-cdk@2 deploy -c guest_limit=5`, and the stage values of
-infra/stage.py (`stage`, `alarm_email`, `table_cmk`).
+Context: `guest_limit` (default 2), e.g. `npx aws-cdk@2 deploy -c guest_limit=5`; the stage values of
+infra/stage.py (`stage`, `alarm_email`, `table_cmk`); `jwt_issuer` and `jwt_audience` (comma-separated client
+ids) to accept tokens from your own OpenID Connect issuer instead of the Cognito user pool the stack creates.
 """
 
 from __future__ import annotations
@@ -42,6 +43,19 @@ def guest_limit(app: App) -> int:
     return int(value)
 
 
+def token_issuer(app: App) -> tuple[str | None, list[str]]:
+    """The `jwt_issuer` and `jwt_audience` context values; no issuer means the stack's own Cognito pool."""
+    issuer = app.node.try_get_context("jwt_issuer") or None
+    raw = app.node.try_get_context("jwt_audience") or []
+    audience = [a.strip() for a in raw.split(",")] if isinstance(raw, str) else [str(a) for a in raw]
+    audience = [a for a in audience if a]
+    if bool(issuer) != bool(audience):
+        raise ValueError("context jwt_issuer and jwt_audience go together: give both or neither")
+    if issuer and not str(issuer).startswith("https://"):
+        raise ValueError(f"context jwt_issuer must be an https:// URL, not {issuer!r}")
+    return (str(issuer) if issuer else None), audience
+
+
 def build_app(context: Mapping[str, Any] | None = None, *, nag: bool = True) -> tuple[App, HorizonStack]:
     """The app and its one stack; synthesis fails on any unacknowledged AWS Solutions (cdk-nag) finding.
 
@@ -50,10 +64,13 @@ def build_app(context: Mapping[str, Any] | None = None, *, nag: bool = True) -> 
     """
     app = App(context={**project_context(), **(context or {})})
     stage = stage_of(app)
+    issuer, audience = token_issuer(app)
     stack = HorizonStack(
         app,
         stage=stage,
         guest_limit=guest_limit(app),
+        jwt_issuer=issuer,
+        jwt_audience=audience,
         description=f"Horizon ({stage.name}): CQRS and event sourcing guest list",
     )
     Tags.of(app).add("project", "horizon")

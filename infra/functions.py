@@ -11,6 +11,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from horizon import telemetry
+from horizon.idempotency import COLLECTION as IDEMPOTENCY_COLLECTION
 from infra.bundling import lambda_code
 from infra.stage import Stage
 from infra.tables import EventStoreTables
@@ -63,7 +64,8 @@ class HorizonFunctions(Construct):
     Each function gets its own role, with only CloudWatch Logs write access to its own log group. The
     table grants below give the rest of its access:
 
-    - command: reads and writes the events table (load history, append commits); no read-table access;
+    - command: reads and writes the events table (load history, append commits); in the read table, only the
+      `_idempotency` partition (Idempotency-Key records), by an IAM condition on the partition key;
     - query: reads both tables (read models, and event histories for /aggregates/.../events);
     - projector: reads events (gap repair) and reads/writes the read table (documents plus tracking);
     - saga: reads/writes both, as it keeps its state and outbox in the read table and dispatches commands.
@@ -104,6 +106,15 @@ class HorizonFunctions(Construct):
                     )
 
         tables.events.grant_read_write_data(self.command)
+        self.command.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:BatchGetItem"],
+                resources=[tables.read.table_arn],
+                conditions={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [IDEMPOTENCY_COLLECTION]}},
+            )
+        )
+        if tables.read.encryption_key is not None:  # a customer-managed key (table_cmk): the records need it too
+            tables.read.encryption_key.grant_encrypt_decrypt(self.command)
         tables.events.grant_read_data(self.query)
         tables.read.grant_read_data(self.query)
         tables.events.grant_read_data(self.projector)

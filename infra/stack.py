@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from infra.api import HttpApi
+from infra.auth import TokenIssuer
 from infra.functions import HorizonFunctions
 from infra.monitoring import Monitoring
 from infra.stage import Stage
@@ -18,12 +20,29 @@ from infra.tables import EventStoreTables
 class HorizonStack(Stack):
     """The guest-list reference deployment: everything the functions in functions/ need on AWS."""
 
-    def __init__(self, scope: Construct, *, stage: Stage, guest_limit: int, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        *,
+        stage: Stage,
+        guest_limit: int,
+        jwt_issuer: str | None = None,
+        jwt_audience: Sequence[str] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, stage.stack_name, stack_name=stage.stack_name, **kwargs)
         self.stage = stage
+        self.tokens = TokenIssuer(self, "Auth", stage=stage, issuer=jwt_issuer, audience=jwt_audience)
         self.tables = EventStoreTables(self, "Tables", stage=stage)
         self.functions = HorizonFunctions(self, "Functions", tables=self.tables, guest_limit=guest_limit, stage=stage)
-        self.http = HttpApi(self, "Http", command=self.functions.command, query=self.functions.query, stage=stage)
+        self.http = HttpApi(
+            self,
+            "Http",
+            command=self.functions.command,
+            query=self.functions.query,
+            stage=stage,
+            authorizer=self.tokens.authorizer,
+        )
         self.consumers = CommitConsumers(
             self, "Consumers", table=self.tables.events, projector=self.functions.projector, saga=self.functions.saga
         )

@@ -7,8 +7,9 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from horizon.errors import ReadModelConflict
+from horizon.errors import ReadModelConflict, Throttled
 from horizon.readstore import Document, DocumentKey, Page, ReadStore, Write, check_limit, decode_cursor, encode_cursor
+from horizon.retry import UNPROCESSED_KEYS
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -41,7 +42,7 @@ class DynamoDBReadStore(ReadStore):
                     "ConsistentRead": consistent,
                 }
             }
-            for attempt in range(8):
+            for attempt in range(1, UNPROCESSED_KEYS.attempts + 1):
                 response = self._client.batch_get_item(RequestItems=pending)
                 for item in response.get("Responses", {}).get(self._table, []):
                     document = _document(item)
@@ -49,9 +50,10 @@ class DynamoDBReadStore(ReadStore):
                 pending = dict(response.get("UnprocessedKeys") or {})
                 if not pending:
                     break
-                time.sleep(0.01 * 2**attempt)  # throttled: back off before asking for the rest
+                if attempt < UNPROCESSED_KEYS.attempts:
+                    time.sleep(UNPROCESSED_KEYS.pause(attempt))  # throttled: back off before asking for the rest
             else:
-                raise ReadModelConflict(f"get_many from {self._table}: keys stayed unprocessed after 8 attempts")
+                raise Throttled(f"get_many from {self._table}: keys stayed unprocessed after every attempt")
         return found
 
     def list(self, collection: str, limit: int, cursor: str | None = None) -> Page:

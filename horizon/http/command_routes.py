@@ -4,6 +4,7 @@ No `from __future__ import annotations` here: Powertools reads the route signatu
 annotation must be the command class itself, not a string naming a local variable.
 """
 
+import re
 from collections.abc import Callable
 from typing import Annotated, Any
 from uuid import UUID
@@ -15,9 +16,14 @@ from pydantic import BaseModel
 from horizon.command_handler import CommandContext, CommandHandler
 from horizon.commands import Command
 from horizon.errors import BadRequest
+from horizon.http.principal import principal_of
+from horizon.idempotency import claim
+from horizon.readstore import ReadStore
 from horizon.registry import Registry
 
 MAX_IDEMPOTENCY_KEY = 128
+MAX_CORRELATION_ID = 128
+_PRINTABLE = re.compile(r"[\x20-\x7e]+")
 
 
 class AppendedEvent(BaseModel):
@@ -37,20 +43,42 @@ class CommandAccepted(BaseModel):
 
 
 class BadIdempotencyKey(BadRequest):
-    """An Idempotency-Key header longer than MAX_IDEMPOTENCY_KEY (answers 400)."""
+    """An Idempotency-Key header that is empty, longer than MAX_IDEMPOTENCY_KEY or not printable (answers 400)."""
 
 
-def add_command_routes(app: BaseRouter, registry: Registry, handler: Callable[[], CommandHandler]) -> None:
-    """Register a POST route for every command; `handler` is called per request so it can be built lazily."""
+class BadCorrelationId(BadRequest):
+    """An X-Correlation-Id header that is empty, longer than MAX_CORRELATION_ID or not printable (answers 400)."""
+
+
+def add_command_routes(
+    app: BaseRouter, registry: Registry, handler: Callable[[], CommandHandler], reads: Callable[[], ReadStore]
+) -> None:
+    """Register a POST route for every public command; the callables run per request, so they are built lazily.
+
+    `reads` keeps Idempotency-Key records.
+
+    Internal commands get no route, so they are absent from OpenAPI and answer 404 like an unknown command type;
+    the command handler refuses them from any client anyway.
+    """
     for name, binding in registry.commands.items():
-        _add_route(app, name, binding.model, binding.aggregate.aggregate_type, handler)
+        if binding.model.audience.internal:
+            continue
+        _add_route(app, name, binding.model, binding.aggregate.aggregate_type, handler, reads)
 
 
 def _add_route(
-    app: BaseRouter, name: str, model: type[Command], aggregate_type: str, handler: Callable[[], CommandHandler]
+    app: BaseRouter,
+    name: str,
+    model: type[Command],
+    aggregate_type: str,
+    handler: Callable[[], CommandHandler],
+    reads: Callable[[], ReadStore],
 ) -> None:
     def run(command: Annotated[model, Body()]) -> CommandAccepted:  # type: ignore[valid-type]
-        result = handler().handle(command, _context(app))
+        context, keyed = _context(app)
+        if keyed:
+            claim(reads(), context.command_id, command)
+        result = handler().handle(command, context)
         return CommandAccepted(
             aggregate_type=result.aggregate_type,
             aggregate_id=result.aggregate_id,
@@ -68,21 +96,40 @@ def _add_route(
         responses={
             200: {"description": "Handled; `events` is empty for a no-op"},
             400: {"description": "Malformed JSON, or a body that is not an object"},
+            401: {"description": "No valid bearer token"},
+            403: {"description": f"The token has none of the roles {sorted(model.audience.roles)}"},
             404: {"description": "Unknown command type, or the aggregate does not exist"},
             409: {"description": "Rejected by a domain rule"},
             413: {"description": "Body over 64 KiB"},
-            422: {"description": "The body does not match the command's schema"},
+            422: {
+                "description": "The body does not match the command's schema, or the Idempotency-Key was used for "
+                "another command or body"
+            },
+            503: {"description": "Too much contention or throttling: send the same command again after Retry-After"},
         },
     )(run)
 
 
-def _context(app: BaseRouter) -> CommandContext:
+def _context(app: BaseRouter) -> tuple[CommandContext, bool]:
+    """The command's context, and whether the client named it with an Idempotency-Key."""
     event: Any = app.current_event
+    principal = principal_of(event.raw_event)
     headers = event.headers or {}
-    correlation = headers.get("x-correlation-id") or event.request_context.request_id
+    correlation = headers.get("x-correlation-id")
+    if correlation is None:
+        correlation = event.request_context.request_id
+    elif not _PRINTABLE.fullmatch(correlation) or len(correlation) > MAX_CORRELATION_ID:
+        # It is copied into every event the request causes: bounded and printable, or refused.
+        raise BadCorrelationId(
+            f"the X-Correlation-Id header must have 1 to {MAX_CORRELATION_ID} printable ASCII characters"
+        )
     key = headers.get("idempotency-key")
     if key is None:
-        return CommandContext(correlation_id=correlation)
-    if not key or len(key) > MAX_IDEMPOTENCY_KEY:
-        raise BadIdempotencyKey(f"the Idempotency-Key header must have 1 to {MAX_IDEMPOTENCY_KEY} characters")
-    return CommandContext(command_id=f"key:{key}", correlation_id=correlation)
+        return CommandContext(correlation_id=correlation, principal=principal), False
+    if not _PRINTABLE.fullmatch(key) or len(key) > MAX_IDEMPOTENCY_KEY:
+        raise BadIdempotencyKey(
+            f"the Idempotency-Key header must have 1 to {MAX_IDEMPOTENCY_KEY} printable ASCII characters"
+        )
+    # A key belongs to the client that chose it: two clients picking the same key never share a result.
+    command_id = f"key:{principal.subject}:{key}"
+    return CommandContext(command_id=command_id, correlation_id=correlation, principal=principal), True

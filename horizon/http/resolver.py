@@ -21,17 +21,21 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
+from horizon.authorization import Forbidden, Unauthenticated
 from horizon.errors import (
     AggregateNotFound,
     BadRequest,
     CommandIdReused,
     ConcurrencyError,
     DomainError,
+    Throttled,
     UnreadableHistory,
     VersionNotFound,
 )
+from horizon.http.principal import principal_of
 from horizon.http.problems import problem, problem_event
 from horizon.registry import UnknownType
+from horizon.retry import RETRY_AFTER_SECONDS, is_throttling
 
 logger = logging.getLogger(__name__)
 
@@ -70,13 +74,29 @@ def build_resolver(api_routes: Sequence[Route]) -> APIGatewayHttpResolver:
     def unsupported_type(_: RequestUnsupportedContentType) -> Response[str]:
         return problem(415, "send the body as application/json")
 
+    @app.exception_handler(Unauthenticated)
+    def unauthenticated(error: Unauthenticated) -> Response[str]:
+        response = problem(401, str(error))
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @app.exception_handler(Forbidden)
+    def forbidden(error: Forbidden) -> Response[str]:
+        return problem(403, str(error))
+
     @app.exception_handler(DomainError)
     def rejected(error: DomainError) -> Response[str]:
         return problem(409, error.message, title="Rejected", aggregate_type=error.aggregate_type)
 
     @app.exception_handler(ConcurrencyError)
     def contended(error: ConcurrencyError) -> Response[str]:
-        return problem(409, f"{error}; too many concurrent writers, send the command again", title="Conflict")
+        # Not a 409: the command was never judged. The same command, sent again later, may well succeed.
+        detail = f"{error}; too many concurrent writers, send the same command again after Retry-After"
+        return unavailable(problem(503, detail, title="Too Much Contention"))
+
+    @app.exception_handler(Throttled)
+    def throttled(error: Throttled) -> Response[str]:
+        return throttled_problem(error)
 
     @app.exception_handler([AggregateNotFound, UnknownType])
     def missing(error: Exception) -> Response[str]:
@@ -107,10 +127,24 @@ def build_resolver(api_routes: Sequence[Route]) -> APIGatewayHttpResolver:
 
     @app.exception_handler(Exception)
     def bug(error: Exception) -> Response[str]:
+        if is_throttling(error):
+            logger.warning("throttled after botocore's retries: %s", error)
+            return throttled_problem(error)
         logger.exception("unhandled error")
         return problem(500, "an unexpected error occurred; it has been logged")
 
     return app
+
+
+def throttled_problem(error: Exception) -> Response[str]:
+    """503 for DynamoDB throttling that outlasted botocore's retries."""
+    return unavailable(problem(503, f"{error}; send the same request again after Retry-After", title="Throttled"))
+
+
+def unavailable(response: Response[str]) -> Response[str]:
+    """A 503 problem that tells the client when to try again."""
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def validation_problem(errors: Sequence[Any]) -> Response[str]:
@@ -167,8 +201,20 @@ def parse_json(text: str) -> Any:
         raise json.JSONDecodeError(f"unparseable JSON: {type(error).__name__}", text, 0) from None
 
 
-def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Answer one API Gateway HTTP API (v2) event: admit the raw body, then route."""
+def resolve(
+    app: APIGatewayHttpResolver, event: dict[str, Any], context: Any, *, open_routes: Sequence[Route] = ()
+) -> dict[str, Any]:
+    """Answer one API Gateway HTTP API (v2) event: authenticate, admit the raw body, then route.
+
+    Every route but `open_routes` needs verified claims, checked before the body is even read, as API Gateway
+    does: a misrouted or unprotected request is a 401 here rather than an anonymous command.
+    """
+    method = ((event.get("requestContext") or {}).get("http") or {}).get("method", "")
+    if (method, event.get("rawPath", "")) not in open_routes:
+        try:
+            principal_of(event)
+        except Unauthenticated as error:
+            return problem_event(401, str(error), headers={"WWW-Authenticate": "Bearer"})
     admitted = admit(event)
     if "statusCode" in admitted:
         return admitted

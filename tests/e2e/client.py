@@ -21,13 +21,22 @@ class Answer:
 
 
 class Client:
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, token: str | None = None, key: bytes = b"") -> None:
         self.base_url = base_url
+        self.token = token
+        self.key = key
+        """The stack's development signing key, to mint tokens for other roles."""
+
+    def as_(self, token: str | None) -> Client:
+        """The same stack with another bearer token (None: no Authorization header)."""
+        return Client(self.base_url, token, self.key)
 
     def request(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Answer:
         data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
         request = urllib.request.Request(self.base_url + path, data=data, method=method)
         request.add_header("Content-Type", "application/json")
+        if self.token is not None:
+            request.add_header("Authorization", f"Bearer {self.token}")
         for name, value in (headers or {}).items():
             request.add_header(name, value)
         try:

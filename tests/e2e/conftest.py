@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from horizon.local.auth import issue, signing_key
 from tests.e2e.client import Client
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,8 +40,15 @@ class LocalStack:
     process: subprocess.Popen[bytes] | None = None
 
     @property
+    def keys_dir(self) -> Path:
+        """The stack's development signing key lives beside its data, never in the developer's .local/."""
+        return self.data_dir.parent / "local"
+
+    @property
     def client(self) -> Client:
-        return Client(f"http://127.0.0.1:{self.port}")
+        """A client holding a host's token signed with this stack's key."""
+        key = signing_key(self.keys_dir)
+        return Client(f"http://127.0.0.1:{self.port}", issue(key, ["hosts"], subject="e2e-host"), key)
 
     @property
     def data_url(self) -> str:
@@ -55,6 +63,7 @@ class LocalStack:
             "HORIZON_LOCAL_DATA": str(self.data_dir),
             "PYTHONUNBUFFERED": "1",
             "RELOAD": "0",  # an edit in the checkout while tests run must not restart their stacks
+            "HORIZON_LOCAL_DIR": str(self.keys_dir),
             **self.env,
         }
         with self.log.open("a") as sink:

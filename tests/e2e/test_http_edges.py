@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import http.client
+import json
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
 import pytest
@@ -17,7 +20,7 @@ def _raw(stack: Client, method: str, path: str, body: bytes, headers: dict[str, 
     target = urlparse(stack.base_url)
     connection = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port, timeout=10)
     try:
-        connection.request(method, path, body=body, headers=headers)
+        connection.request(method, path, body=body, headers={"Authorization": f"Bearer {stack.token}", **headers})
         response = connection.getresponse()
         response.read()
         return response.status, {k.lower(): v for k, v in response.getheaders()}
@@ -65,7 +68,33 @@ def test_a_bad_content_length_is_refused_by_the_front_door(stack: Client) -> Non
     assert status == 400
 
 
-def test_the_openapi_document_lists_every_command(stack: Client) -> None:
-    paths = stack.get("/openapi.json").body["paths"]
-    for command in ("CreateInvite", "AcceptInvite", "DeclineInvite", "ConfirmInvite", "DenyInvite"):
+def test_the_openapi_document_lists_every_public_command_and_no_internal_one(stack: Client) -> None:
+    paths = stack.as_(None).get("/openapi.json").body["paths"]
+    for command in ("CreateInvite", "AcceptInvite", "DeclineInvite"):
         assert f"/commands/{command}" in paths
+    for command in ("ConfirmInvite", "DenyInvite"):
+        assert f"/commands/{command}" not in paths
+
+
+def test_ten_concurrent_sends_of_one_idempotency_key_run_once_and_answer_identically(stack: Client) -> None:
+    invite_id = str(uuid.uuid4())
+    barrier = threading.Barrier(10)
+
+    def send(_: int) -> tuple[int, str]:
+        barrier.wait()
+        answer = stack.request(
+            "POST", "/commands/CreateInvite", {"id": invite_id, "name": "Hestia"}, {"Idempotency-Key": invite_id}
+        )
+        return answer.status, json.dumps(answer.body, sort_keys=True)
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        answers = list(pool.map(send, range(10)))
+
+    assert len(set(answers)) == 1, answers
+    assert answers[0][0] == 200
+    history = stack.get(f"/aggregates/Invitation/{invite_id}/events").body["events"]
+    assert [event["type"] for event in history] == ["InviteCreated"]
+    other = stack.request(
+        "POST", "/commands/CreateInvite", {"id": invite_id, "name": "Hera"}, {"Idempotency-Key": invite_id}
+    )
+    assert (other.status, other.body["type"]) == (422, "https://horizon.dev/problems/idempotency-key-reused")

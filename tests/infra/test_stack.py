@@ -134,9 +134,15 @@ def test_no_function_role_carries_a_managed_policy(template: Template) -> None:
         assert "ManagedPolicyArns" not in role["Properties"]
 
 
-def test_the_command_function_cannot_touch_the_read_table(template: Template, stack: HorizonStack) -> None:
+def test_the_command_function_touches_only_the_idempotency_partition_of_the_read_table(
+    template: Template, stack: HorizonStack
+) -> None:
     read = logical_id(stack, stack.tables.read)
-    assert read not in json.dumps(statements(template, HANDLERS["command"]))
+    on_read = [s for s in statements(template, HANDLERS["command"]) if read in json.dumps(s)]
+    assert len(on_read) == 1
+    (statement,) = on_read
+    assert statement["Condition"] == {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["_idempotency"]}}
+    assert set(statement["Action"]) == {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:BatchGetItem"}
     assert actions_on(template, HANDLERS["command"], logical_id(stack, stack.tables.events)) >= WRITES
 
 
@@ -215,6 +221,8 @@ def test_the_http_api_sends_commands_to_the_command_function_and_the_rest_to_que
     assert routes == {
         "POST /commands/{command_type}": function_id(template, HANDLERS["command"]),
         "$default": function_id(template, HANDLERS["query"]),
+        "GET /health": function_id(template, HANDLERS["query"]),
+        "GET /openapi.json": function_id(template, HANDLERS["query"]),
     }
 
 

@@ -87,13 +87,30 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
             composition.use(None)
 
 
+HOST_CLAIMS: dict[str, str] = {"sub": "host-1", "cognito:groups": "[hosts]", "iss": "test", "aud": "horizon"}
+"""What API Gateway's JWT authorizer passes for a verified host token (array claims arrive as `[a b]` strings)."""
+GUEST_CLAIMS: dict[str, str] = {**HOST_CLAIMS, "sub": "guest-1", "cognito:groups": "[guests]"}
+
+
+def authorized(event: dict[str, Any], claims: Mapping[str, str] | None) -> dict[str, Any]:
+    """The event as API Gateway passes it after its JWT authorizer verified a token with these claims."""
+    if claims is None:
+        return event
+    context = {**event["requestContext"], "authorizer": {"jwt": {"claims": dict(claims), "scopes": None}}}
+    return {**event, "requestContext": context}
+
+
 def call(
     method: str,
     target: str,
     body: bytes | str | Any = b"",
     headers: Mapping[str, str] | None = None,
+    claims: Mapping[str, str] | None = HOST_CLAIMS,
 ) -> Answer:
-    """Send one request to the function API Gateway would route it to; a dict or list body is sent as JSON."""
+    """Send one request to the function API Gateway would route it to, as a host unless `claims` says otherwise.
+
+    A dict or list body is sent as JSON; `claims=None` sends the event without any authorizer context.
+    """
     if isinstance(body, str):
         raw = body.encode()
     elif isinstance(body, bytes):
@@ -102,12 +119,13 @@ def call(
         raw = json.dumps(body).encode()
     sent = {"content-type": "application/json"} if raw else {}
     sent.update(headers or {})
-    return send(to_event(method, target, sent, raw, "127.0.0.1"))
+    return send(authorized(to_event(method, target, sent, raw, "127.0.0.1"), claims))
 
 
 def invoke(method: str, target: str, overrides: Mapping[str, Any]) -> Answer:
-    """Send a hand-made event: the one `to_event` builds for an empty request, with `overrides` laid over it."""
-    return send({**to_event(method, target, {"content-type": "application/json"}, b"", "127.0.0.1"), **overrides})
+    """Send a hand-made host event: the one `to_event` builds for an empty request, with `overrides` over it."""
+    event = authorized(to_event(method, target, {"content-type": "application/json"}, b"", "127.0.0.1"), HOST_CLAIMS)
+    return send({**event, **overrides})
 
 
 def send(event: dict[str, Any]) -> Answer:
@@ -117,9 +135,11 @@ def send(event: dict[str, Any]) -> Answer:
     return Answer(*from_result(handler(event, LocalContext("horizon-test"))))
 
 
-def command(name: str, body: Any, headers: Mapping[str, str] | None = None) -> Answer:
-    """POST /commands/{name}."""
-    return call("POST", f"/commands/{name}", body, headers)
+def command(
+    name: str, body: Any, headers: Mapping[str, str] | None = None, claims: Mapping[str, str] | None = HOST_CLAIMS
+) -> Answer:
+    """POST /commands/{name}, as a host unless `claims` says otherwise."""
+    return call("POST", f"/commands/{name}", body, headers, claims)
 
 
 def create_invite(name: str = "Ada", age: int | None = 36, invite_id: UUID | None = None) -> UUID:

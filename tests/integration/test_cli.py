@@ -19,6 +19,7 @@ from horizon.command_handler import CommandHandler
 from horizon.dynamodb import DynamoDBEventStore
 from horizon.events import Event, Metadata
 from tests.integration.conftest import EVENTS_TABLE
+from tests.principals import as_host, as_saga
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -32,9 +33,9 @@ def story(store: DynamoDBEventStore) -> UUID:
     """Ada's invitation at v3: created, accepted, confirmed."""
     handler = CommandHandler(build_registry(), store)
     invite_id = uuid4()
-    handler.handle(CreateInvite(id=invite_id, name="Ada", age=36))
-    handler.handle(AcceptInvite(id=invite_id))
-    handler.handle(ConfirmInvite(id=invite_id))
+    handler.handle(CreateInvite(id=invite_id, name="Ada", age=36), as_host())
+    handler.handle(AcceptInvite(id=invite_id), as_host())
+    handler.handle(ConfirmInvite(id=invite_id), as_saga())
     return invite_id
 
 

@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING, cast
 import pytest
 
 from horizon.dynamodb import DynamoDBReadStore
-from horizon.errors import ReadModelConflict
+from horizon.errors import ReadModelConflict, Throttled
 from horizon.readstore import Write
+from horizon.retry import UNPROCESSED_KEYS
 
+from .conftest import READ_TABLE
 from .dynamodb_fakes import ContendedClient
 
 if TYPE_CHECKING:
@@ -60,3 +62,34 @@ def test_a_write_that_loses_to_a_concurrent_transaction_is_a_read_model_conflict
 
     with pytest.raises(ReadModelConflict):
         store.commit([Write("views", f"k{i}", {"n": i}, 0) for i in range(count)])
+
+
+class UnprocessingClient:
+    """A DynamoDB client whose BatchGetItem never gets to any key: DynamoDB throttling the table."""
+
+    def __init__(self, real: DynamoDBClient) -> None:
+        self._real = real
+        self.calls = 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._real, name)
+
+    def batch_get_item(self, **request: object) -> dict[str, object]:
+        self.calls += 1
+        return {"Responses": {}, "UnprocessedKeys": request["RequestItems"]}
+
+
+def test_keys_left_unprocessed_by_every_attempt_are_throttled_not_a_conflict(
+    dynamodb: DynamoDBClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pauses: list[float] = []
+    monkeypatch.setattr("horizon.dynamodb.readstore.time.sleep", pauses.append)
+    client = UnprocessingClient(dynamodb)
+    store = DynamoDBReadStore(cast("DynamoDBClient", client), READ_TABLE)
+
+    with pytest.raises(Throttled, match="unprocessed"):
+        store.get_many([("views", "k")])
+
+    assert client.calls == UNPROCESSED_KEYS.attempts
+    assert len(pauses) == UNPROCESSED_KEYS.attempts - 1
+    assert all(0 <= pause <= UNPROCESSED_KEYS.cap_seconds for pause in pauses)

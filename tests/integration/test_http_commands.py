@@ -130,12 +130,6 @@ def test_accepting_after_declining_conflicts(stack: Stack) -> None:
     assert len(stack.events_of(invite_id)) == 2
 
 
-def test_confirming_an_invite_that_was_never_accepted_conflicts(stack: Stack) -> None:
-    invite_id = create_invite("Ada")
-    problem = assert_problem(command("ConfirmInvite", {"id": str(invite_id)}), 409, title="Rejected")
-    assert "not accepted" in problem["detail"]
-
-
 def test_a_body_over_64_kib_is_too_large(stack: Stack) -> None:
     body = {"id": str(uuid4()), "name": "x" * MAX_BODY_BYTES}
     problem = assert_problem(command("CreateInvite", body), 413)

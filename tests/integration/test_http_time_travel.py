@@ -10,8 +10,10 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from domain.invitation import ConfirmInvite
 from horizon.events import Event, Metadata
 from tests.integration.http_support import Stack, assert_problem, call, command, create_invite, stack
+from tests.principals import as_saga
 
 __all__ = ["stack"]  # the fixture, imported for pytest to find
 
@@ -20,7 +22,8 @@ def story(stack: Stack) -> UUID:
     """An invitation at v3: created, accepted, confirmed."""
     invite_id = create_invite("Ada", 36)
     assert command("AcceptInvite", {"id": str(invite_id)}).status == 200
-    assert command("ConfirmInvite", {"id": str(invite_id)}).status == 200
+    # The saga's decision: no client may send ConfirmInvite.
+    stack.container.command_handler.handle(ConfirmInvite(id=invite_id), as_saga())
     return invite_id
 
 
@@ -191,10 +194,9 @@ def test_an_event_with_a_field_the_code_dropped_no_longer_bricks_its_aggregate(s
     invite_id = create_invite("Hades")
     append_raw(stack, invite_id, "InviteAccepted", {"plus_one": "Persephone"})
 
-    answer = command("ConfirmInvite", {"id": str(invite_id)})
+    result = stack.container.command_handler.handle(ConfirmInvite(id=invite_id), as_saga())
 
-    assert answer.status == 200, answer.raw
-    assert answer.json["version"] == 3
+    assert result.version == 3
 
 
 def test_a_version_1_decline_reads_with_its_upcast_reason(stack: Stack) -> None:

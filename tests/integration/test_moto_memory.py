@@ -11,6 +11,7 @@ import pytest
 from domain.invitation import AcceptInvite, CreateInvite
 from horizon.command_handler import CommandHandler
 from horizon.dynamodb import DynamoDBEventStore
+from tests.principals import as_host
 
 from .conftest import EVENTS_TABLE
 
@@ -59,10 +60,10 @@ def test_two_thousand_commands_leave_memory_flat(dynamodb: DynamoDBClient, regis
     baseline = 0.0
     for n in range(COMMANDS):
         if n % 3 == 2:
-            handler.handle(AcceptInvite(id=invites[n // 3]))
+            handler.handle(AcceptInvite(id=invites[n // 3]), as_host())
         else:
             invites.append(uuid.uuid4())
-            handler.handle(CreateInvite(id=invites[-1], name=f"Guest {n}"))
+            handler.handle(CreateInvite(id=invites[-1], name=f"Guest {n}"), as_host())
         if n == 499:
             baseline = resident_mb()
         if n > 499 and n % 100 == 99:

@@ -10,13 +10,14 @@ from domain.invitation import AcceptInvite, ConfirmInvite, CreateInvite, InviteA
 from horizon.command_handler import CommandHandler
 from horizon.events import Event, Metadata
 from horizon.eventstore import Snapshot
+from tests.principals import as_host, as_saga
 
 
 def test_a_cold_command_costs_one_read_and_one_write_whatever_the_history() -> None:
     with moto_container() as (container, counter):
         # GIVEN an invitation with 300 events, most of them calved into batch items, and its snapshot on the tip
         invite = uuid.uuid4()
-        container.command_handler.handle(CreateInvite(id=invite, name="Athena"))
+        container.command_handler.handle(CreateInvite(id=invite, name="Athena"), as_host())
         meta = Metadata(correlation_id="c", causation_id="c", command="AcceptInvite")
         for version in range(2, 301):
             event = Event(
@@ -31,18 +32,22 @@ def test_a_cold_command_costs_one_read_and_one_write_whatever_the_history() -> N
         cold = CommandHandler(container.registry, container.event_store)
         # WHEN a fresh handler (a cold Lambda) confirms it
         with counter.measure() as calls:
-            result = cold.handle(ConfirmInvite(id=invite))
-        # THEN it read the tip once and wrote it once
+            result = cold.handle(ConfirmInvite(id=invite), as_saga())
+        # THEN it read the tip once and wrote it once, plus the one transaction that calves the tip's pending
+        # events when they pass its budget (every ~4 KB of events; whether this commit is the one depends on
+        # envelope sizes, e.g. the actor in its metadata), whatever the history's length
         assert result.version == 301
-        assert dict(calls) == {"GetItem": 1, "UpdateItem": 1}
+        assert (calls["GetItem"], calls["UpdateItem"]) == (1, 1)
+        assert set(calls) <= {"GetItem", "UpdateItem", "TransactWriteItems"}
+        assert calls.get("TransactWriteItems", 0) <= 1
 
 
 def test_a_warm_command_is_one_write() -> None:
     with moto_container() as (container, counter):
         invite = uuid.uuid4()
-        container.command_handler.handle(CreateInvite(id=invite, name="Athena"))
+        container.command_handler.handle(CreateInvite(id=invite, name="Athena"), as_host())
         with counter.measure() as calls:
-            container.command_handler.handle(AcceptInvite(id=invite))
+            container.command_handler.handle(AcceptInvite(id=invite), as_host())
         assert dict(calls) == {"UpdateItem": 1}
 
 
@@ -51,11 +56,11 @@ def test_a_lost_race_resyncs_from_the_failed_write_without_another_read() -> Non
         # GIVEN a warm handler that cached the invitation at "invited", and another Lambda that accepted it since
         invite = uuid.uuid4()
         warm = container.command_handler
-        warm.handle(CreateInvite(id=invite, name="Athena"))
-        CommandHandler(container.registry, container.event_store).handle(AcceptInvite(id=invite))
+        warm.handle(CreateInvite(id=invite, name="Athena"), as_host())
+        CommandHandler(container.registry, container.event_store).handle(AcceptInvite(id=invite), as_host())
         # WHEN the warm handler accepts too, from its stale cache
         with counter.measure() as calls:
-            result = warm.handle(AcceptInvite(id=invite))
+            result = warm.handle(AcceptInvite(id=invite), as_host())
         # THEN its write lost, the winner's tip came back with the failure, and the retry found nothing to do
         assert (result.version, result.events) == (2, ())
         assert dict(calls) == {"UpdateItem": 1}
@@ -64,8 +69,8 @@ def test_a_lost_race_resyncs_from_the_failed_write_without_another_read() -> Non
 def test_projecting_a_commit_costs_one_batch_read_and_one_write_and_a_duplicate_only_the_read() -> None:
     with moto_container() as (container, counter):
         invite = uuid.uuid4()
-        container.command_handler.handle(CreateInvite(id=invite, name="Athena"))
-        commit = list(container.command_handler.handle(AcceptInvite(id=invite)).events)
+        container.command_handler.handle(CreateInvite(id=invite, name="Athena"), as_host())
+        commit = list(container.command_handler.handle(AcceptInvite(id=invite), as_host()).events)
         created = container.event_store.load("Invitation", invite, 0)[:1]
         views, guest_list = container.projectors
         written = {}

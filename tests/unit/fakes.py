@@ -8,7 +8,7 @@ from uuid import UUID
 from horizon.command_handler import CommandContext, CommandHandler, CommandResult
 from horizon.commands import Command
 from horizon.consumers import TrackedConsumer
-from horizon.errors import ConcurrencyError, ReadModelConflict
+from horizon.errors import ConcurrencyError, DomainError, ReadModelConflict
 from horizon.events import Event
 from horizon.eventstore import EventStore, Head, Snapshot
 from horizon.memory import MemoryEventStore, MemoryReadStore
@@ -77,7 +77,7 @@ class CrashingCommandHandler(CommandHandler):
         self.after_send = after_send
         self.calls = 0
 
-    def handle(self, command: Command, context: CommandContext | None = None) -> CommandResult:
+    def handle(self, command: Command, context: CommandContext) -> CommandResult:
         self.calls += 1
         if self.crashes and not self.after_send:
             self.crashes -= 1
@@ -103,3 +103,17 @@ class Stream:
             for consumer in self.consumers:
                 consumer.process(commit)
             self.position += 1
+
+
+class RefusingCommandHandler(CommandHandler):
+    """Refuses the next `refusals` commands with a DomainError, as an aggregate whose state moved on would."""
+
+    def __init__(self, registry: Registry, store: EventStore, *, refusals: int = 1) -> None:
+        super().__init__(registry, store, sleep=lambda seconds: None)
+        self.refusals = refusals
+
+    def handle(self, command: Command, context: CommandContext) -> CommandResult:
+        if self.refusals:
+            self.refusals -= 1
+            raise DomainError(f"{command.command_type}: refused on cue", aggregate_type="Invitation")
+        return super().handle(command, context)

@@ -13,6 +13,7 @@ from horizon.events import Event
 from horizon.memory import MemoryReadStore
 from horizon.readstore import Document, Write
 from horizon.registry import Registry
+from tests.principals import as_host
 
 from .fakes import ConflictingReadStore, RecordingEventStore
 
@@ -37,8 +38,8 @@ def accepted_invites(handler: CommandHandler, count: int) -> list[tuple[Event, .
     commits: list[tuple[Event, ...]] = []
     for _ in range(count):
         invite = uuid4()
-        commits.append(handler.handle(CreateInvite(id=invite, name="Guest")).events)
-        commits.append(handler.handle(AcceptInvite(id=invite)).events)
+        commits.append(handler.handle(CreateInvite(id=invite, name="Guest"), as_host()).events)
+        commits.append(handler.handle(AcceptInvite(id=invite), as_host()).events)
     return commits
 
 

@@ -9,8 +9,8 @@ from uuid import UUID, uuid4
 import pytest
 
 from domain.guest_list import GUEST_LIST_KEY, GuestListProjector, InvitationProjector
-from domain.invitation import AcceptInvite, ConfirmInvite, CreateInvite
-from domain.response_saga import ResponseSaga
+from domain.invitation import AcceptInvite, ConfirmInvite, CreateInvite, DenyInvite
+from domain.response_saga import ResponseSaga, Seats
 from horizon.command_handler import CommandHandler
 from horizon.consumers import ProjectorRuntime, SagaRuntime
 from horizon.errors import ReadModelConflict
@@ -18,8 +18,9 @@ from horizon.events import Event
 from horizon.memory import MemoryReadStore
 from horizon.readstore import ReadStore, Write
 from horizon.registry import Registry
+from tests.principals import as_host, as_saga
 
-from .fakes import ConflictingReadStore, Crash, CrashingCommandHandler, RecordingEventStore
+from .fakes import ConflictingReadStore, Crash, CrashingCommandHandler, RecordingEventStore, RefusingCommandHandler
 
 Commit = tuple[Event, ...]
 
@@ -46,7 +47,7 @@ def counts(**numbers: int) -> dict[str, int]:
 
 def invite(handler: CommandHandler, name: str = "Athena") -> tuple[UUID, Commit]:
     invite_id = uuid4()
-    return invite_id, handler.handle(CreateInvite(id=invite_id, name=name)).events
+    return invite_id, handler.handle(CreateInvite(id=invite_id, name=name), as_host()).events
 
 
 def types(events: RecordingEventStore, invite_id: UUID) -> list[str]:
@@ -72,7 +73,7 @@ def test_a_commit_delivered_twice_is_counted_once(
     reads = MemoryReadStore()
     runtimes = projectors(registry, reads, events)
     invite_id, created = invite(handler)
-    accepted = handler.handle(AcceptInvite(id=invite_id)).events
+    accepted = handler.handle(AcceptInvite(id=invite_id), as_host()).events
 
     deliver(runtimes, created, accepted, accepted, created)
 
@@ -93,8 +94,8 @@ def test_a_commit_that_arrives_early_is_repaired_from_the_store_and_the_late_one
     reads = MemoryReadStore()
     runtimes = projectors(registry, reads, events)
     invite_id, created = invite(handler)
-    accepted = handler.handle(AcceptInvite(id=invite_id)).events
-    confirmed = handler.handle(ConfirmInvite(id=invite_id)).events
+    accepted = handler.handle(AcceptInvite(id=invite_id), as_host()).events
+    confirmed = handler.handle(ConfirmInvite(id=invite_id), as_saga()).events
     # WHEN v3 arrives before v2
     deliver(runtimes, created, confirmed)
     # THEN the gap was read from the event store and the views are complete
@@ -118,7 +119,7 @@ def test_a_first_delivery_that_skips_the_creation_reads_it_back(
 ) -> None:
     reads = MemoryReadStore()
     invite_id, _ = invite(handler, "Hades")
-    accepted = handler.handle(AcceptInvite(id=invite_id)).events
+    accepted = handler.handle(AcceptInvite(id=invite_id), as_host()).events
 
     deliver(projectors(registry, reads, events), accepted)
 
@@ -138,7 +139,7 @@ def test_a_read_model_conflict_is_retried(
     runtime = ProjectorRuntime(GuestListProjector(2), registry, reads, events)
     invite_id, _ = invite(handler)
 
-    runtime.process(handler.handle(AcceptInvite(id=invite_id)).events)
+    runtime.process(handler.handle(AcceptInvite(id=invite_id), as_host()).events)
 
     assert reads.commit_calls == 2
     assert guest_list(reads)["num_accepted"] == 1
@@ -167,9 +168,9 @@ def test_a_concurrent_update_of_a_shared_document_is_not_lost(
     first, second = (ProjectorRuntime(GuestListProjector(2), registry, reads, events) for _ in range(2))
     athena, _ = invite(handler, "Athena")
     hades, _ = invite(handler, "Hades")
-    reads.interloper = (second, handler.handle(AcceptInvite(id=hades)).events)
+    reads.interloper = (second, handler.handle(AcceptInvite(id=hades), as_host()).events)
     # WHEN the other instance writes the guest list between our read and our write
-    first.process(handler.handle(AcceptInvite(id=athena)).events)
+    first.process(handler.handle(AcceptInvite(id=athena), as_host()).events)
     # THEN both acceptances are counted
     assert guest_list(reads)["num_accepted"] == 2
 
@@ -182,7 +183,7 @@ def test_conflicts_beyond_max_attempts_are_raised(
     invite_id, _ = invite(handler)
 
     with pytest.raises(ReadModelConflict):
-        runtime.process(handler.handle(AcceptInvite(id=invite_id)).events)
+        runtime.process(handler.handle(AcceptInvite(id=invite_id), as_host()).events)
 
     assert reads.commit_calls == 8
 
@@ -198,7 +199,7 @@ def saga(
 
 def accept(handler: CommandHandler, name: str) -> tuple[UUID, Commit]:
     invite_id, _ = invite(handler, name)
-    return invite_id, handler.handle(AcceptInvite(id=invite_id)).events
+    return invite_id, handler.handle(AcceptInvite(id=invite_id), as_host()).events
 
 
 def test_an_acceptance_makes_the_saga_confirm_the_invite(
@@ -228,7 +229,7 @@ def test_a_redelivered_acceptance_sends_no_second_command(
     runtime.process(accepted)
 
     assert (len(events.commits), events.load_calls) == (appends, loads)
-    assert body(reads, ResponseSaga.name, "seats") == {"confirmed": 1}
+    assert len(body(reads, ResponseSaga.name, "seats")["holders"]) == 1
 
 
 def test_acceptances_past_the_limit_are_denied(
@@ -260,8 +261,48 @@ def test_a_crash_around_the_send_repeats_the_send_on_redelivery_but_not_its_effe
     deliver([runtime], accepted, accepted)
     # THEN the outbox was flushed, the seat taken once, and exactly one InviteConfirmed exists
     assert types(events, invite_id) == ["InviteCreated", "InviteAccepted", "InviteConfirmed"]
-    assert body(reads, ResponseSaga.name, "seats") == {"confirmed": 1}
+    assert len(body(reads, ResponseSaga.name, "seats")["holders"]) == 1
     assert body(reads, *runtime.tracking_key(accepted[0])) == {"version": 2, "outbox": []}
+
+
+def test_a_refused_confirmation_gives_its_seat_back_so_the_next_guest_is_confirmed(
+    registry: Registry, events: RecordingEventStore, handler: CommandHandler
+) -> None:
+    # GIVEN one seat, and an aggregate that refuses the saga's first confirmation
+    reads = MemoryReadStore()
+    runtime = saga(registry, reads, events, RefusingCommandHandler(registry, events, refusals=1), limit=1)
+    athena, first = accept(handler, "Athena")
+    hades, second = accept(handler, "Hades")
+    # WHEN both acceptances arrive, Athena's twice
+    deliver([runtime], first, first, second)
+    # THEN Athena's refused confirmation did not keep the seat: Hades has it
+    assert types(events, athena) == ["InviteCreated", "InviteAccepted"]
+    assert types(events, hades)[-1] == "InviteConfirmed"
+    assert body(reads, ResponseSaga.name, "seats") == {"holders": [str(hades)], "earlier": 0}
+
+
+def test_giving_a_seat_back_twice_frees_it_once() -> None:
+    saga_ = ResponseSaga(2)
+    athena, hades = uuid4(), uuid4()
+    seats = Seats(holders=[athena, hades])
+
+    once = saga_.rejected(seats, ConfirmInvite(id=athena))
+    twice = saga_.rejected(once, ConfirmInvite(id=athena))
+
+    assert once == twice == Seats(holders=[hades])
+    assert saga_.rejected(seats, DenyInvite(id=athena)) == seats
+
+
+def test_seats_counted_by_the_earlier_saga_state_stay_taken(
+    registry: Registry, events: RecordingEventStore, handler: CommandHandler
+) -> None:
+    reads = MemoryReadStore()
+    reads.commit([Write(ResponseSaga.name, "seats", {"confirmed": 2}, 0)])
+    invite_id, accepted = accept(handler, "Poseidon")
+
+    deliver([saga(registry, reads, events, handler, limit=2)], accepted)
+
+    assert types(events, invite_id)[-1] == "InviteDenied"
 
 
 def test_saga_state_survives_a_new_runtime_instance(

@@ -12,13 +12,14 @@ from domain.invitation import AcceptInvite, ConfirmInvite, CreateInvite, Decline
 from horizon.command_handler import CommandHandler
 from horizon.commands import Command
 from horizon.errors import AggregateNotFound, DomainError
+from tests.principals import as_host, as_saga
 
 from .fakes import RecordingEventStore
 
 
 def create(handler: CommandHandler, name: str = "Athena", age: int | None = None) -> UUID:
     invite_id = uuid4()
-    handler.handle(CreateInvite(id=invite_id, name=name, age=age))
+    handler.handle(CreateInvite(id=invite_id, name=name, age=age), as_host())
     return invite_id
 
 
@@ -29,7 +30,7 @@ def history(events: RecordingEventStore, invite_id: UUID) -> list[tuple[str, int
 def test_creating_an_invite_records_invite_created(handler: CommandHandler, events: RecordingEventStore) -> None:
     invite_id = uuid4()
 
-    result = handler.handle(CreateInvite(id=invite_id, name="Athena", age=42))
+    result = handler.handle(CreateInvite(id=invite_id, name="Athena", age=42), as_host())
 
     assert result.version == 1
     assert [event.data for event in result.events] == [{"name": "Athena", "age": 42}]
@@ -40,7 +41,7 @@ def test_creating_the_same_invite_twice_is_rejected(handler: CommandHandler, eve
     invite_id = create(handler)
 
     with pytest.raises(DomainError, match="already exists") as caught:
-        handler.handle(CreateInvite(id=invite_id, name="Impostor"))
+        handler.handle(CreateInvite(id=invite_id, name="Impostor"), as_host())
 
     assert caught.value.aggregate_id == invite_id
     assert history(events, invite_id) == [("InviteCreated", 1)]
@@ -53,7 +54,7 @@ def test_a_command_for_a_missing_invite_raises_aggregate_not_found(
     missing = uuid4()
 
     with pytest.raises(AggregateNotFound) as caught:
-        handler.handle(command_type(id=missing))
+        handler.handle(command_type(id=missing), as_saga())
 
     assert (caught.value.aggregate_type, caught.value.aggregate_id) == ("Invitation", missing)
     assert caught.value.operation == command_type.command_type
@@ -62,20 +63,20 @@ def test_a_command_for_a_missing_invite_raises_aggregate_not_found(
 
 def test_accepting_after_declining_is_rejected(handler: CommandHandler, events: RecordingEventStore) -> None:
     invite_id = create(handler, "Zeus")
-    handler.handle(DeclineInvite(id=invite_id))
+    handler.handle(DeclineInvite(id=invite_id), as_host())
 
     with pytest.raises(DomainError, match="already declined"):
-        handler.handle(AcceptInvite(id=invite_id))
+        handler.handle(AcceptInvite(id=invite_id), as_host())
 
     assert history(events, invite_id) == [("InviteCreated", 1), ("InviteDeclined", 2)]
 
 
 def test_declining_after_accepting_is_rejected(handler: CommandHandler, events: RecordingEventStore) -> None:
     invite_id = create(handler)
-    handler.handle(AcceptInvite(id=invite_id))
+    handler.handle(AcceptInvite(id=invite_id), as_host())
 
     with pytest.raises(DomainError, match="already accepted"):
-        handler.handle(DeclineInvite(id=invite_id))
+        handler.handle(DeclineInvite(id=invite_id), as_host())
 
     assert history(events, invite_id) == [("InviteCreated", 1), ("InviteAccepted", 2)]
 
@@ -88,10 +89,10 @@ def test_answering_twice_is_a_no_op(
 ) -> None:
     # GIVEN an invite already answered
     invite_id = create(handler)
-    handler.handle(command_type(id=invite_id))
+    handler.handle(command_type(id=invite_id), as_host())
     appends = len(events.commits)
     # WHEN the same answer comes again (a new command, not a retry)
-    result = handler.handle(command_type(id=invite_id))
+    result = handler.handle(command_type(id=invite_id), as_host())
     # THEN nothing is appended and the version stays
     assert result.events == ()
     assert result.version == 2
@@ -102,10 +103,10 @@ def test_answering_twice_is_a_no_op(
 
 def test_accepting_a_confirmed_invite_is_a_no_op(handler: CommandHandler) -> None:
     invite_id = create(handler)
-    handler.handle(AcceptInvite(id=invite_id))
-    handler.handle(ConfirmInvite(id=invite_id))
+    handler.handle(AcceptInvite(id=invite_id), as_host())
+    handler.handle(ConfirmInvite(id=invite_id), as_saga())
 
-    assert handler.handle(AcceptInvite(id=invite_id)).events == ()
+    assert handler.handle(AcceptInvite(id=invite_id), as_host()).events == ()
 
 
 @pytest.mark.parametrize(
@@ -115,9 +116,9 @@ def test_an_accepted_invite_can_be_settled(
     handler: CommandHandler, events: RecordingEventStore, command_type: type[Command], event_type: str
 ) -> None:
     invite_id = create(handler)
-    handler.handle(AcceptInvite(id=invite_id))
+    handler.handle(AcceptInvite(id=invite_id), as_host())
 
-    result = handler.handle(command_type(id=invite_id))
+    result = handler.handle(command_type(id=invite_id), as_saga())
 
     assert result.version == 3
     assert history(events, invite_id)[-1] == (event_type, 3)
@@ -129,11 +130,11 @@ def test_an_invite_is_settled_only_once(
     handler: CommandHandler, events: RecordingEventStore, first: type[Command], second: type[Command]
 ) -> None:
     invite_id = create(handler)
-    handler.handle(AcceptInvite(id=invite_id))
-    handler.handle(first(id=invite_id))
+    handler.handle(AcceptInvite(id=invite_id), as_host())
+    handler.handle(first(id=invite_id), as_saga())
 
     with pytest.raises(DomainError, match=r"already (confirmed|denied)"):
-        handler.handle(second(id=invite_id))
+        handler.handle(second(id=invite_id), as_saga())
 
     assert len(history(events, invite_id)) == 3
 
@@ -149,11 +150,11 @@ def test_only_an_accepted_invite_can_be_settled(
 ) -> None:
     invite_id = create(handler)
     if answer is not None:
-        handler.handle(answer(id=invite_id))
+        handler.handle(answer(id=invite_id), as_host())
     before = history(events, invite_id)
 
     with pytest.raises(DomainError, match=f"the invite is {status}, not accepted"):
-        handler.handle(settle(id=invite_id))
+        handler.handle(settle(id=invite_id), as_saga())
 
     assert history(events, invite_id) == before
 

@@ -12,6 +12,7 @@ from domain.invitation import NO_REASON, CreateInvite, DeclineInvite, Invitation
 from horizon.command_handler import CommandHandler
 from horizon.events import Event, Metadata
 from horizon.memory import MemoryEventStore
+from tests.principals import as_host
 
 
 def old_decline(invite_id: UUID) -> Event:
@@ -31,7 +32,7 @@ def test_a_version_1_decline_stored_before_reasons_reads_as_not_given() -> None:
     registry, store = build_registry(), MemoryEventStore()
     handler = CommandHandler(registry, store)
     invite_id = uuid4()
-    handler.handle(CreateInvite(id=invite_id, name="Zeus"))
+    handler.handle(CreateInvite(id=invite_id, name="Zeus"), as_host())
     store.append([old_decline(invite_id)], 1)
 
     invitation, _ = handler.load("Invitation", invite_id)
@@ -41,9 +42,9 @@ def test_a_version_1_decline_stored_before_reasons_reads_as_not_given() -> None:
 
 def test_a_decline_records_its_reason_at_schema_version_2(handler: CommandHandler) -> None:
     invite_id = uuid4()
-    handler.handle(CreateInvite(id=invite_id, name="Zeus"))
+    handler.handle(CreateInvite(id=invite_id, name="Zeus"), as_host())
 
-    result = handler.handle(DeclineInvite(id=invite_id, reason="busy on Olympus"))
+    result = handler.handle(DeclineInvite(id=invite_id, reason="busy on Olympus"), as_host())
 
     assert [(e.type, e.schema_version, e.data) for e in result.events] == [
         ("InviteDeclined", 2, {"reason": "busy on Olympus"})

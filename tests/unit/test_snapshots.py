@@ -15,6 +15,7 @@ from horizon.events import Event, Metadata
 from horizon.eventstore import Head, Snapshot
 from horizon.memory import MemoryEventStore
 from horizon.registry import Registry
+from tests.principals import as_host
 
 
 class HistoryCountingStore(MemoryEventStore):
@@ -36,8 +37,8 @@ class HistoryCountingStore(MemoryEventStore):
 
 def declined_invite(handler: CommandHandler) -> UUID:
     invite = uuid4()
-    handler.handle(CreateInvite(id=invite, name="Athena"))
-    handler.handle(DeclineInvite(id=invite))
+    handler.handle(CreateInvite(id=invite, name="Athena"), as_host())
+    handler.handle(DeclineInvite(id=invite), as_host())
     return invite
 
 
@@ -46,7 +47,7 @@ def test_a_command_decides_from_the_snapshot_without_reading_the_history(registr
     invite = declined_invite(CommandHandler(registry, store))
 
     with pytest.raises(DomainError, match="already declined"):
-        CommandHandler(registry, store).handle(AcceptInvite(id=invite))
+        CommandHandler(registry, store).handle(AcceptInvite(id=invite), as_host())
 
     assert store.load_head("Invitation", invite).snapshot is not None
     assert store.history_reads == 0
@@ -73,7 +74,7 @@ def test_a_corrupt_or_old_snapshot_never_changes_a_decision(registry: Registry, 
     store = HistoryCountingStore()
     handler = CommandHandler(registry, store)
     invite = uuid4()
-    handler.handle(CreateInvite(id=invite, name="Athena"))
+    handler.handle(CreateInvite(id=invite, name="Athena"), as_host())
     meta = Metadata(correlation_id="c", causation_id="c", command="DeclineInvite")
     declined = Event(
         aggregate_type="Invitation", aggregate_id=invite, version=2, type=InviteDeclined.event_type, metadata=meta
@@ -81,7 +82,7 @@ def test_a_corrupt_or_old_snapshot_never_changes_a_decision(registry: Registry, 
     store.append([declined], 1, FORGED[case])
     # WHEN the guest accepts, THEN the history decides: the accept is still refused, after one replay
     with pytest.raises(DomainError, match="already declined"):
-        handler.handle(AcceptInvite(id=invite))
+        handler.handle(AcceptInvite(id=invite), as_host())
     assert store.history_reads == 1
     assert [event.type for event in store.load("Invitation", invite)] == ["InviteCreated", "InviteDeclined"]
 
@@ -90,10 +91,10 @@ def test_a_warm_command_reads_nothing(registry: Registry) -> None:
     store = HistoryCountingStore()
     handler = CommandHandler(registry, store, cache=AggregateCache())
     invite = uuid4()
-    handler.handle(CreateInvite(id=invite, name="Athena"))
+    handler.handle(CreateInvite(id=invite, name="Athena"), as_host())
     reads = store.head_reads
 
-    result = handler.handle(AcceptInvite(id=invite))
+    result = handler.handle(AcceptInvite(id=invite), as_host())
 
     assert [event.type for event in result.events] == ["InviteAccepted"]
     assert (store.head_reads - reads, store.history_reads) == (0, 0)
@@ -105,11 +106,11 @@ def test_a_rejection_decided_from_the_cache_is_checked_against_the_store(registr
     cache = AggregateCache()
     handler = CommandHandler(registry, store, cache=cache)
     invite = uuid4()
-    handler.handle(CreateInvite(id=invite, name="Athena"))
+    handler.handle(CreateInvite(id=invite, name="Athena"), as_host())
     wrong = Snapshot(1, 1, state(status="declined"))
     cache.put("Invitation", invite, Head(1, wrong))
     # WHEN the guest accepts, THEN the store's head decides, and the accept is stored
-    result = handler.handle(AcceptInvite(id=invite))
+    result = handler.handle(AcceptInvite(id=invite), as_host())
     assert [event.type for event in result.events] == ["InviteAccepted"]
 
 
@@ -118,11 +119,11 @@ def test_a_stale_cache_loses_the_race_and_decides_again_from_the_winners_head(re
     store = MemoryEventStore()
     warm = CommandHandler(registry, store, cache=AggregateCache(), sleep=lambda seconds: None)
     invite = uuid4()
-    warm.handle(CreateInvite(id=invite, name="Athena"))
-    CommandHandler(registry, store).handle(DeclineInvite(id=invite))
+    warm.handle(CreateInvite(id=invite, name="Athena"), as_host())
+    CommandHandler(registry, store).handle(DeclineInvite(id=invite), as_host())
     # WHEN the warm handler accepts, THEN its write loses and the decline's state rejects it
     with pytest.raises(DomainError, match="already declined"):
-        warm.handle(AcceptInvite(id=invite))
+        warm.handle(AcceptInvite(id=invite), as_host())
     assert len(store.load("Invitation", invite)) == 2
 
 

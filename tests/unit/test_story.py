@@ -13,6 +13,7 @@ from horizon.command_handler import CommandHandler
 from horizon.consumers import ProjectorRuntime, SagaRuntime, TrackedConsumer
 from horizon.errors import DomainError
 from horizon.memory import MemoryReadStore
+from tests.principals import as_host
 
 from .fakes import RecordingEventStore, Stream
 
@@ -35,18 +36,18 @@ def test_the_guest_list_story() -> None:
 
     # WHEN four guests are invited
     for name, invite_id in ids.items():
-        handler.handle(CreateInvite(id=invite_id, name=name, age=42 if name == "Athena" else None))
+        handler.handle(CreateInvite(id=invite_id, name=name, age=42 if name == "Athena" else None), as_host())
     # AND Athena accepts, then changes her mind too late
-    handler.handle(AcceptInvite(id=ids["Athena"]))
+    handler.handle(AcceptInvite(id=ids["Athena"]), as_host())
     stream.pump()
     with pytest.raises(DomainError, match="Athena already accepted"):
-        handler.handle(DeclineInvite(id=ids["Athena"]))
+        handler.handle(DeclineInvite(id=ids["Athena"]), as_host())
     # AND Hades accepts, Zeus declines, Poseidon accepts when both seats are gone
-    handler.handle(AcceptInvite(id=ids["Hades"]))
+    handler.handle(AcceptInvite(id=ids["Hades"]), as_host())
     stream.pump()
-    handler.handle(DeclineInvite(id=ids["Zeus"]))
+    handler.handle(DeclineInvite(id=ids["Zeus"]), as_host())
     stream.pump()
-    handler.handle(AcceptInvite(id=ids["Poseidon"]))
+    handler.handle(AcceptInvite(id=ids["Poseidon"]), as_host())
     stream.pump()
 
     # THEN each invitation view shows the outcome
@@ -94,8 +95,8 @@ def test_replaying_the_whole_stream_changes_nothing() -> None:
     stream = Stream(events, consumers)
     for name in ("Athena", "Hades"):
         invite_id = uuid4()
-        handler.handle(CreateInvite(id=invite_id, name=name))
-        handler.handle(AcceptInvite(id=invite_id))
+        handler.handle(CreateInvite(id=invite_id, name=name), as_host())
+        handler.handle(AcceptInvite(id=invite_id), as_host())
     stream.pump()
     snapshot = {c: reads.list(c, 100).items for c in ("Invitation", "GuestList", "ResponseSaga")}
     appends = len(events.commits)

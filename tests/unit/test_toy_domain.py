@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from domain import build_registry
 from domain.invitation import CreateInvite
 from horizon.aggregate import Aggregate
+from horizon.authorization import public
 from horizon.command_handler import CommandHandler
 from horizon.commands import Command
 from horizon.consumers import ProjectorRuntime
@@ -20,15 +21,20 @@ from horizon.events import Event, EventData
 from horizon.memory import MemoryEventStore, MemoryReadStore
 from horizon.projection import Projector
 from horizon.registry import Registry, UnknownType
+from tests.principals import as_host
 
 LIMIT = 10
 
 
 class OpenCounter(Command):
+    audience = public("hosts")
+
     label: Annotated[str, Field(min_length=1)]
 
 
 class Increment(Command):
+    audience = public("hosts")
+
     by: Annotated[int, Field(ge=1)] = 1
 
 
@@ -142,9 +148,9 @@ def test_commands_change_the_counter_and_its_history_rebuilds_it(
     counters: CommandHandler, store: MemoryEventStore
 ) -> None:
     counter_id = uuid4()
-    counters.handle(OpenCounter(id=counter_id, label="clicks"))
-    counters.handle(Increment(id=counter_id, by=3))
-    result = counters.handle(Increment(id=counter_id))
+    counters.handle(OpenCounter(id=counter_id, label="clicks"), as_host())
+    counters.handle(Increment(id=counter_id, by=3), as_host())
+    result = counters.handle(Increment(id=counter_id), as_host())
 
     counter, history = counters.load("Counter", counter_id)
 
@@ -159,12 +165,12 @@ def test_commands_change_the_counter_and_its_history_rebuilds_it(
 def test_the_toy_rules_reject_through_the_same_errors(counters: CommandHandler) -> None:
     counter_id = uuid4()
     with pytest.raises(AggregateNotFound):
-        counters.handle(Increment(id=counter_id))
-    counters.handle(OpenCounter(id=counter_id, label="clicks"))
-    counters.handle(Increment(id=counter_id, by=LIMIT))
+        counters.handle(Increment(id=counter_id), as_host())
+    counters.handle(OpenCounter(id=counter_id, label="clicks"), as_host())
+    counters.handle(Increment(id=counter_id, by=LIMIT), as_host())
 
     with pytest.raises(DomainError, match=f"would pass {LIMIT}") as caught:
-        counters.handle(Increment(id=counter_id))
+        counters.handle(Increment(id=counter_id), as_host())
 
     assert (caught.value.aggregate_type, caught.value.aggregate_id) == ("Counter", counter_id)
 
@@ -176,11 +182,11 @@ def test_projectors_of_the_toy_domain_keep_totals(counters: CommandHandler, stor
     runtimes = [ProjectorRuntime(p, registry, reads, store) for p in (TotalsProjector(), GrandTotalProjector())]
     clicks, views = uuid4(), uuid4()
     commits = [
-        counters.handle(OpenCounter(id=clicks, label="clicks")).events,
-        counters.handle(OpenCounter(id=views, label="views")).events,
-        counters.handle(Increment(id=clicks, by=2)).events,
-        counters.handle(Increment(id=views, by=5)).events,
-        counters.handle(Increment(id=clicks, by=1)).events,
+        counters.handle(OpenCounter(id=clicks, label="clicks"), as_host()).events,
+        counters.handle(OpenCounter(id=views, label="views"), as_host()).events,
+        counters.handle(Increment(id=clicks, by=2), as_host()).events,
+        counters.handle(Increment(id=views, by=5), as_host()).events,
+        counters.handle(Increment(id=clicks, by=1), as_host()).events,
     ]
     # WHEN every commit is delivered, the last one twice
     for commit in [*commits, commits[-1]]:
@@ -202,8 +208,8 @@ def test_two_domains_share_one_registry_and_one_store(store: MemoryEventStore) -
     handler = CommandHandler(registry, store)
     shared_id = uuid4()
 
-    handler.handle(OpenCounter(id=shared_id, label="guests"))
-    handler.handle(CreateInvite(id=shared_id, name="Athena"))
+    handler.handle(OpenCounter(id=shared_id, label="guests"), as_host())
+    handler.handle(CreateInvite(id=shared_id, name="Athena"), as_host())
 
     assert [event.type for event in store.load("Counter", shared_id)] == ["CounterOpened"]
     assert [event.type for event in store.load("Invitation", shared_id)] == ["InviteCreated"]

@@ -18,6 +18,7 @@ from horizon.events import Event, EventData, Metadata
 from horizon.memory import MemoryEventStore
 from horizon.registry import Registry
 from horizon.upcasting import RawEvent, Upcaster, add_field, rename_field, rename_type, split
+from tests.principals import as_saga
 
 META = Metadata(correlation_id="c", causation_id="c", command="Test")
 
@@ -157,13 +158,13 @@ def test_a_retired_event_type_is_still_read_but_never_emitted() -> None:
     registry, store = accounts(), MemoryEventStore()
     handler = CommandHandler(registry, store)
     old, new = uuid4(), uuid4()
-    handler.handle(Open(id=old, owner="Ada"))
+    handler.handle(Open(id=old, owner="Ada"), as_saga())
     store.append([stored("AccountClosed", {}, version=2, aggregate_id=old)], 1)
-    handler.handle(Open(id=new, owner="Bo"))
+    handler.handle(Open(id=new, owner="Bo"), as_saga())
 
     account, _ = handler.load("Account", old)
     with pytest.raises(InvalidEvents, match="retired"):
-        handler.handle(Close(id=new))
+        handler.handle(Close(id=new), as_saga())
 
     assert isinstance(account.state, AccountState)
     assert account.state.closed
@@ -186,7 +187,7 @@ def test_writing_stays_strict_about_unknown_fields() -> None:
 def test_new_events_carry_their_type_s_schema_version() -> None:
     handler = CommandHandler(accounts(), MemoryEventStore())
 
-    result = handler.handle(Open(id=uuid4(), owner="Ada"))
+    result = handler.handle(Open(id=uuid4(), owner="Ada"), as_saga())
 
     assert [(e.type, e.schema_version) for e in result.events] == [("AccountOpened", 3)]
 

@@ -1,0 +1,102 @@
+"""The local front door enforces what API Gateway's JWT authorizer enforces on AWS, with `make token`'s key."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from horizon.local.auth import issue
+from tests.e2e.client import Answer, Client
+from tests.e2e.conftest import ROOT
+
+pytestmark = pytest.mark.e2e
+
+
+def assert_401(answer: Answer) -> None:
+    assert answer.status == 401, answer.body
+    assert answer.headers["Content-Type"] == "application/problem+json"
+    assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+    assert answer.body["status"] == 401
+
+
+def create(stack: Client) -> str:
+    invite_id = str(uuid.uuid4())
+    assert stack.command("CreateInvite", id=invite_id, name="Hera").status == 200
+    return invite_id
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer", "Basic aG9zdDpob3N0", "Bearer not.a.jwt", "Bearer " + "x" * 40],
+    ids=["missing", "empty bearer", "another scheme", "malformed", "garbage"],
+)
+def test_a_missing_or_malformed_token_is_401_for_commands_and_queries(stack: Client, authorization: str | None) -> None:
+    anonymous = stack.as_(None)
+    headers = {} if authorization is None else {"Authorization": authorization}
+    invite_id = str(uuid.uuid4())
+
+    assert_401(anonymous.request("POST", "/commands/CreateInvite", {"id": invite_id, "name": "Eris"}, headers))
+    assert_401(anonymous.request("GET", "/guestlist", None, headers))
+    assert stack.get(f"/aggregates/Invitation/{invite_id}/events").status == 404
+
+
+def test_an_expired_token_is_401(stack: Client) -> None:
+    expired = issue(stack.key, ["hosts"], ttl=60, now=time.time() - 3600)
+
+    answer = stack.as_(expired).get("/guestlist")
+
+    assert_401(answer)
+    assert "expired" in answer.body["detail"]
+    assert answer.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+
+
+def test_a_token_signed_with_another_key_is_401(stack: Client) -> None:
+    forged = issue(b"not-the-stacks-key-" * 2, ["hosts"])
+
+    assert_401(stack.as_(forged).command("CreateInvite", id=str(uuid.uuid4()), name="Eris"))
+
+
+def test_a_guest_token_may_answer_but_not_invite_nor_query(stack: Client) -> None:
+    guest = stack.as_(issue(stack.key, ["guests"], subject="hera"))
+
+    refused = guest.command("CreateInvite", id=str(uuid.uuid4()), name="Eris")
+    assert refused.status == 403
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    assert guest.get("/guestlist").status == 403
+    # Past authorization, a guest's answer reaches the aggregate (none here: the session's counters are the
+    # story's, so nothing in this module may answer an invitation).
+    assert guest.command("DeclineInvite", id=str(uuid.uuid4())).status == 404
+
+
+@pytest.mark.parametrize("name", ["ConfirmInvite", "DenyInvite"])
+def test_no_client_may_send_an_internal_command(stack: Client, name: str) -> None:
+    # No acceptance here: the session's saga state belongs to the guest-list story.
+    invite_id = create(stack)
+
+    for token in [stack.token, issue(stack.key, ["guests"]), issue(stack.key, ["hosts", "guests", "admins"])]:
+        answer = stack.as_(token).command(name, id=invite_id)
+        assert answer.status == 404, answer.body
+        assert answer.headers["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("path", ["/health", "/openapi.json"])
+def test_health_and_the_openapi_document_stay_open(stack: Client, path: str) -> None:
+    assert stack.as_(None).get(path).status == 200
+
+
+def test_make_token_prints_one_bearer_token_the_running_stack_accepts(stack: Client, tmp_path: Path) -> None:
+    # The stack under test keeps its key apart from the developer's .local/; point make at that key.
+    (tmp_path / "signing-key").write_text(stack.key.decode())
+    env = {**os.environ, "HORIZON_LOCAL_DIR": str(tmp_path)}
+
+    done = subprocess.run(
+        ["make", "-s", "token", "ROLE=host"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True
+    )
+
+    (token,) = done.stdout.splitlines()
+    assert stack.as_(token).get("/guestlist").status == 200

@@ -104,7 +104,8 @@ class Monitoring(Construct):
                 [
                     horizon_metric(telemetry.EVENTS_PROJECTED, services["Projector"]),
                     horizon_metric(telemetry.SAGA_DECISIONS, services["Saga"]),
-                    *(horizon_metric(telemetry.DEAD_LETTERS, services[n]) for n in stream_functions),
+                    *(horizon_metric(telemetry.COMMITS_FAILED, services[n]) for n in stream_functions),
+                    failures.metric_number_of_messages_sent(period=PERIOD, statistic="Sum", label="Dead letters"),
                 ],
             ),
             graph("Consumer lag (ms)", [consumer_lag(services[n]) for n in stream_functions]),

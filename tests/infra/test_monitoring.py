@@ -48,7 +48,15 @@ def test_every_alarm_notifies_the_alarm_topic_and_tolerates_silence(template: Te
 def test_a_dashboard_shows_the_commands_consumers_and_functions(template: Template) -> None:
     (dashboard,) = template.find_resources("AWS::CloudWatch::Dashboard").values()
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
-    for name in ("CommandsHandled", "CommandsRejected", "EventsProjected", "SagaDecisions", "ConsumerLagMs"):
+    for name in (
+        "CommandsHandled",
+        "CommandsRejected",
+        "EventsProjected",
+        "SagaDecisions",
+        "ConsumerLagMs",
+        "CommitsFailed",
+        "NumberOfMessagesSent",
+    ):
         assert name in body
 
 

@@ -1,0 +1,94 @@
+"""Powertools Logger, Metrics and Tracer for one Lambda function, and the framework's telemetry through them.
+
+Every log line goes through the function's Powertools Logger, the framework's included: the `horizon` and
+`domain` loggers hand their records to its handler, so they are JSON with the service, the correlation id and
+the command and aggregate once known. `LOG_LEVEL` sets the level (POWERTOOLS_LOG_LEVEL still works). Metrics
+are embedded-metric-format lines flushed at the end of each invocation; the Tracer is active only on Lambda.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+from horizon.telemetry import NAMESPACE, Telemetry
+
+FRAMEWORK_LOGGERS = ("horizon", "domain", "functions")
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+class PowertoolsTelemetry(Telemetry):
+    """Telemetry into one function's Metrics, Tracer and Logger."""
+
+    def __init__(self, logger: Logger, metrics: Metrics, tracer: Tracer) -> None:
+        self._logger = logger
+        self._metrics = metrics
+        self._tracer = tracer
+
+    def count(self, metric: str, value: float = 1) -> None:
+        """Add `value` to a counter metric."""
+        self._metrics.add_metric(name=metric, unit=MetricUnit.Count, value=value)
+
+    def milliseconds(self, metric: str, value: float) -> None:
+        """Record a duration or lag in milliseconds."""
+        self._metrics.add_metric(name=metric, unit=MetricUnit.Milliseconds, value=value)
+
+    def annotate(self, **values: str) -> None:
+        """Attach searchable facts (command type, aggregate) to the current trace and later log lines."""
+        for key, value in values.items():
+            self._tracer.put_annotation(key=key, value=value)
+        self._logger.append_keys(**values)
+
+
+@dataclass(frozen=True)
+class Observability:
+    """One function's logger, metrics and tracer, and the telemetry the framework reports through."""
+
+    logger: Logger
+    metrics: Metrics
+    tracer: Tracer
+    telemetry: PowertoolsTelemetry
+
+    def wrap(self, handler: Handler, *, correlation_id_path: str | None = None) -> Handler:
+        """The Lambda handler with a fresh log context per invocation, its metrics flushed, and a trace."""
+        traced = self.tracer.capture_lambda_handler(handler, capture_response=False)
+        measured = self.metrics.log_metrics(traced)
+        logged: Handler = self.logger.inject_lambda_context(
+            measured, correlation_id_path=correlation_id_path, clear_state=True
+        )
+
+        def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
+            # Per invocation, not per import: the local stack and the tests load every function in one process.
+            route_framework_logs(self.logger)
+            return logged(event, context)
+
+        return invoke
+
+
+def observe(service: str) -> Observability:
+    """Build one function's Powertools objects (cheap: X-Ray's SDK loads only when tracing is on, on Lambda)."""
+    # An invocation that changed nothing has nothing to count; that is not worth a warning per invocation.
+    warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
+    level = os.environ.get("LOG_LEVEL") or os.environ.get("POWERTOOLS_LOG_LEVEL") or "INFO"
+    logger = Logger(service=service, level=level)
+    metrics = Metrics(service=service, namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", NAMESPACE))
+    # Only botocore: patching every supported library would import them all on a cold start.
+    tracer = Tracer(service=service, patch_modules=["botocore"])
+    return Observability(logger, metrics, tracer, PowertoolsTelemetry(logger, metrics, tracer))
+
+
+def route_framework_logs(logger: Logger) -> None:
+    """Send the framework's stdlib log records through `logger`'s handler, at its level."""
+    for name in FRAMEWORK_LOGGERS:
+        framework = logging.getLogger(name)
+        framework.handlers = [logger.registered_handler]
+        framework.setLevel(logger.log_level)
+        framework.propagate = False

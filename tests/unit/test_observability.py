@@ -1,0 +1,83 @@
+"""The functions' observability: framework logs as Powertools JSON, LOG_LEVEL, EMF metrics, trace facts."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pytest
+
+from functions.observability import observe
+from horizon import telemetry
+from horizon.local.lambda_context import LocalContext
+
+
+def _lines(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def test_a_framework_log_line_is_json_with_the_service_correlation_id_and_command(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    observed = observe("horizon-test")
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        observed.telemetry.annotate(command="AcceptInvite", aggregate_id="a-1")
+        logging.getLogger("horizon.consumers").warning("a framework line")
+        return {}
+
+    observed.wrap(handler, correlation_id_path="headers.x")({"headers": {"x": "corr-1"}}, LocalContext("test"))
+    (line,) = [line for line in _lines(capsys.readouterr().out) if line.get("message") == "a framework line"]
+    assert line["service"] == "horizon-test"
+    assert line["level"] == "WARNING"
+    assert line["correlation_id"] == "corr-1"
+    assert line["command"] == "AcceptInvite"
+    assert line["aggregate_id"] == "a-1"
+    assert line["function_name"] == "test"
+
+
+def test_log_level_decides_what_the_framework_logs(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOG_LEVEL", "WARNING")
+    # A fresh service name: Powertools keeps one handler per service, bound to the stream it first saw.
+    observed = observe("horizon-test-levels")
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        logging.getLogger("horizon.x").info("quiet")
+        logging.getLogger("horizon.x").error("loud")
+        return {}
+
+    observed.wrap(handler)({}, LocalContext("test"))
+    messages = [line["message"] for line in _lines(capsys.readouterr().out) if "message" in line]
+    assert "loud" in messages
+    assert "quiet" not in messages
+
+
+def test_counts_and_lags_are_flushed_as_embedded_metrics_under_the_horizon_namespace(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    observed = observe("horizon-projector")
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        observed.telemetry.count(telemetry.EVENTS_PROJECTED, 3)
+        observed.telemetry.milliseconds(telemetry.CONSUMER_LAG, 42.0)
+        return {}
+
+    observed.wrap(handler)({}, LocalContext("test"))
+    (emf,) = [line for line in _lines(capsys.readouterr().out) if "_aws" in line]
+    (directive,) = emf["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == "Horizon"
+    assert directive["Dimensions"] == [["service"]]
+    assert emf["service"] == "horizon-projector"
+    assert emf[telemetry.EVENTS_PROJECTED] == [3.0] or emf[telemetry.EVENTS_PROJECTED] == 3.0
+    assert emf[telemetry.CONSUMER_LAG] in (42.0, [42.0])
+    units = {m["Name"]: m["Unit"] for m in directive["Metrics"]}
+    assert units == {telemetry.EVENTS_PROJECTED: "Count", telemetry.CONSUMER_LAG: "Milliseconds"}
+
+
+def test_the_default_telemetry_reports_nowhere_and_never_fails() -> None:
+    telemetry.NOWHERE.count(telemetry.COMMANDS_HANDLED)
+    telemetry.NOWHERE.milliseconds(telemetry.CONSUMER_LAG, 1.0)
+    telemetry.NOWHERE.annotate(command="X")

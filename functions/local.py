@@ -29,6 +29,9 @@ LOCAL_ENV = {
     "EVENTS_TABLE": "horizon-events",
     "READ_TABLE": "horizon-read",
     "POWERTOOLS_SERVICE_NAME": "horizon-local",
+    # Readable lines instead of JSON (functions/observability.py); EMF metrics would only be noise here.
+    "HORIZON_LOG_FORMAT": "text",
+    "POWERTOOLS_METRICS_DISABLED": "true",
 }
 
 

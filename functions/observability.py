@@ -8,6 +8,7 @@ are embedded-metric-format lines flushed at the end of each invocation; the Trac
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import warnings
@@ -16,11 +17,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics import MetricUnit
 
-from horizon.telemetry import NAMESPACE, Telemetry
+from horizon.telemetry import NAMESPACE, Telemetry, reporting_to
 
 FRAMEWORK_LOGGERS = ("horizon", "domain", "functions")
+LOCAL_RUNTIME_LOGGERS = ("horizon.local", "functions.local")
+"""The local stack's own front door and poller: not a function's lines, so they keep the process's handlers."""
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -68,7 +72,8 @@ class Observability:
         def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
             # Per invocation, not per import: the local stack and the tests load every function in one process.
             route_framework_logs(self.logger)
-            return logged(event, context)
+            with reporting_to(self.telemetry):
+                return logged(event, context)
 
         return invoke
 
@@ -78,7 +83,9 @@ def observe(service: str) -> Observability:
     # An invocation that changed nothing has nothing to count; that is not worth a warning per invocation.
     warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
     level = os.environ.get("LOG_LEVEL") or os.environ.get("POWERTOOLS_LOG_LEVEL") or "INFO"
-    logger = Logger(service=service, level=level)
+    # The local stack asks for text (HORIZON_LOG_FORMAT=text): one readable line per record, same fields.
+    readable = os.environ.get("HORIZON_LOG_FORMAT") == "text"
+    logger = Logger(service=service, level=level, logger_formatter=ReadableFormatter() if readable else None)
     metrics = Metrics(service=service, namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", NAMESPACE))
     # Only botocore: patching every supported library would import them all on a cold start.
     tracer = Tracer(service=service, patch_modules=["botocore"])
@@ -92,3 +99,19 @@ def route_framework_logs(logger: Logger) -> None:
         framework.handlers = [logger.registered_handler]
         framework.setLevel(logger.log_level)
         framework.propagate = False
+    for name in LOCAL_RUNTIME_LOGGERS:
+        runtime = logging.getLogger(name)
+        runtime.handlers = logging.getLogger().handlers
+        runtime.propagate = False
+
+
+class ReadableFormatter(LambdaPowertoolsFormatter):
+    """Powertools' record as one line of text: time, level, service, message, then the context it carries."""
+
+    SHOWN = ("correlation_id", "command", "aggregate_id", "exception")
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = json.loads(super().format(record))
+        context = " ".join(f"{key}={entry[key]}" for key in self.SHOWN if entry.get(key))
+        line = f"{entry.get('timestamp', '')} {entry.get('level', '')} {entry.get('service', '')}: {entry['message']}"
+        return f"{line}  [{context}]" if context else line

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
 from functions.composition import container
+from functions.observability import observe
 from horizon.dynamodb.streams import process_stream_batch
 
-logger = Logger(service="horizon-saga")
+observed = observe("horizon-saga")
 
 
-@logger.inject_lambda_context
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Let each saga react to each commit in the batch; failed records are reported for redelivery."""
     return process_stream_batch(event, context, [runtime.process_batch for runtime in container().sagas])
+
+
+handler = observed.wrap(_handle)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from uuid import UUID, uuid4
 
+from horizon import telemetry
 from horizon.aggregate import Aggregate
 from horizon.aggregate_cache import AggregateCache
 from horizon.authorization import Principal, authorize
@@ -88,6 +89,7 @@ class CommandHandler:
                     self._cache.forget(aggregate_type, command.id)
                 if attempt == self._retry.attempts:
                     raise
+                telemetry.current().count(telemetry.COMMANDS_RETRIED)
                 # The failed write told us the winner's head (when the store could): resync without a read.
                 head, from_cache = lost.head, False
                 self._sleep(self._retry.pause(attempt))

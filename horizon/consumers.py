@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from horizon import telemetry
 from horizon.authorization import Principal
 from horizon.command_handler import CommandContext, CommandHandler
 from horizon.commands import Command
@@ -304,6 +305,7 @@ class SagaRuntime(TrackedConsumer):
             )
             try:
                 self._commands.handle(command, context)
+                telemetry.current().count(telemetry.SAGA_DECISIONS)
             except (DomainError, AggregateNotFound) as rejected:
                 # The world moved on since the saga decided; retrying would be rejected forever, so the saga
                 # hears of it instead (e.g. gives a seat back) before the outbox entry is cleared.

@@ -8,6 +8,10 @@ so the CDK stack (infra/monitoring.py) names each metric without guessing.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 NAMESPACE = "Horizon"
 
 COMMANDS_HANDLED = "CommandsHandled"
@@ -18,9 +22,8 @@ COMMANDS_RETRIED = "CommandRetries"
 EVENTS_PROJECTED = "EventsProjected"
 SAGA_DECISIONS = "SagaDecisions"
 COMMITS_FAILED = "CommitsFailed"
-"""Commits a stream function reported as failed; Lambda retries them, then dead-letters them."""
-DEAD_LETTERS = "DeadLetters"
-"""Commits given up on (the local poller reports them; on AWS the failure queue's own metrics do)."""
+"""Commits a stream function reported as failed; Lambda retries them, then sends them to the failure queue,
+whose own NumberOfMessagesSent metric counts the dead letters."""
 CONSUMER_LAG = "ConsumerLagMs"
 """Milliseconds from a commit's timestamp to the moment a consumer finished with it."""
 
@@ -39,3 +42,21 @@ class Telemetry:
 
 
 NOWHERE = Telemetry()
+
+
+_current: ContextVar[Telemetry] = ContextVar("horizon_telemetry", default=NOWHERE)
+
+
+def current() -> Telemetry:
+    """The telemetry of the invocation in progress (NOWHERE outside one)."""
+    return _current.get()
+
+
+@contextmanager
+def reporting_to(telemetry: Telemetry) -> Iterator[None]:
+    """Within the block, framework code on this thread reports to `telemetry` (one Lambda invocation)."""
+    token = _current.set(telemetry)
+    try:
+        yield
+    finally:
+        _current.reset(token)

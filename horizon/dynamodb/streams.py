@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
+from horizon import telemetry
 from horizon.dynamodb.layout import TIP_SORT_KEY, decode_tip
 from horizon.events import Event
 from horizon.stream_batches import Stream
@@ -37,11 +39,12 @@ def decode_record(record: dict[str, Any]) -> list[Event]:
 
 
 def process_stream_batch(
-    event: dict[str, Any], context: Any, consumers: Sequence[BatchConsumer]
+    event: dict[str, Any], context: Any, consumers: Sequence[BatchConsumer], *, counted_as: str | None = None
 ) -> dict[str, list[dict[str, str]]]:
     """Feed every commit in a Lambda stream batch to each consumer; return the partial batch response.
 
     A record fails when its aggregate failed in any consumer, so it and the aggregate's later records come back.
+    The events of the commits that succeeded are counted as `counted_as`, and their lag is reported.
     """
     decoded: list[tuple[dict[str, Any], list[Event]]] = []
     broken: list[dict[str, Any]] = []
@@ -58,7 +61,20 @@ def process_stream_batch(
             logger.error("%s %s failed (%s); its records will be redelivered", stream[0], stream[1], error)
             failed.add(stream)
     broken += [record for record, commit in decoded if commit and commit[0].stream in failed]
+    _report([commit for commit in commits if commit[0].stream not in failed], len(failed), counted_as)
     return {"batchItemFailures": [{"itemIdentifier": r["dynamodb"]["SequenceNumber"]} for r in broken]}
+
+
+def _report(done: Sequence[Sequence[Event]], failures: int, counted_as: str | None) -> None:
+    report = telemetry.current()
+    if counted_as and done:
+        report.count(counted_as, sum(len(commit) for commit in done))
+    if failures:
+        report.count(telemetry.COMMITS_FAILED, failures)
+    if done:
+        # The oldest commit of the batch waited longest: the lag an operator alarms on.
+        oldest = min(commit[-1].timestamp for commit in done)
+        report.milliseconds(telemetry.CONSUMER_LAG, (datetime.now(UTC) - oldest).total_seconds() * 1000)
 
 
 def per_commit(consume: Callable[[Sequence[Event]], None]) -> BatchConsumer:

@@ -13,9 +13,10 @@ from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel
 
+from horizon import telemetry
 from horizon.command_handler import CommandContext, CommandHandler
 from horizon.commands import Command
-from horizon.errors import BadRequest
+from horizon.errors import BadRequest, ConcurrencyError, DomainError
 from horizon.http.principal import principal_of
 from horizon.idempotency import claim
 from horizon.readstore import ReadStore
@@ -78,7 +79,18 @@ def _add_route(
         context, keyed = _context(app)
         if keyed:
             claim(reads(), context.command_id, command)
-        result = handler().handle(command, context)
+        report = telemetry.current()
+        sent: Command = command
+        report.annotate(command=name, aggregate_type=aggregate_type, aggregate_id=str(sent.id))
+        try:
+            result = handler().handle(command, context)
+        except DomainError:
+            report.count(telemetry.COMMANDS_REJECTED)
+            raise
+        except ConcurrencyError:
+            report.count(telemetry.COMMANDS_CONFLICTED)
+            raise
+        report.count(telemetry.COMMANDS_HANDLED)
         return CommandAccepted(
             aggregate_type=result.aggregate_type,
             aggregate_id=result.aggregate_id,

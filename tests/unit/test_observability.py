@@ -81,3 +81,29 @@ def test_the_default_telemetry_reports_nowhere_and_never_fails() -> None:
     telemetry.NOWHERE.count(telemetry.COMMANDS_HANDLED)
     telemetry.NOWHERE.milliseconds(telemetry.CONSUMER_LAG, 1.0)
     telemetry.NOWHERE.annotate(command="X")
+
+
+def test_the_local_stack_reads_one_text_line_per_record_with_its_context(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HORIZON_LOG_FORMAT", "text")
+    observed = observe("horizon-test-text")
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        observed.telemetry.annotate(command="CreateInvite", aggregate_id="a-2")
+        logging.getLogger("domain.x").warning("readable")
+        return {}
+
+    observed.wrap(handler)({}, LocalContext("test"))
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if "readable" in line]
+    assert " WARNING horizon-test-text: readable  [" in line
+    assert "command=CreateInvite" in line
+    assert "aggregate_id=a-2" in line
+    assert not line.startswith("{")
+
+
+def test_the_local_runtime_keeps_its_own_log_handlers() -> None:
+    observed = observe("horizon-test-runtime")
+    observed.wrap(lambda event, context: {})({}, LocalContext("test"))
+    assert logging.getLogger("horizon.local").handlers == logging.getLogger().handlers
+    assert logging.getLogger("horizon").handlers == [observed.logger.registered_handler]

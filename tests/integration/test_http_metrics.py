@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from horizon import telemetry
+from tests.integration.http_support import Stack, command, create_invite, stack
 
-from .http_support import Stack, command, create_invite, stack  # noqa: F401  (the fixture)
+__all__ = ["stack"]  # the fixture, imported for pytest to find
 
 
 def _metrics(out: str) -> dict[str, float]:

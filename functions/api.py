@@ -33,11 +33,13 @@ ROUTES: list[Route] = [
     ("GET", "/aggregates/{aggregate_type}/{id}"),
     ("GET", "/aggregates/{aggregate_type}/{id}/events"),
     ("GET", "/openapi.json"),
+    ("GET", "/docs"),
+    ("GET", "/"),
     ("GET", "/health"),
 ]
 """Every route of the API; `functions.routes` says which function answers which."""
 
-OPEN_ROUTES: list[Route] = [("GET", "/openapi.json"), ("GET", "/health")]
+OPEN_ROUTES: list[Route] = [("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/"), ("GET", "/health")]
 """The only routes that need no token, on AWS (infra/api.py) and locally (the front door)."""
 
 READERS = public(HOSTS)
@@ -117,6 +119,15 @@ def add_query_routes(app: BaseRouter) -> None:
     def openapi() -> Response[str]:
         return Response(200, "application/json", _openapi_document())
 
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> Response[str]:
+        return Response(200, "text/html", _swagger_page())
+
+    @app.get("/", include_in_schema=False)
+    def root() -> Response[str]:
+        # Relative, so it works under any base path (a custom domain's mapping, say).
+        return Response(307, "text/plain", "see docs", headers={"Location": "docs"})
+
     add_event_routes(app, lambda: container().registry, lambda: container().event_store)
 
 
@@ -165,4 +176,23 @@ def _openapi_document() -> str:
         "a bearer token (a Cognito ID token on AWS; `make token ROLE=host` locally).",
         security_schemes={"bearer": HTTPBearer(bearerFormat="JWT")},
         security=[{"bearer": []}],
+    )
+
+
+@cache
+def _swagger_page() -> str:
+    # Powertools' Swagger UI page with its bundled script and styles inlined, so it works without a CDN (the
+    # local stack, closed networks); built on the first /docs request only, never on the query hot path.
+    from pathlib import Path
+
+    from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
+
+    bundle = Path(generate_swagger_html.__code__.co_filename).parent
+    return generate_swagger_html(
+        _openapi_document().replace("</", "<\\/"),
+        (bundle / "swagger-ui-bundle.min.js").read_text(encoding="utf-8"),
+        (bundle / "swagger-ui.min.css").read_text(encoding="utf-8"),
+        swagger_base_url="",
+        oauth2_config=None,
+        persist_authorization=True,
     )

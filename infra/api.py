@@ -33,7 +33,7 @@ ACCESS_LOG_FIELDS = {
     "integrationError": "$context.integrationErrorMessage",
 }
 
-OPEN_PATHS = ("/health", "/openapi.json")
+OPEN_PATHS = ("/health", "/openapi.json", "/docs", "/")
 """GET routes that need no token: mirrors `functions.api.OPEN_ROUTES` (the infra does not import functions)."""
 
 OPEN_REASON = "Liveness and the OpenAPI document are public on purpose; every other route has the JWT authorizer."

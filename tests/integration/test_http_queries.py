@@ -216,3 +216,14 @@ def test_min_version_waits_for_the_projection_to_catch_up(stack: Stack) -> None:
 
 def test_min_version_below_one_is_unprocessable(stack: Stack) -> None:
     assert_problem(call("GET", f"/invitations/{uuid4()}?min_version=0"), 422)
+
+
+def test_swagger_ui_is_served_at_docs_without_a_token_and_the_root_points_there(stack: Stack) -> None:
+    page = call("GET", "/docs", claims=None)
+    assert page.status == 200
+    assert page.header("content-type") == "text/html"
+    assert "SwaggerUIBundle" in page.raw.decode()
+    assert '"/commands/CreateInvite"' in page.raw.decode()
+    root = call("GET", "/", claims=None)
+    assert root.status == 307
+    assert root.header("location") == "docs"

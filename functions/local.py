@@ -162,10 +162,11 @@ def serve_functions(host: str, port: int) -> int:
     from horizon.local.environments import Environments, preload
     from horizon.local.poller import StreamPoller, Subscription
     from horizon.local.server import serve
+    from horizon.retry import AWS_RETRIES, STREAM_REDELIVERY
 
     settings = composition.Settings.from_env()
     endpoint = settings.endpoint_url
-    config = Config(retries={"max_attempts": 3, "mode": "standard"}, max_pool_connections=16)
+    config = Config(retries=AWS_RETRIES, max_pool_connections=16)  # type: ignore[arg-type]
     client = boto3.client("dynamodb", endpoint_url=endpoint, config=config)
     composition.use(composition.Container(settings, client))
     limit = int(os.environ.get("LOCAL_CONCURRENCY", "8"))
@@ -185,7 +186,7 @@ def serve_functions(host: str, port: int) -> int:
             [Subscription(name, handler, accepts=is_commit_record)],
             checkpoints=TableCheckpoints(client),
             dead_letters=dead_letters,
-            max_attempts=int(os.environ.get("MAX_ATTEMPTS", "10")),
+            retry=STREAM_REDELIVERY,
         )
         for name, handler in (("projector", projector.handler), ("saga", saga.handler))
     ]

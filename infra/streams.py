@@ -9,6 +9,8 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from horizon.retry import STREAM_RETRIES
+
 TIP_COMMITS = lambda_.FilterCriteria.filter(
     {
         "eventName": lambda_.FilterRule.or_("INSERT", "MODIFY"),
@@ -25,7 +27,7 @@ LIST_STREAMS_REASON = (
     "reading records (DescribeStream, GetShardIterator, GetRecords) is scoped to the events table's stream."
 )
 
-RETRY_ATTEMPTS = 10
+RETRY_ATTEMPTS = STREAM_RETRIES
 MAX_RECORD_AGE = Duration.hours(24)
 PARALLELIZATION_FACTOR = 2
 

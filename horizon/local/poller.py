@@ -3,7 +3,7 @@
 Like Lambda's mapping, each subscription reads the stream on its own from its checkpoint (TRIM_HORIZON the
 first time), hands its function batches in stream order, and on a partial failure redelivers from the lowest
 failed record onwards (the records before it are checkpointed). Attempts are counted per record: after
-`max_attempts` failures of the same record it gives up on that record, as MaximumRetryAttempts does, and sends
+`retry.attempts` failures of the same record it gives up on that record, as MaximumRetryAttempts does, and sends
 a pointer to it to the dead letters, the way an on-failure destination does. Checkpoints live in a
 `Checkpoints` store, so a restarted poller resumes where the last one stopped.
 """
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from horizon.local.deadletters import DeadLetters, MemoryDeadLetters
 from horizon.local.lambda_context import LocalContext
+from horizon.retry import STREAM_REDELIVERY, RetryPolicy
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
@@ -88,9 +89,8 @@ class StreamPoller:
         checkpoints: Checkpoints | None = None,
         dead_letters: DeadLetters | None = None,
         batch_size: int = 100,
-        max_attempts: int = 10,
+        retry: RetryPolicy = STREAM_REDELIVERY,
         idle_seconds: float = 0.1,
-        retry_base_seconds: float = 0.05,
     ) -> None:
         self._client = client
         self._arn = stream_arn
@@ -98,9 +98,8 @@ class StreamPoller:
         self._checkpoints = checkpoints
         self.dead_letters = dead_letters if dead_letters is not None else MemoryDeadLetters()
         self._batch_size = batch_size
-        self._max_attempts = max_attempts
+        self._retry = retry
         self._idle = idle_seconds
-        self._retry_base = retry_base_seconds
         self._shards: list[str] = []
         self._shards_read_at = -1e9
         self._stop = threading.Event()
@@ -184,9 +183,9 @@ class StreamPoller:
         head = subscription.queue[0]
         sequence = head.sequence_number
         attempts = subscription.failing[1] + 1 if subscription.failing and subscription.failing[0] == sequence else 1
-        if attempts < self._max_attempts:
+        if attempts < self._retry.attempts:
             subscription.failing = (sequence, attempts)
-            subscription.retry_at = time.monotonic() + min(2.0, self._retry_base * 2**attempts)
+            subscription.retry_at = time.monotonic() + self._retry.pause(attempts)
             return
         self.dead_letters.send(subscription.name, self._arn, head.shard_id, head.record, attempts)
         logger.error("%s: gave up on record %s after %d attempts", subscription.name, sequence, attempts)

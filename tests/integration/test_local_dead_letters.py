@@ -16,6 +16,7 @@ from horizon.local.checkpoints import TableCheckpoints
 from horizon.local.deadletters import QueueDeadLetters
 from horizon.local.poller import StreamPoller, Subscription
 from horizon.local.redrive import dead_letters, redrive
+from horizon.retry import RetryPolicy
 from tests.integration.conftest import EVENTS_TABLE
 
 META = Metadata(correlation_id="c", causation_id="c", command="Test")
@@ -66,8 +67,7 @@ def poller(arn: str, handler: Flaky, dynamodb: Any, queue: QueueDeadLetters, max
         [Subscription("projector", handler, accepts=is_commit_record)],
         checkpoints=checkpoints,
         dead_letters=queue,
-        max_attempts=max_attempts,
-        retry_base_seconds=0,
+        retry=RetryPolicy(attempts=max_attempts, base_seconds=0, cap_seconds=0),
     )
 
 

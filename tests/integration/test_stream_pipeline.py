@@ -14,6 +14,7 @@ from horizon.dynamodb.streams import is_commit_record, per_commit, process_strea
 from horizon.events import Event, Metadata
 from horizon.local.deadletters import MemoryDeadLetters
 from horizon.local.poller import StreamPoller, Subscription
+from horizon.retry import RetryPolicy
 from tests.integration.conftest import EVENTS_TABLE
 
 META = Metadata(correlation_id="c", causation_id="c", command="Test")
@@ -54,7 +55,8 @@ def stream(dynamodb: Any) -> tuple[DynamoDBEventStore, str]:
 
 def _poller(arn: str, *subscriptions: Subscription, max_attempts: int = 10) -> StreamPoller:
     client = boto3.client("dynamodbstreams")
-    return StreamPoller(client, arn, list(subscriptions), max_attempts=max_attempts, retry_base_seconds=0)
+    retry = RetryPolicy(attempts=max_attempts, base_seconds=0, cap_seconds=0)
+    return StreamPoller(client, arn, list(subscriptions), retry=retry)
 
 
 def _versions(batch: Sequence[dict[str, Any]]) -> list[int]:

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import warnings
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,9 @@ LOCAL_RUNTIME_LOGGERS = ("horizon.local", "functions.local")
 """The local stack's own front door and poller: not a function's lines, so they keep the process's handlers."""
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+_routed: weakref.WeakSet[logging.Handler] = weakref.WeakSet()
+"""The Powertools handlers route_framework_logs installed, so the next call can replace them."""
 
 
 class PowertoolsTelemetry(Telemetry):
@@ -96,7 +100,11 @@ def route_framework_logs(logger: Logger) -> None:
     """Send the framework's stdlib log records through `logger`'s handler, at its level."""
     for name in FRAMEWORK_LOGGERS:
         framework = logging.getLogger(name)
-        framework.handlers = [logger.registered_handler]
+        # Replace the handler another function installed (the local stack and the tests load several in one
+        # process), and keep any other handler someone attached on purpose.
+        others = [h for h in framework.handlers if h not in _routed]
+        framework.handlers = [*others, logger.registered_handler]
+        _routed.add(logger.registered_handler)
         framework.setLevel(logger.log_level)
         framework.propagate = False
     for name in LOCAL_RUNTIME_LOGGERS:

@@ -223,6 +223,8 @@ def test_the_http_api_sends_commands_to_the_command_function_and_the_rest_to_que
         "$default": function_id(template, HANDLERS["query"]),
         "GET /health": function_id(template, HANDLERS["query"]),
         "GET /openapi.json": function_id(template, HANDLERS["query"]),
+        "GET /docs": function_id(template, HANDLERS["query"]),
+        "GET /": function_id(template, HANDLERS["query"]),
     }
 
 

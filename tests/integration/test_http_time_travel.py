@@ -224,11 +224,18 @@ def test_an_unreadable_history_is_a_logged_500_naming_the_event(
         "schema_version": schema_version,
     }
 
-    with caplog.at_level(logging.ERROR):
-        answers = [
-            command("AcceptInvite", {"id": str(invite_id)}),
-            call("GET", f"/aggregates/Invitation/{invite_id}"),
-        ]
+    # The functions route the framework's records to their Powertools handler, not to the root logger that
+    # caplog listens on; listen on the framework's logger itself.
+    framework = logging.getLogger("horizon")
+    framework.addHandler(caplog.handler)
+    try:
+        with caplog.at_level(logging.ERROR):
+            answers = [
+                command("AcceptInvite", {"id": str(invite_id)}),
+                call("GET", f"/aggregates/Invitation/{invite_id}"),
+            ]
+    finally:
+        framework.removeHandler(caplog.handler)
 
     for answer in answers:
         problem = assert_problem(answer, 500, title="Unreadable History")

@@ -109,7 +109,7 @@ def route_framework_logs(logger: Logger) -> None:
         framework.propagate = False
     for name in LOCAL_RUNTIME_LOGGERS:
         runtime = logging.getLogger(name)
-        runtime.handlers = logging.getLogger().handlers
+        runtime.handlers = list(logging.getLogger().handlers)
         runtime.propagate = False
 
 

@@ -105,5 +105,9 @@ def test_the_local_stack_reads_one_text_line_per_record_with_its_context(
 def test_the_local_runtime_keeps_its_own_log_handlers() -> None:
     observed = observe("horizon-test-runtime")
     observed.wrap(lambda event, context: {})({}, LocalContext("test"))
+    other = observe("horizon-test-runtime-other")
+    other.wrap(lambda event, context: {})({}, LocalContext("test"))
     assert logging.getLogger("horizon.local").handlers == logging.getLogger().handlers
-    assert logging.getLogger("horizon").handlers == [observed.logger.registered_handler]
+    framework = logging.getLogger("horizon").handlers
+    assert other.logger.registered_handler in framework
+    assert observed.logger.registered_handler not in framework

@@ -19,6 +19,7 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any
+from uuid import UUID
 
 from pydantic import BaseModel
 
@@ -110,6 +111,23 @@ class TrackedConsumer(ABC):
     def tracking_key(self, event: Event) -> DocumentKey:
         """Where this consumer records how far it got in the event's aggregate."""
         return (f"_tracking.{self.name}", f"{event.aggregate_type}#{event.aggregate_id}")
+
+    @property
+    def event_store(self) -> EventStore:
+        """The store this consumer repairs gaps from (and catch-up reads history from)."""
+        return self._events
+
+    def position(self, aggregate_type: str, aggregate_id: UUID) -> int:
+        """The last version of one aggregate this consumer applied (0: none yet), strongly consistent."""
+        if not self.tracks_in_documents:
+            tracking = self._reads.get(f"_tracking.{self.name}", f"{aggregate_type}#{aggregate_id}")
+            return int(tracking.body["version"]) if tracking else 0
+        # The position sits beside the aggregate's document, whose key only an event names.
+        for event in self._events.load(aggregate_type, aggregate_id):
+            for key in self.keys(event):
+                document = self._reads.get(*key)
+                return (document.position or 0) if document else 0
+        return 0
 
     tracks_in_documents = False
     """Whether each aggregate's position lives beside its one document instead of in a tracking document."""

@@ -215,9 +215,10 @@ def _emit(document: dict[str, Any], as_json: bool, lines: Any) -> None:
 
 
 def _add_replay_commands() -> None:
-    from horizon.cli.replay import republish
+    from horizon.cli.replay import dead_letters, redrive, republish
 
-    cli.add_command(republish)
+    for command in (republish, dead_letters, redrive):
+        cli.add_command(command)
 
 
 _add_replay_commands()

@@ -1,12 +1,13 @@
-"""`horizon republish`: run one named projector or saga again over a slice of history, from the events table.
+"""`horizon republish`, `dead-letters` and `redrive`: consumers catch up from the events table, on demand.
 
-Idempotent: the consumer's tracking positions decide what is new, so running it twice (or while the stream
-runs) offers the same events once in effect. Exit code 5 when some aggregate failed (listed on stderr).
+Idempotent: the consumer's tracking positions decide what is new, so running any of them twice (or while the
+stream runs) offers the same events once in effect. Exit code 5 when some aggregate failed (listed on stderr).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import click
@@ -14,6 +15,9 @@ import click
 from horizon.cli.target import Connection
 
 FAILED = 5
+LOCAL_FAILURE_QUEUE = "horizon-local-failures"
+"""The local stack's stand-in for the stack's failure queue (horizon/local)."""
+FAILURE_QUEUE_OUTPUT = "FailureQueueUrl"
 
 
 @click.command()
@@ -56,4 +60,80 @@ def republish(
     for stream, error in sorted(total.failed.items()):
         click.echo(f"failed {stream}: {error}", err=True)
     if total.failed:
+        raise click.exceptions.Exit(FAILED)
+
+
+queue_option = click.option("--queue", "queue_url", help="Failure queue URL (default: the stack's, or the local one).")
+
+
+def _queue(connection: Connection, queue_url: str | None) -> tuple[Any, str]:
+    sqs = connection.client("sqs")
+    if queue_url:
+        return sqs, queue_url
+    if connection.target.stack:
+        return sqs, connection.output(FAILURE_QUEUE_OUTPUT)
+    return sqs, str(sqs.get_queue_url(QueueName=LOCAL_FAILURE_QUEUE)["QueueUrl"])
+
+
+def _letters(connection: Connection, queue_url: str | None) -> tuple[Any, str, list[Any]]:
+    from horizon.redrive import parse_body, read_letter
+
+    sqs, url = _queue(connection, queue_url)
+    streams = connection.client("dynamodbstreams")
+    seen: dict[str, Any] = {}
+    while True:  # VisibilityTimeout 0: listing hides nothing from the consumers of the queue
+        page = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
+        fresh = [m for m in page.get("Messages", []) if m["MessageId"] not in seen]
+        if not fresh:
+            return sqs, url, list(seen.values())
+        for message in fresh:
+            seen[message["MessageId"]] = read_letter(message["ReceiptHandle"], parse_body(message["Body"]), streams)
+
+
+@click.command(name="dead-letters")
+@queue_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per letter.")
+@click.pass_obj
+def dead_letters(connection: Connection, queue_url: str | None, as_json: bool) -> None:
+    """What the stream consumers gave up on: consumer, aggregate, versions and the error, one line each."""
+    import json
+
+    for letter in _letters(connection, queue_url)[2]:
+        commits = [
+            {"aggregate_type": c.aggregate_type, "aggregate_id": str(c.aggregate_id), "first": c.first, "last": c.last}
+            for c in letter.commits
+        ]
+        if as_json:
+            document = {"consumer": letter.function, "commits": commits, "error": letter.error}
+            click.echo(json.dumps(document | {"expired": letter.expired}))
+            continue
+        where = ", ".join(f"{c['aggregate_type']} {c['aggregate_id']} v{c['first']}-{c['last']}" for c in commits)
+        click.echo(
+            f"{letter.function}: {where or 'records left the stream (redrive catches up everything)'} · {letter.error}"
+        )
+
+
+@click.command()
+@queue_option
+@click.option("--guest-limit", type=click.IntRange(min=0), default=2, show_default=True, help="Domain setting.")
+@click.pass_obj
+def redrive(connection: Connection, queue_url: str | None, guest_limit: int) -> None:
+    """Process every dead letter again from the events table; remove each one that now succeeds."""
+    from horizon.redrive import redrive as redrive_letter
+
+    sqs, url, letters = _letters(connection, queue_url)
+    consumers = connection.consumers(guest_limit)
+    healed = 0
+    still: dict[str, str] = {}
+    for letter in letters:
+        failed = redrive_letter(letter, consumers)
+        if failed:
+            still |= failed
+            continue
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=letter.receipt)
+        healed += 1
+    click.echo(f"redrive: {healed} healed, {len(letters) - healed} kept")
+    for stream, error in sorted(still.items()):
+        click.echo(f"failed {stream}: {error}", err=True)
+    if still:
         raise click.exceptions.Exit(FAILED)

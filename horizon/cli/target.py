@@ -92,15 +92,18 @@ class Connection:
     @cached_property
     def events_table(self) -> str:
         """The events table: given, read from the stack's outputs, or the local stack's default."""
-        return self.target.events_table or self._output(EVENTS_TABLE_OUTPUT, DEFAULT_EVENTS_TABLE)
+        return self.target.events_table or self.output(EVENTS_TABLE_OUTPUT, DEFAULT_EVENTS_TABLE)
 
     @cached_property
     def read_table(self) -> str:
         """The read table (read models, saga state, positions): given, from the stack, or the local default."""
-        return self.target.read_table or self._output(READ_TABLE_OUTPUT, DEFAULT_READ_TABLE)
+        return self.target.read_table or self.output(READ_TABLE_OUTPUT, DEFAULT_READ_TABLE)
 
-    def _output(self, name: str, default: str) -> str:
+    def output(self, name: str, default: str | None = None) -> str:
+        """A CloudFormation output of the target stack (`default` without a stack)."""
         if not self.target.stack:
+            if default is None:
+                raise TargetError(f"{name} needs --stack")
             return default
         stacks = self.client("cloudformation").describe_stacks(StackName=self.target.stack)["Stacks"]
         outputs = {o["OutputKey"]: o["OutputValue"] for s in stacks for o in s.get("Outputs", [])}

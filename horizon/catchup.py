@@ -16,10 +16,15 @@ from uuid import UUID
 
 from horizon.consumers import TrackedConsumer
 from horizon.errors import BadRequest
+from horizon.events import Event
 from horizon.eventstore import AggregateRef
 
 CHUNK = 99
-"""Events of one aggregate per write: with the tracking document, a transaction of at most 100 actions."""
+"""Events of one aggregate per commit offered: with the tracking document, at most 100 transaction actions."""
+
+BATCH = 50
+"""Aggregates offered together, as a stream batch would: the runtime writes a shared document (a counter) once
+per group that fits one transaction, not once per aggregate, which is what bounds a hot document's catch-up."""
 
 
 @dataclass(frozen=True)
@@ -53,9 +58,15 @@ def catch_up(consumer: TrackedConsumer, segment: int = 0, total: int = 1, where:
     """
     where = where or Slice()
     report = CatchUpReport()
+    batch: list[list[Event]] = []
     for ref in _aggregates(consumer, segment, total, where):
         report.aggregates += 1
-        _feed(consumer, ref, where, report)
+        for chunk in _chunks(consumer, ref, where):
+            # One chunk per aggregate per batch: the runtime would merge two into one run past CHUNK events.
+            if len(batch) == BATCH or any(commit[0].stream == chunk[0].stream for commit in batch):
+                _offer(consumer, batch, report)
+            batch.append(chunk)
+    _offer(consumer, batch, report)
     return report
 
 
@@ -69,17 +80,21 @@ def _aggregates(consumer: TrackedConsumer, segment: int, total: int, where: Slic
     return (ref for ref in listed if where.aggregate_type in (None, ref.aggregate_type))
 
 
-def _feed(consumer: TrackedConsumer, ref: AggregateRef, where: Slice, report: CatchUpReport) -> None:
+def _chunks(consumer: TrackedConsumer, ref: AggregateRef, where: Slice) -> list[list[Event]]:
     position = consumer.position(ref.aggregate_type, ref.aggregate_id)
     after = max(position, where.from_version - 1)
     events = consumer.event_store.load(ref.aggregate_type, ref.aggregate_id, after)
     if not events or (where.since is not None and events[-1].timestamp < where.since):
+        return []
+    return [events[start : start + CHUNK] for start in range(0, len(events), CHUNK)]
+
+
+def _offer(consumer: TrackedConsumer, batch: list[list[Event]], report: CatchUpReport) -> None:
+    if not batch:
         return
-    for start in range(0, len(events), CHUNK):
-        chunk = events[start : start + CHUNK]
-        failed = consumer.process_batch([chunk])
-        report.events += len(chunk)
-        if failed:
-            error = next(iter(failed.values()))
-            report.failed[f"{ref.aggregate_type}#{ref.aggregate_id}"] = f"{type(error).__name__}: {error}"
-            return
+    failed = consumer.process_batch(batch)
+    report.events += sum(len(chunk) for chunk in batch)
+    for (aggregate_type, aggregate_id), error in failed.items():
+        # A later chunk of a failed aggregate fails too (its gap repair meets the same error): reported once.
+        report.failed.setdefault(f"{aggregate_type}#{aggregate_id}", f"{type(error).__name__}: {error}")
+    batch.clear()

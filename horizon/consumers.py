@@ -87,26 +87,37 @@ class TrackedConsumer(ABC):
         documents = self._reads.peek_many(sorted({key for run in ordered.values() for key in self._needs(run)}))
         failed: dict[Stream, Exception] = {}
         for group in group_runs(ordered, self._needs):
-            for attempt in range(1, self._retry.attempts + 1):
-                try:
-                    self._commit_group(group, documents)
-                    break
-                except ReadModelConflict as error:
-                    if attempt == self._retry.attempts:
-                        failed |= dict.fromkeys(group, error)
-                        break
-                    logger.info("%s: conflict on %d aggregates, retrying from fresh reads", self.name, len(group))
-                    self._sleep(self._retry.pause(attempt))
-                    keys = sorted({key for run in group.values() for key in self._needs(run)})
-                    fresh = self._reads.get_many(keys)
-                    for key in keys:
-                        documents.pop(key, None)
-                    documents.update(fresh)
-                except Exception as error:  # one group's failure must not stop the others: report and go on
-                    logger.exception("%s: a group of %d aggregates failed", self.name, len(group))
-                    failed |= dict.fromkeys(group, error)
-                    break
+            failed |= self._commit_with_retries(group, documents)
         return failed
+
+    def _commit_with_retries(
+        self, group: dict[Stream, list[Event]], documents: dict[DocumentKey, Document]
+    ) -> dict[Stream, Exception]:
+        for attempt in range(1, self._retry.attempts + 1):
+            try:
+                self._commit_group(group, documents)
+                return {}
+            except ReadModelConflict as error:
+                if attempt == self._retry.attempts:
+                    return dict.fromkeys(group, error)
+                logger.info("%s: conflict on %d aggregates, retrying from fresh reads", self.name, len(group))
+                self._sleep(self._retry.pause(attempt))
+                keys = sorted({key for run in group.values() for key in self._needs(run)})
+                fresh = self._reads.get_many(keys)
+                for key in keys:
+                    documents.pop(key, None)
+                documents.update(fresh)
+            except Exception as error:  # one group's failure must not stop the others: report and go on
+                if len(group) == 1:
+                    logger.exception("%s: %s failed", self.name, _describe(next(iter(group.values()))))
+                    return dict.fromkeys(group, error)
+                # A poison commit parks only its own aggregate: the group's others are committed one by one.
+                logger.warning("%s: a group of %d aggregates failed, isolating it", self.name, len(group))
+                failed: dict[Stream, Exception] = {}
+                for stream, run in group.items():
+                    failed |= self._commit_with_retries({stream: run}, documents)
+                return failed
+        return {}
 
     def tracking_key(self, event: Event) -> DocumentKey:
         """Where this consumer records how far it got in the event's aggregate."""

@@ -224,3 +224,30 @@ def test_catch_up_feeds_a_long_history_in_chunks_that_fit_one_transaction(regist
     assert tally is not None
     assert tally.body == {"events": 3 * CHUNK + 7}
     assert reads.sizes == [2, 2, 2, 2]
+
+
+def test_a_poison_commit_in_a_stream_batch_fails_only_its_aggregate(
+    registry: Registry, handler: CommandHandler, events: RecordingEventStore
+) -> None:
+    poison, *healthy = story(handler, 3)
+    reads = MemoryReadStore()
+    runtime = ProjectorRuntime(PoisonedCounter(poison), registry, reads, events)
+
+    failed = runtime.process_batch(events.commits)
+
+    assert [stream[1] for stream in failed] == [poison]
+    assert [runtime.position("Invitation", i) for i in healthy] == [2, 2]
+
+
+def test_catch_up_of_many_aggregates_writes_a_shared_document_once_per_batch(
+    registry: Registry, handler: CommandHandler, events: RecordingEventStore
+) -> None:
+    story(handler, 100)
+    reads = CommitSizes()
+    runtime = ProjectorRuntime(GuestListProjector(2), registry, reads, events)
+
+    catch_up(runtime)
+
+    assert counters(reads)["num_guests"] == 100
+    assert len(reads.sizes) <= 4
+    assert max(reads.sizes) <= 100

@@ -81,9 +81,12 @@ def _aggregates(consumer: TrackedConsumer, segment: int, total: int, where: Slic
 
 
 def _chunks(consumer: TrackedConsumer, ref: AggregateRef, where: Slice) -> list[list[Event]]:
-    position = consumer.position(ref.aggregate_type, ref.aggregate_id)
+    position, unsent = consumer.progress(ref.aggregate_type, ref.aggregate_id)
     after = max(position, where.from_version - 1)
     events = consumer.event_store.load(ref.aggregate_type, ref.aggregate_id, after)
+    if not events and unsent:
+        # A saga crashed between deciding and sending: offering its last event again (a duplicate) sends them.
+        events = consumer.event_store.load(ref.aggregate_type, ref.aggregate_id, position - 1)
     if not events or (where.since is not None and events[-1].timestamp < where.since):
         return []
     return [events[start : start + CHUNK] for start in range(0, len(events), CHUNK)]

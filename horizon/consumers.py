@@ -130,15 +130,19 @@ class TrackedConsumer(ABC):
 
     def position(self, aggregate_type: str, aggregate_id: UUID) -> int:
         """The last version of one aggregate this consumer applied (0: none yet), strongly consistent."""
+        return self.progress(aggregate_type, aggregate_id)[0]
+
+    def progress(self, aggregate_type: str, aggregate_id: UUID) -> tuple[int, bool]:
+        """The position in one aggregate, and whether commands decided there are still unsent (an outbox)."""
         if not self.tracks_in_documents:
             tracking = self._reads.get(f"_tracking.{self.name}", f"{aggregate_type}#{aggregate_id}")
-            return int(tracking.body["version"]) if tracking else 0
+            return (int(tracking.body["version"]), bool(tracking.body.get("outbox"))) if tracking else (0, False)
         # The position sits beside the aggregate's document, whose key only an event names.
         for event in self._events.load(aggregate_type, aggregate_id):
             for key in self.keys(event):
                 document = self._reads.get(*key)
-                return (document.position or 0) if document else 0
-        return 0
+                return ((document.position or 0) if document else 0), False
+        return 0, False
 
     tracks_in_documents = False
     """Whether each aggregate's position lives beside its one document instead of in a tracking document."""

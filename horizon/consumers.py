@@ -30,6 +30,7 @@ from horizon.commands import Command
 from horizon.errors import AggregateNotFound, DomainError, ReadModelConflict
 from horizon.events import Event, EventData
 from horizon.eventstore import EventStore
+from horizon.generations import GENERATIONS, collection_of
 from horizon.projection import Projector, Saga
 from horizon.readstore import Document, DocumentKey, ReadStore, Write
 from horizon.registry import Registry
@@ -292,11 +293,41 @@ class TrackedConsumer(ABC):
 class ProjectorRuntime(TrackedConsumer):
     """Runs one projector; its read models live in the collection named after it."""
 
-    def __init__(self, projector: Projector[Any], registry: Registry, reads: ReadStore, events: EventStore) -> None:
+    def __init__(
+        self,
+        projector: Projector[Any],
+        registry: Registry,
+        reads: ReadStore,
+        events: EventStore,
+        *,
+        generation: int | None = None,
+    ) -> None:
         super().__init__(projector.name, registry, reads, events)
         self.projector = projector
         self.model = projector.model
         self.tracks_in_documents = projector.per_aggregate
+        self._follows = generation is None
+        """Without a fixed generation, the runtime writes the live one (horizon/generations.py)."""
+        if generation is not None:
+            self.name = collection_of(projector.name, generation)
+
+    def process_batch(self, commits: Sequence[Sequence[Event]]) -> dict[Stream, Exception]:
+        """Apply a batch of commits to the live generation (or the fixed one of a rebuild)."""
+        self._resolve()
+        return super().process_batch(commits)
+
+    def progress(self, aggregate_type: str, aggregate_id: UUID) -> tuple[int, bool]:
+        """The position in one aggregate of the live generation (or the fixed one)."""
+        self._resolve()
+        return super().progress(aggregate_type, aggregate_id)
+
+    def _resolve(self) -> None:
+        if self._follows:
+            # Possibly stale: a batch that lands in the old generation is caught up by the rebuild's last pass.
+            pointer = self._reads.peek_many([(GENERATIONS, self.projector.name)]).get(
+                (GENERATIONS, self.projector.name)
+            )
+            self.name = collection_of(self.projector.name, int(pointer.body["live"]) if pointer else 0)
 
     def key_of(self, event: Event) -> str | None:
         """The read model an event changes, if any."""

@@ -215,9 +215,9 @@ def _emit(document: dict[str, Any], as_json: bool, lines: Any) -> None:
 
 
 def _add_replay_commands() -> None:
-    from horizon.cli.replay import dead_letters, redrive, republish
+    from horizon.cli.replay import dead_letters, rebuild, redrive, republish
 
-    for command in (republish, dead_letters, redrive):
+    for command in (republish, dead_letters, redrive, rebuild):
         cli.add_command(command)
 
 

@@ -137,3 +137,38 @@ def redrive(connection: Connection, queue_url: str | None, guest_limit: int) -> 
         click.echo(f"failed {stream}: {error}", err=True)
     if still:
         raise click.exceptions.Exit(FAILED)
+
+
+@click.command()
+@click.argument("projection")
+@click.option("--segments", type=click.IntRange(min=1), default=1, show_default=True, help="Scan segments to run.")
+@click.option(
+    "--grace",
+    type=click.FloatRange(min=0),
+    default=30.0,
+    show_default=True,
+    help="Seconds before the old generation goes.",
+)
+@click.option("--guest-limit", type=click.IntRange(min=0), default=2, show_default=True, help="Domain setting.")
+@click.pass_obj
+def rebuild(connection: Connection, projection: str, segments: int, grace: float, guest_limit: int) -> None:
+    """Build PROJECTION's next generation from the events table, switch readers to it, delete the old one."""
+    from horizon.consumers import ProjectorRuntime
+    from horizon.generations import rebuild as rebuild_generation
+
+    consumers = connection.consumers(guest_limit)
+    runtime = consumers.get(projection)
+    if runtime is None:
+        raise click.BadParameter(f"{projection!r} is none of {', '.join(sorted(consumers))}", param_hint="PROJECTION")
+    if not isinstance(runtime, ProjectorRuntime):
+        raise click.UsageError(
+            f"{projection} is a saga: its decisions were sent as commands, and recomputing them could send one "
+            "twice or forget one, so it is never rebuilt (republish it instead)"
+        )
+    projector, store = runtime.projector, runtime.event_store
+
+    def runtime_for(generation: int) -> ProjectorRuntime:
+        return ProjectorRuntime(projector, connection.registry, connection.reads, store, generation=generation)
+
+    generation = rebuild_generation(runtime_for, connection.reads, projection, segments=segments, grace=grace)
+    click.echo(f"{projection}: generation {generation} is live")

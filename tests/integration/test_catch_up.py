@@ -16,6 +16,7 @@ from horizon.cli.app import cli
 from horizon.command_handler import CommandHandler
 from horizon.consumers import ProjectorRuntime
 from horizon.dynamodb import DynamoDBEventStore, DynamoDBReadStore
+from horizon.generations import live_collection
 from horizon.readstore import Write
 from tests.catch_up_support import COUNTER_KEY, EventCounter, long_history
 from tests.integration.conftest import EVENTS_TABLE, READ_TABLE
@@ -117,3 +118,26 @@ def test_republish_refuses_an_unknown_handler_and_an_id_without_its_type(
     assert (unknown.exit_code, lonely.exit_code) == (2, 2)
     assert "GuestList, Invitation, ResponseSaga" in unknown.output
     assert "--id needs --type" in lonely.output
+
+
+def test_rebuild_builds_the_next_generation_switches_readers_and_deletes_the_old_one(
+    dynamodb_event_store: DynamoDBEventStore, dynamodb_read_store: DynamoDBReadStore
+) -> None:
+    accepted(dynamodb_event_store, 3)
+    assert horizon("republish", GuestListProjector.name).exit_code == 0  # generation 0, as the stream built it
+
+    result = horizon("rebuild", GuestListProjector.name, "--segments", "2", "--grace", "0")
+
+    assert (result.exit_code, result.output) == (0, "GuestList: generation 1 is live\n")
+    assert live_collection(dynamodb_read_store, GuestListProjector.name) == "GuestList@1"
+    document = dynamodb_read_store.get("GuestList@1", GUEST_LIST_KEY)
+    assert document is not None
+    assert document.body["num_accepted"] == 3
+    assert dynamodb_read_store.get(GuestListProjector.name, GUEST_LIST_KEY) is None
+
+
+def test_rebuilding_a_saga_is_refused_and_says_why(dynamodb_event_store: DynamoDBEventStore) -> None:
+    result = horizon("rebuild", "ResponseSaga")
+
+    assert result.exit_code == 2
+    assert "ResponseSaga is a saga" in result.output

@@ -15,8 +15,6 @@ import click
 from horizon.cli.target import Connection
 
 FAILED = 5
-LOCAL_FAILURE_QUEUE = "horizon-local-failures"
-"""The local stack's stand-in for the stack's failure queue (horizon/local)."""
 FAILURE_QUEUE_OUTPUT = "FailureQueueUrl"
 
 
@@ -72,7 +70,9 @@ def _queue(connection: Connection, queue_url: str | None) -> tuple[Any, str]:
         return sqs, queue_url
     if connection.target.stack:
         return sqs, connection.output(FAILURE_QUEUE_OUTPUT)
-    return sqs, str(sqs.get_queue_url(QueueName=LOCAL_FAILURE_QUEUE)["QueueUrl"])
+    from horizon.local.deadletters import DEAD_LETTER_QUEUE
+
+    return sqs, str(sqs.get_queue_url(QueueName=DEAD_LETTER_QUEUE)["QueueUrl"])
 
 
 def _letters(connection: Connection, queue_url: str | None) -> tuple[Any, str, list[Any]]:

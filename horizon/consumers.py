@@ -30,7 +30,7 @@ from horizon.commands import Command
 from horizon.errors import AggregateNotFound, DomainError, ReadModelConflict
 from horizon.events import Event, EventData
 from horizon.eventstore import EventStore
-from horizon.generations import GENERATIONS, collection_of
+from horizon.generations import GENERATIONS, POINTER_TTL_SECONDS, collection_of
 from horizon.projection import Projector, Saga
 from horizon.readstore import Document, DocumentKey, ReadStore, Write
 from horizon.registry import Registry
@@ -307,6 +307,7 @@ class ProjectorRuntime(TrackedConsumer):
         self.model = projector.model
         self.tracks_in_documents = projector.per_aggregate
         self._follows = generation is None
+        self._resolved_at = float("-inf")
         """Without a fixed generation, the runtime writes the live one (horizon/generations.py)."""
         if generation is not None:
             self.name = collection_of(projector.name, generation)
@@ -322,7 +323,9 @@ class ProjectorRuntime(TrackedConsumer):
         return super().progress(aggregate_type, aggregate_id)
 
     def _resolve(self) -> None:
-        if self._follows:
+        now = time.monotonic()
+        if self._follows and now - self._resolved_at >= POINTER_TTL_SECONDS:
+            self._resolved_at = now
             # Possibly stale: a batch that lands in the old generation is caught up by the rebuild's last pass.
             pointer = self._reads.peek_many([(GENERATIONS, self.projector.name)]).get(
                 (GENERATIONS, self.projector.name)

@@ -18,6 +18,9 @@ from horizon.errors import BadRequest
 from horizon.readstore import ReadStore, Write
 
 GENERATIONS = "_generations"
+POINTER_TTL_SECONDS = 10.0
+"""How long a stream runtime trusts the pointer it read (so a batch costs no extra read); a rebuild waits this
+long after the switch before its last pass, which catches up whatever a runtime still wrote to the old one."""
 READER_GRACE_SECONDS = 30.0
 """How long a reader may hold an old pointer (an API request's limit) before the old generation is deleted."""
 
@@ -48,6 +51,7 @@ def rebuild(
     segments: int = 1,
     sleep: Callable[[float], None] = time.sleep,
     grace: float = READER_GRACE_SECONDS,
+    settle: float = POINTER_TTL_SECONDS,
 ) -> int:
     """Build the next generation of projection `name` with the runtime `runtime_for(generation)`; return it."""
     from horizon.catchup import catch_up
@@ -57,7 +61,9 @@ def rebuild(
     new = live + 1
     _delete(reads, collection_of(name, new))  # the leftovers of a rebuild that stopped half way
     runtime = runtime_for(new)
-    for _ in range(2):  # the second pass: commits the stream gave the old generation after the switch
+    for attempt in range(2):  # the second pass: commits the stream gave the old generation after the switch
+        if attempt:
+            sleep(settle)
         failed: dict[str, str] = {}
         for segment in range(segments):
             failed |= catch_up(runtime, segment, segments).failed

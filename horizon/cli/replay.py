@@ -149,9 +149,18 @@ def redrive(connection: Connection, queue_url: str | None, guest_limit: int) -> 
     show_default=True,
     help="Seconds before the old generation goes.",
 )
+@click.option(
+    "--settle",
+    type=click.FloatRange(min=0),
+    default=10.0,
+    show_default=True,
+    help="Seconds the stream may still write the old generation (its pointer cache).",
+)
 @click.option("--guest-limit", type=click.IntRange(min=0), default=2, show_default=True, help="Domain setting.")
 @click.pass_obj
-def rebuild(connection: Connection, projection: str, segments: int, grace: float, guest_limit: int) -> None:
+def rebuild(
+    connection: Connection, projection: str, segments: int, grace: float, settle: float, guest_limit: int
+) -> None:
     """Build PROJECTION's next generation from the events table, switch readers to it, delete the old one."""
     from horizon.consumers import ProjectorRuntime
     from horizon.generations import rebuild as rebuild_generation
@@ -170,5 +179,7 @@ def rebuild(connection: Connection, projection: str, segments: int, grace: float
     def runtime_for(generation: int) -> ProjectorRuntime:
         return ProjectorRuntime(projector, connection.registry, connection.reads, store, generation=generation)
 
-    generation = rebuild_generation(runtime_for, connection.reads, projection, segments=segments, grace=grace)
+    generation = rebuild_generation(
+        runtime_for, connection.reads, projection, segments=segments, grace=grace, settle=settle
+    )
     click.echo(f"{projection}: generation {generation} is live")

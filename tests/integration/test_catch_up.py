@@ -20,6 +20,7 @@ from horizon.generations import live_collection
 from horizon.readstore import Write
 from tests.catch_up_support import COUNTER_KEY, EventCounter, long_history
 from tests.integration.conftest import EVENTS_TABLE, READ_TABLE
+from tests.principals import as_host
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -33,8 +34,8 @@ def accepted(store: DynamoDBEventStore, count: int) -> list[UUID]:
     handler = CommandHandler(build_registry(), store)
     ids = [uuid4() for _ in range(count)]
     for invite_id in ids:
-        handler.handle(CreateInvite(id=invite_id, name="Guest"))
-        handler.handle(AcceptInvite(id=invite_id))
+        handler.handle(CreateInvite(id=invite_id, name="Guest"), as_host())
+        handler.handle(AcceptInvite(id=invite_id), as_host())
     return ids
 
 

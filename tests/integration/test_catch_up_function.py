@@ -11,6 +11,7 @@ from domain.invitation import AcceptInvite, CreateInvite
 from functions import catch_up
 from horizon.local.lambda_context import LocalContext
 from tests.integration.http_support import Stack, stack
+from tests.principals import as_host
 
 __all__ = ["stack"]
 
@@ -19,8 +20,8 @@ def test_every_segment_invoked_once_brings_a_new_generation_of_the_guest_list_up
     handler = stack.container.command_handler
     for _ in range(5):
         invite_id = uuid4()
-        handler.handle(CreateInvite(id=invite_id, name="Guest"))
-        handler.handle(AcceptInvite(id=invite_id))
+        handler.handle(CreateInvite(id=invite_id, name="Guest"), as_host())
+        handler.handle(AcceptInvite(id=invite_id), as_host())
 
     results = [
         catch_up.handler(

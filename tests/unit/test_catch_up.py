@@ -21,6 +21,7 @@ from horizon.memory import MemoryEventStore, MemoryReadStore
 from horizon.readstore import ReadStore
 from horizon.registry import Registry
 from tests.catch_up_support import COUNTER_KEY, EventCounter, long_history
+from tests.principals import as_host
 
 from .fakes import RecordingEventStore
 
@@ -30,8 +31,8 @@ def story(handler: CommandHandler, guests: int) -> list[UUID]:
     ids = []
     for index in range(guests):
         invite_id = uuid4()
-        handler.handle(CreateInvite(id=invite_id, name=f"Guest {index}"))
-        handler.handle(AcceptInvite(id=invite_id) if index % 2 == 0 else DeclineInvite(id=invite_id))
+        handler.handle(CreateInvite(id=invite_id, name=f"Guest {index}"), as_host())
+        handler.handle(AcceptInvite(id=invite_id) if index % 2 == 0 else DeclineInvite(id=invite_id), as_host())
         ids.append(invite_id)
     return ids
 

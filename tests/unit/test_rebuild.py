@@ -13,6 +13,7 @@ from horizon.generations import GENERATIONS, live_collection, live_generation, r
 from horizon.memory import MemoryReadStore
 from horizon.readstore import ReadStore
 from horizon.registry import Registry
+from tests.principals import as_host
 
 from .fakes import RecordingEventStore
 
@@ -20,8 +21,8 @@ from .fakes import RecordingEventStore
 def accept(handler: CommandHandler, count: int) -> None:
     for _ in range(count):
         invite_id = uuid4()
-        handler.handle(CreateInvite(id=invite_id, name="Guest"))
-        handler.handle(AcceptInvite(id=invite_id))
+        handler.handle(CreateInvite(id=invite_id, name="Guest"), as_host())
+        handler.handle(AcceptInvite(id=invite_id), as_host())
 
 
 def guests(reads: ReadStore) -> int:

@@ -20,6 +20,7 @@ from functions.routes import COMMAND_METHOD, COMMAND_PATH
 from horizon.authorization import authorize, public
 from horizon.consistency import read_at_least
 from horizon.errors import AggregateNotFound
+from horizon.generations import live_collection
 from horizon.http.command_routes import add_command_routes
 from horizon.http.event_routes import add_event_routes
 from horizon.http.principal import principal_of
@@ -65,7 +66,8 @@ def add_query_routes(app: BaseRouter) -> None:
         limit: Annotated[int, Query(ge=1, le=100, description="Page size, 1 to 100")] = 20,
         cursor: Annotated[str | None, Query(max_length=1024, description="`next_cursor` of the last page")] = None,
     ) -> InvitationPage:
-        page = container().read_store.list(InvitationProjector.name, limit, cursor)
+        reads = container().read_store
+        page = reads.list(live_collection(reads, InvitationProjector.name), limit, cursor)
         items = [InvitationView.model_validate(doc.body) for doc in page.items]
         return InvitationPage(items=items, next_cursor=page.cursor)
 
@@ -89,12 +91,13 @@ def add_query_routes(app: BaseRouter) -> None:
     ) -> InvitationView:
         built = container()
         reads, key = built.read_store, str(invitation_id)
+        collection = live_collection(reads, InvitationProjector.name)
         if min_version is None:
-            doc = reads.get(InvitationProjector.name, key)
+            doc = reads.get(collection, key)
         else:
             doc = read_at_least(
                 reads,
-                InvitationProjector.name,
+                collection,
                 key,
                 min_version,
                 version_of=lambda d: int(d.body["version"]),
@@ -107,7 +110,7 @@ def add_query_routes(app: BaseRouter) -> None:
     @app.get("/guestlist", summary="The guest-list counters", tags=["queries"], operation_id="GetGuestList")
     def guest_list() -> GuestList:
         built = container()
-        doc = built.read_store.get(GuestListProjector.name, GUEST_LIST_KEY)
+        doc = built.read_store.get(live_collection(built.read_store, GuestListProjector.name), GUEST_LIST_KEY)
         counters = GuestList.model_validate(doc.body) if doc else GuestList()
         return counters.model_copy(update={"guest_limit": built.settings.guest_limit})
 

@@ -19,6 +19,7 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any
+from uuid import UUID
 
 from pydantic import BaseModel
 
@@ -29,6 +30,7 @@ from horizon.commands import Command
 from horizon.errors import AggregateNotFound, DomainError, ReadModelConflict
 from horizon.events import Event, EventData
 from horizon.eventstore import EventStore
+from horizon.generations import GENERATIONS, POINTER_TTL_SECONDS, collection_of
 from horizon.projection import Projector, Saga
 from horizon.readstore import Document, DocumentKey, ReadStore, Write
 from horizon.registry import Registry
@@ -86,30 +88,62 @@ class TrackedConsumer(ABC):
         documents = self._reads.peek_many(sorted({key for run in ordered.values() for key in self._needs(run)}))
         failed: dict[Stream, Exception] = {}
         for group in group_runs(ordered, self._needs):
-            for attempt in range(1, self._retry.attempts + 1):
-                try:
-                    self._commit_group(group, documents)
-                    break
-                except ReadModelConflict as error:
-                    if attempt == self._retry.attempts:
-                        failed |= dict.fromkeys(group, error)
-                        break
-                    logger.info("%s: conflict on %d aggregates, retrying from fresh reads", self.name, len(group))
-                    self._sleep(self._retry.pause(attempt))
-                    keys = sorted({key for run in group.values() for key in self._needs(run)})
-                    fresh = self._reads.get_many(keys)
-                    for key in keys:
-                        documents.pop(key, None)
-                    documents.update(fresh)
-                except Exception as error:  # one group's failure must not stop the others: report and go on
-                    logger.exception("%s: a group of %d aggregates failed", self.name, len(group))
-                    failed |= dict.fromkeys(group, error)
-                    break
+            failed |= self._commit_with_retries(group, documents)
         return failed
+
+    def _commit_with_retries(
+        self, group: dict[Stream, list[Event]], documents: dict[DocumentKey, Document]
+    ) -> dict[Stream, Exception]:
+        for attempt in range(1, self._retry.attempts + 1):
+            try:
+                self._commit_group(group, documents)
+                return {}
+            except ReadModelConflict as error:
+                if attempt == self._retry.attempts:
+                    return dict.fromkeys(group, error)
+                logger.info("%s: conflict on %d aggregates, retrying from fresh reads", self.name, len(group))
+                self._sleep(self._retry.pause(attempt))
+                keys = sorted({key for run in group.values() for key in self._needs(run)})
+                fresh = self._reads.get_many(keys)
+                for key in keys:
+                    documents.pop(key, None)
+                documents.update(fresh)
+            except Exception as error:  # one group's failure must not stop the others: report and go on
+                if len(group) == 1:
+                    logger.exception("%s: %s failed", self.name, _describe(next(iter(group.values()))))
+                    return dict.fromkeys(group, error)
+                # A poison commit parks only its own aggregate: the group's others are committed one by one.
+                logger.warning("%s: a group of %d aggregates failed, isolating it", self.name, len(group))
+                failed: dict[Stream, Exception] = {}
+                for stream, run in group.items():
+                    failed |= self._commit_with_retries({stream: run}, documents)
+                return failed
+        return {}
 
     def tracking_key(self, event: Event) -> DocumentKey:
         """Where this consumer records how far it got in the event's aggregate."""
         return (f"_tracking.{self.name}", f"{event.aggregate_type}#{event.aggregate_id}")
+
+    @property
+    def event_store(self) -> EventStore:
+        """The store this consumer repairs gaps from (and catch-up reads history from)."""
+        return self._events
+
+    def position(self, aggregate_type: str, aggregate_id: UUID) -> int:
+        """The last version of one aggregate this consumer applied (0: none yet), strongly consistent."""
+        return self.progress(aggregate_type, aggregate_id)[0]
+
+    def progress(self, aggregate_type: str, aggregate_id: UUID) -> tuple[int, bool]:
+        """The position in one aggregate, and whether commands decided there are still unsent (an outbox)."""
+        if not self.tracks_in_documents:
+            tracking = self._reads.get(f"_tracking.{self.name}", f"{aggregate_type}#{aggregate_id}")
+            return (int(tracking.body["version"]), bool(tracking.body.get("outbox"))) if tracking else (0, False)
+        # The position sits beside the aggregate's document, whose key only an event names.
+        for event in self._events.load(aggregate_type, aggregate_id):
+            for key in self.keys(event):
+                document = self._reads.get(*key)
+                return ((document.position or 0) if document else 0), False
+        return 0, False
 
     tracks_in_documents = False
     """Whether each aggregate's position lives beside its one document instead of in a tracking document."""
@@ -259,11 +293,44 @@ class TrackedConsumer(ABC):
 class ProjectorRuntime(TrackedConsumer):
     """Runs one projector; its read models live in the collection named after it."""
 
-    def __init__(self, projector: Projector[Any], registry: Registry, reads: ReadStore, events: EventStore) -> None:
+    def __init__(
+        self,
+        projector: Projector[Any],
+        registry: Registry,
+        reads: ReadStore,
+        events: EventStore,
+        *,
+        generation: int | None = None,
+    ) -> None:
         super().__init__(projector.name, registry, reads, events)
         self.projector = projector
         self.model = projector.model
         self.tracks_in_documents = projector.per_aggregate
+        self._follows = generation is None
+        self._resolved_at = float("-inf")
+        """Without a fixed generation, the runtime writes the live one (horizon/generations.py)."""
+        if generation is not None:
+            self.name = collection_of(projector.name, generation)
+
+    def process_batch(self, commits: Sequence[Sequence[Event]]) -> dict[Stream, Exception]:
+        """Apply a batch of commits to the live generation (or the fixed one of a rebuild)."""
+        self._resolve()
+        return super().process_batch(commits)
+
+    def progress(self, aggregate_type: str, aggregate_id: UUID) -> tuple[int, bool]:
+        """The position in one aggregate of the live generation (or the fixed one)."""
+        self._resolve()
+        return super().progress(aggregate_type, aggregate_id)
+
+    def _resolve(self) -> None:
+        now = time.monotonic()
+        if self._follows and now - self._resolved_at >= POINTER_TTL_SECONDS:
+            self._resolved_at = now
+            # Possibly stale: a batch that lands in the old generation is caught up by the rebuild's last pass.
+            pointer = self._reads.peek_many([(GENERATIONS, self.projector.name)]).get(
+                (GENERATIONS, self.projector.name)
+            )
+            self.name = collection_of(self.projector.name, int(pointer.body["live"]) if pointer else 0)
 
     def key_of(self, event: Event) -> str | None:
         """The read model an event changes, if any."""

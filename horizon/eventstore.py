@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -71,6 +71,25 @@ class EventStore(ABC):
 
         Raise ConcurrencyError if the aggregate moved; its `head`, when set, is the winner's head.
         """
+
+    @abstractmethod
+    def aggregates(self, segment: int = 0, total: int = 1) -> Iterator[AggregateRef]:
+        """Every aggregate in segment `segment` of `total` disjoint segments (all of them together: the store)."""
+
+
+@dataclass(frozen=True)
+class AggregateRef:
+    """One aggregate as catch-up enumerates it: its type, id and version when it was listed."""
+
+    aggregate_type: str
+    aggregate_id: UUID
+    version: int
+
+
+def check_segment(segment: int, total: int) -> None:
+    """Both stores refuse a segment outside 0..total-1 rather than silently list nothing."""
+    if total < 1 or not 0 <= segment < total:
+        raise InvalidEvents(f"aggregates: segment {segment} of {total} does not exist")
 
 
 def check_append(events: Sequence[Event], expected_version: int) -> None:

@@ -1,4 +1,4 @@
-"""The four Lambda functions, built from one shared code asset, each with its own role and log group."""
+"""The five Lambda functions, built from one shared code asset, each with its own role and log group."""
 
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ class FunctionSpec:
 
 API_TIMEOUT = Duration.seconds(10)
 STREAM_TIMEOUT = Duration.seconds(60)
+CATCH_UP_TIMEOUT = Duration.minutes(15)
+"""Lambda's ceiling: a segment must finish within it, which sets how many segments a catch-up needs."""
 
 SPECS = {
     "Command": FunctionSpec(
@@ -44,6 +46,9 @@ SPECS = {
     ),
     "Saga": FunctionSpec(
         "functions.saga.handler", "horizon-saga", "Event stream to saga commands", 512, STREAM_TIMEOUT
+    ),
+    "CatchUp": FunctionSpec(
+        "functions.catch_up.handler", "horizon-catch-up", "One Scan segment of a catch-up", 1024, CATCH_UP_TIMEOUT
     ),
 }
 
@@ -68,7 +73,8 @@ class HorizonFunctions(Construct):
       `_idempotency` partition (Idempotency-Key records), by an IAM condition on the partition key;
     - query: reads both tables (read models, and event histories for /aggregates/.../events);
     - projector: reads events (gap repair) and reads/writes the read table (documents plus tracking);
-    - saga: reads/writes both, as it keeps its state and outbox in the read table and dispatches commands.
+    - saga: reads/writes both, as it keeps its state and outbox in the read table and dispatches commands;
+    - catch-up: reads/writes both (a saga caught up sends commands), one Scan segment per invocation.
 
     The stream-read grants are added by the event source mappings (infra/streams.py).
     """
@@ -93,6 +99,7 @@ class HorizonFunctions(Construct):
         self.query = built["Query"]
         self.projector = built["Projector"]
         self.saga = built["Saga"]
+        self.catch_up = built["CatchUp"]
 
         for function in built.values():
             assert function.role is not None
@@ -121,6 +128,9 @@ class HorizonFunctions(Construct):
         tables.read.grant_read_write_data(self.projector)
         tables.events.grant_read_write_data(self.saga)
         tables.read.grant_read_write_data(self.saga)
+        # Catching a saga up sends its commands, so catch-up writes both tables, as the saga does.
+        tables.events.grant_read_write_data(self.catch_up)
+        tables.read.grant_read_write_data(self.catch_up)
 
     def _function(
         self, name: str, spec: FunctionSpec, code: lambda_.Code, environment: dict[str, str]

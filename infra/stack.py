@@ -10,6 +10,7 @@ from constructs import Construct
 
 from infra.api import HttpApi
 from infra.auth import TokenIssuer
+from infra.catch_up import CatchUpMachine
 from infra.functions import HorizonFunctions
 from infra.monitoring import Monitoring
 from infra.stage import Stage
@@ -46,6 +47,7 @@ class HorizonStack(Stack):
         self.consumers = CommitConsumers(
             self, "Consumers", table=self.tables.events, projector=self.functions.projector, saga=self.functions.saga
         )
+        self.catch_up = CatchUpMachine(self, "CatchUp", function=self.functions.catch_up, stage=stage)
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -61,4 +63,5 @@ class HorizonStack(Stack):
         CfnOutput(self, "EventsTableName", value=self.tables.events.table_name)
         CfnOutput(self, "ReadTableName", value=self.tables.read.table_name)
         CfnOutput(self, "FailureQueueUrl", value=self.consumers.failures.queue_url)
+        CfnOutput(self, "CatchUpStateMachineArn", value=self.catch_up.state_machine.state_machine_arn)
         CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)

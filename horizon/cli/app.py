@@ -63,6 +63,7 @@ def _exit_code(error: Exception) -> int | None:
 @click.option("--stack", help="A deployed Horizon stack; its EventsTableName output names the table.")
 @click.option("--region", help="AWS region (default: boto3's; us-east-1 locally).")
 @click.option("--registry", help="module:function building the Registry (default: domain:build_registry).")
+@click.option("--read-table", help="The read table (default: the stack's ReadTableName, or horizon-read).")
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -71,6 +72,7 @@ def cli(
     stack: str | None,
     region: str | None,
     registry: str | None,
+    read_table: str | None,
 ) -> None:
     """Read Horizon event histories: events, state at any version, live tail and state diffs."""
     target = Target.resolve(
@@ -80,6 +82,7 @@ def cli(
         stack=stack,
         region=region,
         registry=registry,
+        read_table=read_table,
     )
     ctx.obj = Connection(target)
 
@@ -209,6 +212,16 @@ def _emit(document: dict[str, Any], as_json: bool, lines: Any) -> None:
     else:
         for line in lines(document):
             click.echo(line)
+
+
+def _add_replay_commands() -> None:
+    from horizon.cli.replay import dead_letters, rebuild, redrive, republish
+
+    for command in (republish, dead_letters, redrive, rebuild):
+        cli.add_command(command)
+
+
+_add_replay_commands()
 
 
 def main() -> None:

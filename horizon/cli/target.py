@@ -13,14 +13,18 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from horizon.consumers import TrackedConsumer
     from horizon.eventstore import EventStore
+    from horizon.readstore import ReadStore
     from horizon.registry import Registry
 
 DEFAULT_EVENTS_TABLE = "horizon-events"
+DEFAULT_READ_TABLE = "horizon-read"
 DEFAULT_REGISTRY = "domain:build_registry"
 LOCAL_REGION = "us-east-1"
 EVENTS_TABLE_OUTPUT = "EventsTableName"
 """The CloudFormation output of the Horizon stack that names its events table (infra/stack.py)."""
+READ_TABLE_OUTPUT = "ReadTableName"
 
 
 class TargetError(Exception):
@@ -36,6 +40,7 @@ class Target:
     stack: str | None
     region: str | None
     registry: str = DEFAULT_REGISTRY
+    read_table: str | None = None
 
     @classmethod
     def resolve(
@@ -47,11 +52,12 @@ class Target:
         stack: str | None = None,
         region: str | None = None,
         registry: str | None = None,
+        read_table: str | None = None,
     ) -> Target:
         """Without an endpoint, a table or a stack, the local stack's DynamoDB at 127.0.0.1:$DYNAMODB_PORT (8000)."""
         if endpoint_url is None and events_table is None and stack is None:
             endpoint_url = f"http://127.0.0.1:{environ.get('DYNAMODB_PORT') or '8000'}"
-        return cls(endpoint_url, events_table, stack, region, registry or DEFAULT_REGISTRY)
+        return cls(endpoint_url, events_table, stack, region, registry or DEFAULT_REGISTRY, read_table)
 
     @property
     def is_local(self) -> bool:
@@ -86,15 +92,24 @@ class Connection:
     @cached_property
     def events_table(self) -> str:
         """The events table: given, read from the stack's outputs, or the local stack's default."""
-        if self.target.events_table:
-            return self.target.events_table
+        return self.target.events_table or self.output(EVENTS_TABLE_OUTPUT, DEFAULT_EVENTS_TABLE)
+
+    @cached_property
+    def read_table(self) -> str:
+        """The read table (read models, saga state, positions): given, from the stack, or the local default."""
+        return self.target.read_table or self.output(READ_TABLE_OUTPUT, DEFAULT_READ_TABLE)
+
+    def output(self, name: str, default: str | None = None) -> str:
+        """A CloudFormation output of the target stack (`default` without a stack)."""
         if not self.target.stack:
-            return DEFAULT_EVENTS_TABLE
+            if default is None:
+                raise TargetError(f"{name} needs --stack")
+            return default
         stacks = self.client("cloudformation").describe_stacks(StackName=self.target.stack)["Stacks"]
         outputs = {o["OutputKey"]: o["OutputValue"] for s in stacks for o in s.get("Outputs", [])}
-        if EVENTS_TABLE_OUTPUT not in outputs:
-            raise TargetError(f"stack {self.target.stack} has no {EVENTS_TABLE_OUTPUT} output")
-        return str(outputs[EVENTS_TABLE_OUTPUT])
+        if name not in outputs:
+            raise TargetError(f"stack {self.target.stack} has no {name} output")
+        return str(outputs[name])
 
     @cached_property
     def dynamodb(self) -> Any:
@@ -107,6 +122,27 @@ class Connection:
         from horizon.dynamodb.eventstore import DynamoDBEventStore
 
         return DynamoDBEventStore(self.dynamodb, self.events_table)
+
+    @cached_property
+    def reads(self) -> ReadStore:
+        """The read store over the read table."""
+        from horizon.dynamodb.readstore import DynamoDBReadStore
+
+        return DynamoDBReadStore(self.dynamodb, self.read_table)
+
+    def consumers(self, guest_limit: int) -> dict[str, TrackedConsumer]:
+        """Every projector and saga the registry's module builds (build_projectors, build_sagas), by name."""
+        from horizon.command_handler import CommandHandler
+        from horizon.consumers import ProjectorRuntime, SagaRuntime
+
+        module = importlib.import_module(self.target.registry.partition(":")[0])
+        found: dict[str, TrackedConsumer] = {}
+        for projector in getattr(module, "build_projectors", lambda _: [])(guest_limit):
+            found[projector.name] = ProjectorRuntime(projector, self.registry, self.reads, self.store)
+        handler = CommandHandler(self.registry, self.store)
+        for saga in getattr(module, "build_sagas", lambda _: [])(guest_limit):
+            found[saga.name] = SagaRuntime(saga, self.registry, self.reads, self.store, handler)
+        return found
 
     @cached_property
     def registry(self) -> Registry:

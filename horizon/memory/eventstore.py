@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+import zlib
+from collections.abc import Iterator, Sequence
 from uuid import UUID
 
 from horizon.errors import ConcurrencyError
 from horizon.events import Event
-from horizon.eventstore import RECENT_COMMANDS, CommandRecord, EventStore, Head, Snapshot, check_append, command_record
+from horizon.eventstore import (
+    RECENT_COMMANDS,
+    AggregateRef,
+    CommandRecord,
+    EventStore,
+    Head,
+    Snapshot,
+    check_append,
+    check_segment,
+    command_record,
+)
 
 
 class MemoryEventStore(EventStore):
@@ -47,6 +58,15 @@ class MemoryEventStore(EventStore):
             record = command_record(events)
             if record is not None:
                 self._commands[key] = [*self._commands.get(key, []), record][-RECENT_COMMANDS:]
+
+    def aggregates(self, segment: int = 0, total: int = 1) -> Iterator[AggregateRef]:
+        """Every aggregate in segment `segment` of `total` disjoint segments (a stable hash of the stream)."""
+        check_segment(segment, total)
+        with self._lock:
+            listed = [AggregateRef(t, i, len(s)) for (t, i), s in self._streams.items() if s]
+        for ref in listed:
+            if zlib.crc32(f"{ref.aggregate_type}#{ref.aggregate_id}".encode()) % total == segment:
+                yield ref
 
     def _head(self, key: tuple[str, UUID]) -> Head:
         stream = self._streams.get(key, [])

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
+from infra.functions import SPECS
 from infra.stack import HorizonStack
 
 from .conftest import SKIP_BUNDLING
@@ -15,7 +16,7 @@ from .conftest import SKIP_BUNDLING
 
 def test_every_function_traces_with_x_ray(template: Template) -> None:
     functions = template.find_resources("AWS::Lambda::Function").values()
-    assert [f["Properties"]["TracingConfig"] for f in functions] == [{"Mode": "Active"}] * 4
+    assert [f["Properties"]["TracingConfig"] for f in functions] == [{"Mode": "Active"}] * len(SPECS)
 
 
 def test_every_function_publishes_metrics_under_the_horizon_namespace(template: Template) -> None:
@@ -28,7 +29,7 @@ def test_alarms_cover_dead_letters_iterator_age_errors_throttles_5xx_and_lag(tem
     metrics = {a["Properties"].get("MetricName") for a in alarms}
     assert {"ApproximateNumberOfMessagesVisible", "IteratorAge", "Errors", "Throttles", "ConsumerLagMs"} <= metrics
     per_metric = {m: sum(a["Properties"].get("MetricName") == m for a in alarms) for m in metrics}
-    assert per_metric["Errors"] == per_metric["Throttles"] == 4
+    assert per_metric["Errors"] == per_metric["Throttles"] == len(SPECS)
     assert per_metric["IteratorAge"] == per_metric["ConsumerLagMs"] == 2
     (rate,) = [a for a in alarms if "Metrics" in a["Properties"]]
     expressions = [m.get("Expression") for m in rate["Properties"]["Metrics"]]
@@ -38,7 +39,7 @@ def test_alarms_cover_dead_letters_iterator_age_errors_throttles_5xx_and_lag(tem
 def test_every_alarm_notifies_the_alarm_topic_and_tolerates_silence(template: Template, stack: HorizonStack) -> None:
     topic = stack.get_logical_id(stack.monitoring.topic.node.default_child)  # type: ignore[arg-type]
     alarms = template.find_resources("AWS::CloudWatch::Alarm").values()
-    assert len(alarms) == 1 + 4 * 2 + 2 * 2 + 1
+    assert len(alarms) == 1 + len(SPECS) * 2 + 2 * 2 + 1
     for alarm in alarms:
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic}]
         assert alarm["Properties"]["OKActions"] == [{"Ref": topic}]

@@ -21,6 +21,7 @@ HANDLERS = {
     "query": "functions.query_api.handler",
     "projector": "functions.projector.handler",
     "saga": "functions.saga.handler",
+    "catch_up": "functions.catch_up.handler",
 }
 WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
 TIP_ONLY = {"eventName": ["INSERT", "MODIFY"], "dynamodb": {"Keys": {"sk": {"N": ["0"]}}}}
@@ -87,7 +88,7 @@ def test_the_read_table_is_keyed_pk_string_sk_string_without_a_stream(template: 
     )
 
 
-def test_four_functions_run_their_handlers_on_arm64_python_3_14(template: Template) -> None:
+def test_five_functions_run_their_handlers_on_arm64_python_3_14(template: Template) -> None:
     functions = template.find_resources("AWS::Lambda::Function")
     assert sorted(f["Properties"]["Handler"] for f in functions.values()) == sorted(HANDLERS.values())
     for function in functions.values():
@@ -103,7 +104,7 @@ def test_the_functions_run_the_python_that_make_typecheck_checks_them_against() 
     assert RUNTIME.name == f"python{LAMBDA_PYTHON}"
 
 
-def test_the_four_functions_share_one_code_asset(template: Template) -> None:
+def test_the_five_functions_share_one_code_asset(template: Template) -> None:
     functions = template.find_resources("AWS::Lambda::Function").values()
     assert len({json.dumps(f["Properties"]["Code"], sort_keys=True) for f in functions}) == 1
 
@@ -118,10 +119,18 @@ def test_every_function_is_told_both_tables_and_the_guest_limit(template: Templa
         assert env["POWERTOOLS_SERVICE_NAME"].startswith("horizon-")
 
 
-def test_api_functions_answer_within_10_seconds_and_stream_functions_within_60(template: Template) -> None:
+def test_api_functions_answer_within_10_seconds_stream_functions_within_60_and_catch_up_within_15_minutes(
+    template: Template,
+) -> None:
     functions = template.find_resources("AWS::Lambda::Function").values()
     timeouts = {f["Properties"]["Handler"]: f["Properties"]["Timeout"] for f in functions}
-    assert timeouts == {HANDLERS["command"]: 10, HANDLERS["query"]: 10, HANDLERS["projector"]: 60, HANDLERS["saga"]: 60}
+    assert timeouts == {
+        HANDLERS["command"]: 10,
+        HANDLERS["query"]: 10,
+        HANDLERS["projector"]: 60,
+        HANDLERS["saga"]: 60,
+        HANDLERS["catch_up"]: 900,
+    }
 
 
 def test_dev_logs_are_kept_for_a_week(template: Template) -> None:

@@ -1,0 +1,185 @@
+"""`horizon republish`, `dead-letters` and `redrive`: consumers catch up from the events table, on demand.
+
+Idempotent: the consumer's tracking positions decide what is new, so running any of them twice (or while the
+stream runs) offers the same events once in effect. Exit code 5 when some aggregate failed (listed on stderr).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import click
+
+from horizon.cli.target import Connection
+
+FAILED = 5
+FAILURE_QUEUE_OUTPUT = "FailureQueueUrl"
+
+
+@click.command()
+@click.argument("handler")
+@click.option("--type", "aggregate_type", help="Only aggregates of this type.")
+@click.option("--id", "aggregate_id", type=click.UUID, help="Only this aggregate (needs --type).")
+@click.option("--from-version", type=click.IntRange(min=1), default=1, show_default=True, help="First version.")
+@click.option("--since", type=datetime.fromisoformat, help="Only aggregates changed at or after this RFC 3339 time.")
+@click.option("--segments", type=click.IntRange(min=1), default=1, show_default=True, help="Scan segments to run.")
+@click.option("--guest-limit", type=click.IntRange(min=0), default=2, show_default=True, help="Domain setting.")
+@click.pass_obj
+def republish(
+    connection: Connection,
+    handler: str,
+    aggregate_type: str | None,
+    aggregate_id: UUID | None,
+    from_version: int,
+    since: datetime | None,
+    segments: int,
+    guest_limit: int,
+) -> None:
+    """Offer HANDLER (a projector or saga name) every event it has not applied yet, within the slice."""
+    from horizon.catchup import CatchUpReport, Slice, catch_up
+
+    if aggregate_id is not None and aggregate_type is None:
+        raise click.UsageError("--id needs --type")
+    if since is not None and since.tzinfo is None:
+        raise click.BadParameter("the time needs an offset, e.g. 2026-11-27T10:00:00Z", param_hint="--since")
+    consumers = connection.consumers(guest_limit)
+    if handler not in consumers:
+        raise click.BadParameter(f"{handler!r} is none of {', '.join(sorted(consumers))}", param_hint="HANDLER")
+    where = Slice(aggregate_type, aggregate_id, from_version, since)
+    total = CatchUpReport()
+    for segment in range(segments):
+        report = catch_up(consumers[handler], segment, segments, where)
+        total.aggregates += report.aggregates
+        total.events += report.events
+        total.failed |= report.failed
+    click.echo(f"{handler}: {total.aggregates} aggregates, {total.events} events offered, {len(total.failed)} failed")
+    for stream, error in sorted(total.failed.items()):
+        click.echo(f"failed {stream}: {error}", err=True)
+    if total.failed:
+        raise click.exceptions.Exit(FAILED)
+
+
+queue_option = click.option("--queue", "queue_url", help="Failure queue URL (default: the stack's, or the local one).")
+
+
+def _queue(connection: Connection, queue_url: str | None) -> tuple[Any, str]:
+    sqs = connection.client("sqs")
+    if queue_url:
+        return sqs, queue_url
+    if connection.target.stack:
+        return sqs, connection.output(FAILURE_QUEUE_OUTPUT)
+    from horizon.local.deadletters import DEAD_LETTER_QUEUE
+
+    return sqs, str(sqs.get_queue_url(QueueName=DEAD_LETTER_QUEUE)["QueueUrl"])
+
+
+def _letters(connection: Connection, queue_url: str | None) -> tuple[Any, str, list[Any]]:
+    from horizon.redrive import parse_body, read_letter
+
+    sqs, url = _queue(connection, queue_url)
+    streams = connection.client("dynamodbstreams")
+    seen: dict[str, Any] = {}
+    while True:  # VisibilityTimeout 0: listing hides nothing from the consumers of the queue
+        page = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
+        fresh = [m for m in page.get("Messages", []) if m["MessageId"] not in seen]
+        if not fresh:
+            return sqs, url, list(seen.values())
+        for message in fresh:
+            seen[message["MessageId"]] = read_letter(message["ReceiptHandle"], parse_body(message["Body"]), streams)
+
+
+@click.command(name="dead-letters")
+@queue_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per letter.")
+@click.pass_obj
+def dead_letters(connection: Connection, queue_url: str | None, as_json: bool) -> None:
+    """What the stream consumers gave up on: consumer, aggregate, versions and the error, one line each."""
+    import json
+
+    for letter in _letters(connection, queue_url)[2]:
+        commits = [
+            {"aggregate_type": c.aggregate_type, "aggregate_id": str(c.aggregate_id), "first": c.first, "last": c.last}
+            for c in letter.commits
+        ]
+        if as_json:
+            document = {"consumer": letter.function, "commits": commits, "error": letter.error}
+            click.echo(json.dumps(document | {"expired": letter.expired}))
+            continue
+        where = ", ".join(f"{c['aggregate_type']} {c['aggregate_id']} v{c['first']}-{c['last']}" for c in commits)
+        click.echo(
+            f"{letter.function}: {where or 'records left the stream (redrive catches up everything)'} · {letter.error}"
+        )
+
+
+@click.command()
+@queue_option
+@click.option("--guest-limit", type=click.IntRange(min=0), default=2, show_default=True, help="Domain setting.")
+@click.pass_obj
+def redrive(connection: Connection, queue_url: str | None, guest_limit: int) -> None:
+    """Process every dead letter again from the events table; remove each one that now succeeds."""
+    from horizon.redrive import redrive as redrive_letter
+
+    sqs, url, letters = _letters(connection, queue_url)
+    consumers = connection.consumers(guest_limit)
+    healed = 0
+    still: dict[str, str] = {}
+    for letter in letters:
+        failed = redrive_letter(letter, consumers)
+        if failed:
+            still |= failed
+            continue
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=letter.receipt)
+        healed += 1
+    click.echo(f"redrive: {healed} healed, {len(letters) - healed} kept")
+    for stream, error in sorted(still.items()):
+        click.echo(f"failed {stream}: {error}", err=True)
+    if still:
+        raise click.exceptions.Exit(FAILED)
+
+
+@click.command()
+@click.argument("projection")
+@click.option("--segments", type=click.IntRange(min=1), default=1, show_default=True, help="Scan segments to run.")
+@click.option(
+    "--grace",
+    type=click.FloatRange(min=0),
+    default=30.0,
+    show_default=True,
+    help="Seconds before the old generation goes.",
+)
+@click.option(
+    "--settle",
+    type=click.FloatRange(min=0),
+    default=10.0,
+    show_default=True,
+    help="Seconds the stream may still write the old generation (its pointer cache).",
+)
+@click.option("--guest-limit", type=click.IntRange(min=0), default=2, show_default=True, help="Domain setting.")
+@click.pass_obj
+def rebuild(
+    connection: Connection, projection: str, segments: int, grace: float, settle: float, guest_limit: int
+) -> None:
+    """Build PROJECTION's next generation from the events table, switch readers to it, delete the old one."""
+    from horizon.consumers import ProjectorRuntime
+    from horizon.generations import rebuild as rebuild_generation
+
+    consumers = connection.consumers(guest_limit)
+    runtime = consumers.get(projection)
+    if runtime is None:
+        raise click.BadParameter(f"{projection!r} is none of {', '.join(sorted(consumers))}", param_hint="PROJECTION")
+    if not isinstance(runtime, ProjectorRuntime):
+        raise click.UsageError(
+            f"{projection} is a saga: its decisions were sent as commands, and recomputing them could send one "
+            "twice or forget one, so it is never rebuilt (republish it instead)"
+        )
+    projector, store = runtime.projector, runtime.event_store
+
+    def runtime_for(generation: int) -> ProjectorRuntime:
+        return ProjectorRuntime(projector, connection.registry, connection.reads, store, generation=generation)
+
+    generation = rebuild_generation(
+        runtime_for, connection.reads, projection, segments=segments, grace=grace, settle=settle
+    )
+    click.echo(f"{projection}: generation {generation} is live")

@@ -23,6 +23,8 @@ class EventData(BaseModel):
     """Raise it (and register an upcaster from the old version) whenever a stored payload would not validate."""
     retired: ClassVar[bool] = False
     """A retired type stays readable in old histories, but the command handler refuses to emit it."""
+    forgets_subject: ClassVar[bool] = False
+    """True for an event that records a forget: storing it deletes its aggregate's data key (docs/privacy.md)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

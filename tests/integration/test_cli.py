@@ -87,7 +87,14 @@ def test_state_prints_the_state_now_and_at_a_version(invite: UUID) -> None:
         "aggregate_type": "Invitation",
         "aggregate_id": str(invite),
         "version": 2,
-        "state": {"name": "Ada", "age": 36, "status": "accepted", "decline_reason": None},
+        "state": {
+            "name": "Ada",
+            "age": 36,
+            "status": "accepted",
+            "decline_reason": None,
+            "email": None,
+            "forgotten": False,
+        },
     }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, Field, field_validator
@@ -28,6 +28,10 @@ DECIDED_BY_THE_SAGA = internal("ResponseSaga")
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 """A plausible address: something, one @, a domain with a dot; delivery is what proves it."""
+
+
+EMAIL_SCOPE = "invitation-email"
+"""No two live invitations share an e-mail: InviteCreated claims it, InviteeForgotten releases it."""
 
 
 def normalise_email(value: str) -> str:
@@ -84,6 +88,7 @@ class InviteCreated(EventData):
     """Version 2 adds the optional e-mail; a version-1 creation is upcast with none. Name, age, e-mail are personal."""
 
     schema_version: ClassVar[int] = 2
+    claims: ClassVar[Mapping[str, str]] = {EMAIL_SCOPE: "email"}
 
     name: Annotated[str, Personal(redacted=REDACTED)]
     age: Annotated[int | None, Personal(redacted=None)] = None
@@ -114,6 +119,7 @@ class InviteeForgotten(EventData):
     """The guest's personal data was erased (its data key deleted); carries no personal data itself."""
 
     forgets_subject: ClassVar[bool] = True
+    releases: ClassVar[tuple[str, ...]] = (EMAIL_SCOPE,)
 
 
 class InvitationState(BaseModel):

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from horizon.registry import Registry
 
 
+LOCAL_CLAIMS_SECRET = "horizon-local-claims-secret"
+"""Local runs only: the stack sets CLAIMS_SECRET from a generated secret (docs/privacy.md)."""
+
+
 @dataclass(frozen=True)
 class Settings:
     """What a function reads from its environment."""
@@ -36,6 +40,7 @@ class Settings:
     endpoint_url: str | None
     keys_table: str = "horizon-keys"
     kms_key_id: str = "alias/horizon-data-keys"
+    claims_secret: str = LOCAL_CLAIMS_SECRET
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -49,6 +54,7 @@ class Settings:
             endpoint_url=os.environ.get("DYNAMODB_ENDPOINT_URL"),
             keys_table=os.environ.get("KEYS_TABLE", "horizon-keys"),
             kms_key_id=os.environ.get("KMS_KEY_ID", "alias/horizon-data-keys"),
+            claims_secret=os.environ.get("CLAIMS_SECRET", LOCAL_CLAIMS_SECRET),
         )
 
 
@@ -111,11 +117,14 @@ class Container:
 
     @cached_property
     def event_store(self) -> EventStore:
-        """The DynamoDB event store, sealing personal fields on the way in and opening them on the way out."""
-        from horizon.dynamodb.eventstore import DynamoDBEventStore
+        """The DynamoDB event store: personal fields sealed on the way in, opened on the way out; unique claims."""
+        from horizon.dynamodb.claims import DynamoDBClaimingEventStore
         from horizon.privacy.sealing import SealingEventStore
+        from horizon.uniqueness import Claimer
 
-        return SealingEventStore(DynamoDBEventStore(self.dynamodb, self.settings.events_table), self.sealer)
+        stored = DynamoDBClaimingEventStore(self.dynamodb, self.settings.events_table)
+        claimer = Claimer(self.registry, self.settings.claims_secret.encode())
+        return SealingEventStore(stored, self.sealer, claimer)
 
     @cached_property
     def read_store(self) -> ReadStore:

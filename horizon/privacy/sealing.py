@@ -16,13 +16,14 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from horizon.errors import ConcurrencyError
+from horizon.errors import ConcurrencyError, InvalidEvents
 from horizon.events import Event, EventData
 from horizon.eventstore import EventStore, Head, Snapshot
 from horizon.privacy.cipher import FieldCipher, is_sealed
 from horizon.privacy.keys import SubjectForgotten
 from horizon.privacy.marking import personal_fields, subject_of
 from horizon.registry import Registry
+from horizon.uniqueness import Claimer, ClaimingEventStore
 
 SNAPSHOT_FIELD = "(snapshot)"
 """The field name a sealed snapshot is bound to (its associated data), so it never opens as an event field."""
@@ -121,9 +122,10 @@ def _has_sealed(event: Event) -> bool:
 class SealingEventStore(EventStore):
     """Any EventStore, with personal fields sealed on append and opened on every load."""
 
-    def __init__(self, inner: EventStore, sealer: Sealer) -> None:
+    def __init__(self, inner: EventStore, sealer: Sealer, claimer: Claimer | None = None) -> None:
         self.inner = inner
         self.sealer = sealer
+        self.claimer = claimer
 
     def load(self, aggregate_type: str, aggregate_id: UUID, after_version: int = 0) -> list[Event]:
         """Return the aggregate's events with a version above `after_version`, in version order."""
@@ -149,8 +151,15 @@ class SealingEventStore(EventStore):
             snapshot = None
         elif snapshot is not None:
             snapshot = self.sealer.seal_snapshot(first.aggregate_type, first.aggregate_id, snapshot)
+        # Claims hash the values in clear, so they are read before sealing.
+        claims = self.claimer.claims_of(events) if self.claimer is not None else None
         try:
-            self.inner.append(self.sealer.seal(events), expected_version, snapshot)
+            if claims:
+                if not isinstance(self.inner, ClaimingEventStore):
+                    raise InvalidEvents(f"append to {first.aggregate_type}: the store cannot keep unique claims")
+                self.inner.append_claiming(self.sealer.seal(events), expected_version, snapshot, claims)
+            else:
+                self.inner.append(self.sealer.seal(events), expected_version, snapshot)
         except ConcurrencyError as lost:
             if lost.head is not None:
                 lost.head = self._opened(first.aggregate_type, first.aggregate_id, lost.head)

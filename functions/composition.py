@@ -83,12 +83,12 @@ class Container:
 
     @cached_property
     def kms(self) -> KMSClient:
-        """The KMS client that unwraps data keys (its endpoint from AWS_ENDPOINT_URL_KMS locally)."""
+        """The KMS client that unwraps data keys; locally the data plane at the DynamoDB endpoint serves KMS too."""
         if self._kms is not None:
             return self._kms
         import boto3
 
-        return boto3.client("kms", region_name=self.settings.region)
+        return boto3.client("kms", region_name=self.settings.region, endpoint_url=self.settings.endpoint_url)
 
     @cached_property
     def data_keys(self) -> DataKeys:

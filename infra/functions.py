@@ -13,6 +13,7 @@ from constructs import Construct
 from horizon import telemetry
 from horizon.idempotency import COLLECTION as IDEMPOTENCY_COLLECTION
 from infra.bundling import lambda_code
+from infra.privacy import PersonalData
 from infra.stage import Stage
 from infra.tables import EventStoreTables
 
@@ -68,13 +69,21 @@ class HorizonFunctions(Construct):
       `_idempotency` partition (Idempotency-Key records), by an IAM condition on the partition key;
     - query: reads both tables (read models, and event histories for /aggregates/.../events);
     - projector: reads events (gap repair) and reads/writes the read table (documents plus tracking);
-    - saga: reads/writes both, as it keeps its state and outbox in the read table and dispatches commands.
+    - saga: reads/writes both, as it keeps its state and outbox in the read table and dispatches commands;
+    - personal data (infra/privacy.py): command and saga create data keys, all four read and unwrap them.
 
     The stream-read grants are added by the event source mappings (infra/streams.py).
     """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, tables: EventStoreTables, guest_limit: int, stage: Stage
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        tables: EventStoreTables,
+        guest_limit: int,
+        stage: Stage,
+        personal: PersonalData,
     ) -> None:
         super().__init__(scope, construct_id)
         self._stage = stage
@@ -85,6 +94,7 @@ class HorizonFunctions(Construct):
             "GUEST_LIMIT": str(guest_limit),
             "POWERTOOLS_LOG_LEVEL": "INFO",
             "POWERTOOLS_METRICS_NAMESPACE": telemetry.NAMESPACE,
+            **personal.environment(),
         }
         built = {name: self._function(name, spec, code, environment) for name, spec in SPECS.items()}
         self.by_name: dict[str, lambda_.Function] = built
@@ -121,6 +131,9 @@ class HorizonFunctions(Construct):
         tables.read.grant_read_write_data(self.projector)
         tables.events.grant_read_write_data(self.saga)
         tables.read.grant_read_write_data(self.saga)
+        # Commands seal (the saga sends commands); every function opens sealed fields.
+        for function, writes in ((self.command, True), (self.saga, True), (self.query, False), (self.projector, False)):
+            personal.grant(function, writes=writes)
 
     def _function(
         self, name: str, spec: FunctionSpec, code: lambda_.Code, environment: dict[str, str]

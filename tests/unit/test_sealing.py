@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterable
 from uuid import UUID, uuid4
@@ -12,9 +13,10 @@ from pydantic import ValidationError
 
 from domain import build_projectors, build_registry
 from domain.guest_list import GUEST_LIST_KEY, GuestList, InvitationView
-from domain.invitation import AcceptInvite, CreateInvite, DeclineInvite, ForgetInvitee, InvitationState
+from domain.invitation import AcceptInvite, ConfirmInvite, CreateInvite, DeclineInvite, ForgetInvitee, InvitationState
+from domain.response_saga import ResponseSaga
 from horizon.command_handler import CommandHandler
-from horizon.consumers import ProjectorRuntime
+from horizon.consumers import ProjectorRuntime, SagaRuntime
 from horizon.errors import DomainError
 from horizon.events import Event
 from horizon.memory import MemoryEventStore, MemoryReadStore
@@ -22,6 +24,7 @@ from horizon.memory.datakeys import MemoryDataKeys
 from horizon.privacy.cipher import FieldCipher, is_sealed
 from horizon.privacy.marking import REDACTED, subject_of
 from horizon.privacy.sealing import Sealer, SealingEventStore
+from horizon.readstore import Write
 from horizon.registry import Registry
 
 NAME, EMAIL = "Athena Parthenos", "athena@olympus.example"
@@ -167,3 +170,28 @@ def test_a_forgotten_subject_projects_redacted_from_its_history(world: World) ->
 
     view = world.view(invite)
     assert (view.name, view.age) == (REDACTED, None)
+
+
+def test_a_rejected_saga_command_is_logged_without_the_domain_message(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    invite = create(world)
+    saga = SagaRuntime(ResponseSaga(2), world.registry, world.reads, world.store, world.handler)
+    confirm = ConfirmInvite(id=invite)  # rejected: the invitation was never accepted
+    outbox = {
+        "type": "ConfirmInvite",
+        "body": confirm.model_dump_json(),
+        "command_id": "c-1",
+        "correlation_id": "c-1",
+        "causation_id": "c-1",
+    }
+    world.reads.commit([Write("ResponseSaga", "tracking", {"outbox": [outbox]}, 0)])
+    tracking = world.reads.get("ResponseSaga", "tracking")
+    assert tracking is not None
+
+    with caplog.at_level(logging.DEBUG):
+        saga.flush(tracking)
+
+    assert "ConfirmInvite" in caplog.text
+    assert "was rejected" in caplog.text
+    assert NAME not in caplog.text

@@ -1,8 +1,9 @@
 """moto's state on disk: one consistent snapshot, written atomically, read back at start.
 
 What is saved is the data a developer works with: every DynamoDB table (items, indexes and stream records with
-their sequence numbers) and every SQS queue (messages included). Shard iterators are not: they expire on AWS
-too, and the poller resumes from its own checkpoints, which live in a table and so are saved with the data.
+their sequence numbers), every SQS queue (messages included) and every KMS key (the data keys' wrapper).
+Shard iterators are not: they expire on AWS too, and the poller resumes from its own checkpoints, which live
+in a table and so are saved with the data.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ FORMAT = 1
 """Bumped when the saved layout changes; a snapshot of another format is set aside, not loaded."""
 
 
-def _backends() -> tuple[Any, Any]:
+def _backends() -> tuple[Any, Any, Any]:
     from moto.dynamodb.models import dynamodb_backends
+    from moto.kms.models import kms_backends
     from moto.sqs.models import sqs_backends
 
-    return dynamodb_backends[ACCOUNT_ID][REGION], sqs_backends[ACCOUNT_ID][REGION]
+    return dynamodb_backends[ACCOUNT_ID][REGION], sqs_backends[ACCOUNT_ID][REGION], kms_backends[ACCOUNT_ID][REGION]
 
 
 def _condition(_: threading.Condition) -> tuple[Any, tuple[()]]:
@@ -42,11 +44,13 @@ class Snapshots:
 
     def capture(self, journal: int) -> bytes:
         """moto's state now, serialized, to be followed by journal `journal`; moto is held still meanwhile."""
-        dynamodb, sqs = _backends()
+        dynamodb, sqs, kms = _backends()
         buffer = io.BytesIO()
         pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
         pickler.dispatch_table = {**copyreg.dispatch_table, threading.Condition: _condition}
-        pickler.dump({"format": FORMAT, "journal": journal, "dynamodb": dynamodb.tables, "sqs": sqs.queues})
+        pickler.dump(
+            {"format": FORMAT, "journal": journal, "dynamodb": dynamodb.tables, "sqs": sqs.queues, "kms": kms.keys}
+        )
         return buffer.getvalue()
 
     def write(self, blob: bytes) -> None:
@@ -67,7 +71,8 @@ class Snapshots:
         if not isinstance(state, dict) or state.get("format") != FORMAT:
             self.path.rename(self.path.with_suffix(".unreadable"))
             return None
-        dynamodb, sqs = _backends()
+        dynamodb, sqs, kms = _backends()
         dynamodb.tables = state["dynamodb"]
         sqs.queues = state["sqs"]
+        kms.keys = state.get("kms", {})  # the data-key wrapper: without it no sealed field opens again
         return int(state["journal"])

@@ -17,6 +17,7 @@ Row = tuple[str, float, str]
 def run(samples: int) -> list[Row]:
     """Median ms and round trips of one command in each situation."""
     from bench.moto_env import moto_container
+    from bench.principal import as_bench
     from domain.invitation import AcceptInvite, CreateInvite
     from horizon.command_handler import CommandHandler
     from horizon.dynamodb.claims import DynamoDBClaimingEventStore
@@ -54,7 +55,7 @@ def run(samples: int) -> list[Row]:
         def created(handler: CommandHandler) -> Callable[[], uuid.UUID]:
             def make() -> uuid.UUID:
                 invite = uuid.uuid4()
-                handler.handle(CreateInvite(id=invite, name="Guest", email=f"{invite}@example.org"))
+                handler.handle(CreateInvite(id=invite, name="Guest", email=f"{invite}@example.org"), as_bench())
                 return invite
 
             return make
@@ -68,26 +69,28 @@ def run(samples: int) -> list[Row]:
             return CommandHandler(container.registry, store)
 
         new = lambda: uuid.uuid4()  # noqa: E731
-        measure("create, no sealing", new, lambda i: plain.handle(CreateInvite(id=i, name="Guest")))
+        measure("create, no sealing", new, lambda i: plain.handle(CreateInvite(id=i, name="Guest"), as_bench()))
         measure(
             "create with e-mail: sealed, new data key, claim in the transaction",
             new,
-            lambda i: container.command_handler.handle(CreateInvite(id=i, name="Guest", email=f"{i}@example.org")),
+            lambda i: container.command_handler.handle(
+                CreateInvite(id=i, name="Guest", email=f"{i}@example.org"), as_bench()
+            ),
         )
         measure(
             "accept, cold handler, no sealing",
             created(plain),
-            lambda i: CommandHandler(container.registry, plain_store).handle(AcceptInvite(id=i)),
+            lambda i: CommandHandler(container.registry, plain_store).handle(AcceptInvite(id=i), as_bench()),
         )
         measure(
             "accept, cold container (key read + unwrap)",
             created(container.command_handler),
-            lambda i: fresh_sealing().handle(AcceptInvite(id=i)),
+            lambda i: fresh_sealing().handle(AcceptInvite(id=i), as_bench()),
         )
         measure(
             "accept, warm container (cached key and aggregate)",
             created(container.command_handler),
-            lambda i: container.command_handler.handle(AcceptInvite(id=i)),
+            lambda i: container.command_handler.handle(AcceptInvite(id=i), as_bench()),
         )
     return rows
 

@@ -83,6 +83,8 @@ class DenyInvite(Command):
 class ForgetInvitee(Command):
     """The host erases the guest's personal data (name, age, e-mail) for good; the invitation itself stays."""
 
+    audience = public(HOSTS)
+
 
 class InviteCreated(EventData):
     """Version 2 adds the optional e-mail; a version-1 creation is upcast with none. Name, age, e-mail are personal."""

@@ -26,6 +26,7 @@ from horizon.privacy.marking import REDACTED, subject_of
 from horizon.privacy.sealing import Sealer, SealingEventStore
 from horizon.readstore import Write
 from horizon.registry import Registry
+from tests.principals import as_host
 
 NAME, EMAIL = "Athena Parthenos", "athena@olympus.example"
 
@@ -83,7 +84,7 @@ def world() -> World:
 
 def create(world: World, name: str = NAME, email: str | None = EMAIL) -> UUID:
     invite = uuid4()
-    world.handler.handle(CreateInvite(id=invite, name=name, age=30, email=email))
+    world.handler.handle(CreateInvite(id=invite, name=name, age=30, email=email), as_host())
     return invite
 
 
@@ -95,7 +96,7 @@ def test_the_e_mail_is_normalised_and_a_malformed_one_is_refused() -> None:
 
 def test_stored_events_and_the_snapshot_hold_no_personal_data_in_clear(world: World) -> None:
     invite = create(world)
-    world.handler.handle(AcceptInvite(id=invite))
+    world.handler.handle(AcceptInvite(id=invite), as_host())
 
     stored = world.raw.load("Invitation", invite)[0].data
     assert all(is_sealed(stored[field]) for field in ("name", "age", "email"))
@@ -108,18 +109,18 @@ def test_stored_events_and_the_snapshot_hold_no_personal_data_in_clear(world: Wo
 
 def test_loading_opens_the_personal_fields_and_the_snapshot_decides(world: World) -> None:
     invite = create(world)
-    world.handler.handle(DeclineInvite(id=invite))
+    world.handler.handle(DeclineInvite(id=invite), as_host())
 
     assert world.store.load("Invitation", invite)[0].data == {"name": NAME, "age": 30, "email": EMAIL}
     with pytest.raises(DomainError, match=f"{NAME} already declined"):
-        CommandHandler(world.registry, world.store).handle(AcceptInvite(id=invite))
+        CommandHandler(world.registry, world.store).handle(AcceptInvite(id=invite), as_host())
 
 
 def test_forgetting_deletes_the_key_and_the_history_loads_redacted(world: World) -> None:
     invite = create(world)
-    world.handler.handle(AcceptInvite(id=invite))
+    world.handler.handle(AcceptInvite(id=invite), as_host())
 
-    result = world.handler.handle(ForgetInvitee(id=invite))
+    result = world.handler.handle(ForgetInvitee(id=invite), as_host())
 
     assert [e.type for e in result.events] == ["InviteeForgotten"]
     assert result.events[0].data == {}
@@ -133,19 +134,19 @@ def test_forgetting_deletes_the_key_and_the_history_loads_redacted(world: World)
 
 def test_a_forgotten_invitation_still_answers_commands_and_forgetting_twice_changes_nothing(world: World) -> None:
     invite = create(world)
-    world.handler.handle(ForgetInvitee(id=invite))
+    world.handler.handle(ForgetInvitee(id=invite), as_host())
     cold = CommandHandler(world.registry, world.store)
 
-    assert cold.handle(AcceptInvite(id=invite)).version == 3
-    assert cold.handle(ForgetInvitee(id=invite)).events == ()
+    assert cold.handle(AcceptInvite(id=invite), as_host()).version == 3
+    assert cold.handle(ForgetInvitee(id=invite), as_host()).events == ()
     with pytest.raises(DomainError, match=re.escape(f"{REDACTED} already accepted")):
-        cold.handle(DeclineInvite(id=invite))
+        cold.handle(DeclineInvite(id=invite), as_host())
 
 
 def test_consumers_open_a_batch_with_one_key_read_and_re_project_redacted(world: World) -> None:
     invites = [create(world, name=f"Guest {n}", email=f"g{n}@example.org") for n in range(3)]
     commits = [list(world.raw.load("Invitation", i)) for i in invites]  # sealed, as the stream carries them
-    accepted = [list(world.handler.handle(AcceptInvite(id=i)).events) for i in invites]
+    accepted = [list(world.handler.handle(AcceptInvite(id=i), as_host()).events) for i in invites]
     before = world.keys.reads
 
     world.project(commits + accepted)
@@ -154,7 +155,7 @@ def test_consumers_open_a_batch_with_one_key_read_and_re_project_redacted(world:
     assert world.view(invites[0]).name == "Guest 0"
     counters = world.counters()
 
-    world.project([list(world.handler.handle(ForgetInvitee(id=invites[0])).events)])
+    world.project([list(world.handler.handle(ForgetInvitee(id=invites[0]), as_host()).events)])
 
     forgotten = world.view(invites[0])
     assert (forgotten.name, forgotten.age, forgotten.status) == (REDACTED, None, "accepted")
@@ -164,7 +165,7 @@ def test_consumers_open_a_batch_with_one_key_read_and_re_project_redacted(world:
 
 def test_a_forgotten_subject_projects_redacted_from_its_history(world: World) -> None:
     invite = create(world)
-    world.handler.handle(ForgetInvitee(id=invite))
+    world.handler.handle(ForgetInvitee(id=invite), as_host())
 
     world.project([list(world.raw.load("Invitation", invite))])
 

@@ -14,6 +14,7 @@ from horizon.memory.datakeys import MemoryDataKeys
 from horizon.privacy.cipher import FieldCipher
 from horizon.privacy.sealing import Sealer, SealingEventStore
 from horizon.uniqueness import Claimer, ValueTaken
+from tests.principals import as_host
 
 SECRET = b"test secret"
 EMAIL = "hades@underworld.example"
@@ -33,7 +34,7 @@ def handler(claims: MemoryClaimingEventStore) -> CommandHandler:
 
 def create(handler: CommandHandler, email: str | None = EMAIL, name: str = "Hades") -> UUID:
     invite = uuid4()
-    handler.handle(CreateInvite(id=invite, name=name, email=email))
+    handler.handle(CreateInvite(id=invite, name=name, email=email), as_host())
     return invite
 
 
@@ -66,7 +67,7 @@ def test_forgetting_the_invitee_releases_the_e_mail_for_a_new_invitation(
     claims: MemoryClaimingEventStore, handler: CommandHandler
 ) -> None:
     invite = create(handler)
-    handler.handle(ForgetInvitee(id=invite))
+    handler.handle(ForgetInvitee(id=invite), as_host())
     assert claims.claims == {}
     again = create(handler, name="Hades again")
     assert list(claims.claims.values()) == [("Invitation", again)]
@@ -76,5 +77,5 @@ def test_a_refused_creation_stores_nothing(claims: MemoryClaimingEventStore, han
     create(handler)
     loser = uuid4()
     with pytest.raises(ValueTaken):
-        handler.handle(CreateInvite(id=loser, name="Persephone", email=EMAIL))
+        handler.handle(CreateInvite(id=loser, name="Persephone", email=EMAIL), as_host())
     assert claims.load("Invitation", loser) == []

@@ -28,12 +28,14 @@ class PersonalData(Construct):
     what an operator must do then.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, stage: Stage) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, stage: Stage, table_key: kms.IKey | None) -> None:
         super().__init__(scope, construct_id)
         protection: dict[str, Any] = {
             "removal_policy": stage.removal_policy,
             "deletion_protection": stage.deletion_protection,
         }
+        if table_key is not None:  # the stage's table key, as for the events and read tables
+            protection |= {"encryption": dynamodb.TableEncryption.CUSTOMER_MANAGED, "encryption_key": table_key}
         self.wrapper = kms.Key(
             self,
             "DataKeyWrapper",

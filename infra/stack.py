@@ -35,7 +35,7 @@ class HorizonStack(Stack):
         self.stage = stage
         self.tokens = TokenIssuer(self, "Auth", stage=stage, issuer=jwt_issuer, audience=jwt_audience)
         self.tables = EventStoreTables(self, "Tables", stage=stage)
-        self.personal = PersonalData(self, "PersonalData", stage=stage)
+        self.personal = PersonalData(self, "PersonalData", stage=stage, table_key=self.tables.key)
         self.functions = HorizonFunctions(
             self, "Functions", tables=self.tables, guest_limit=guest_limit, stage=stage, personal=self.personal
         )

@@ -8,6 +8,7 @@ in a table and so are saved with the data.
 
 from __future__ import annotations
 
+import copy
 import copyreg
 import io
 import os
@@ -35,6 +36,25 @@ def _condition(_: threading.Condition) -> tuple[Any, tuple[()]]:
     return threading.Condition, ()
 
 
+def _kms_keys(keys: dict[str, Any]) -> dict[str, Any]:
+    # A moto key holds an asymmetric key object that does not pickle; symmetric keys (ours) never use it.
+    saved = {}
+    for key_id, key in keys.items():
+        light = copy.copy(key)
+        light.private_key = None
+        saved[key_id] = light
+    return saved
+
+
+def _kms_keys_back(keys: dict[str, Any]) -> dict[str, Any]:
+    from moto.kms.utils import generate_private_key
+
+    for key in keys.values():
+        if key.private_key is None:
+            key.private_key = generate_private_key(key.key_spec)
+    return keys
+
+
 class Snapshots:
     """The snapshot file under `directory` (created on first save)."""
 
@@ -49,7 +69,13 @@ class Snapshots:
         pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
         pickler.dispatch_table = {**copyreg.dispatch_table, threading.Condition: _condition}
         pickler.dump(
-            {"format": FORMAT, "journal": journal, "dynamodb": dynamodb.tables, "sqs": sqs.queues, "kms": kms.keys}
+            {
+                "format": FORMAT,
+                "journal": journal,
+                "dynamodb": dynamodb.tables,
+                "sqs": sqs.queues,
+                "kms": _kms_keys(kms.keys),
+            }
         )
         return buffer.getvalue()
 
@@ -74,5 +100,5 @@ class Snapshots:
         dynamodb, sqs, kms = _backends()
         dynamodb.tables = state["dynamodb"]
         sqs.queues = state["sqs"]
-        kms.keys = state.get("kms", {})  # the data-key wrapper: without it no sealed field opens again
+        kms.keys = _kms_keys_back(state.get("kms", {}))  # the data-key wrapper: without it nothing sealed opens
         return int(state["journal"])

@@ -14,6 +14,7 @@ from functions import projector, saga
 from horizon.dynamodb.streams import is_commit_record
 from horizon.local.poller import StreamPoller, Subscription
 from horizon.privacy.marking import REDACTED
+from horizon.retry import RetryPolicy
 
 from .http_support import EVENTS_TABLE, READ_TABLE, Stack, assert_problem, call, command, stack
 
@@ -35,7 +36,8 @@ def poller(stack: Stack) -> StreamPoller:
         Subscription("projector", projector.handler, accepts=is_commit_record),
         Subscription("saga", saga.handler, accepts=is_commit_record),
     ]
-    return StreamPoller(boto3.client("dynamodbstreams"), arn, subscriptions, retry_base_seconds=0)
+    retry = RetryPolicy(attempts=10, base_seconds=0, cap_seconds=0)
+    return StreamPoller(boto3.client("dynamodbstreams"), arn, subscriptions, retry=retry)
 
 
 def every_item(stack: Stack) -> str:

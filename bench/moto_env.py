@@ -46,6 +46,7 @@ def moto_container() -> Iterator[tuple[Any, CallCounter]]:
     from moto import mock_aws
 
     from functions.composition import Container, Settings
+    from horizon.dynamodb.datakeys import create_local_keys
     from horizon.dynamodb.tables import create_tables
     from horizon.local.moto_patches import patch_moto
 
@@ -56,7 +57,9 @@ def moto_container() -> Iterator[tuple[Any, CallCounter]]:
             client = boto3.client("dynamodb")
             settings = Settings.from_env()
             create_tables(client, settings.events_table, settings.read_table)
-            yield Container(settings, client), CallCounter(client)
+            kms = boto3.client("kms")
+            create_local_keys(client, kms, settings.keys_table, settings.kms_key_id)
+            yield Container(settings, client, kms), CallCounter(client)
     finally:
         restore(saved)
         restore(saved_aws)

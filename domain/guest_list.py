@@ -13,9 +13,11 @@ from domain.invitation import (
     InviteCreated,
     InviteDeclined,
     InviteDenied,
+    InviteeForgotten,
     Status,
 )
 from horizon.events import Event, EventData
+from horizon.privacy.marking import REDACTED
 from horizon.projection import Projector
 
 GUEST_LIST_KEY = "guestlist"
@@ -68,6 +70,9 @@ class InvitationProjector(Projector[InvitationView]):
             )
         if current is None:
             raise LookupError(f"project {event.type} v{event.version}: no view for invitation {event.aggregate_id}")
+        if isinstance(data, InviteeForgotten):
+            # The view's personal fields as a replay of the redacted history would project them.
+            return current.model_copy(update={"name": REDACTED, "age": None, "version": event.version})
         status = _STATUS_BY_EVENT.get(type(data), current.status)
         return current.model_copy(update={"status": status, "version": event.version})
 

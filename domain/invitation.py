@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from horizon.aggregate import Aggregate
 from horizon.authorization import internal, public
 from horizon.commands import Command
 from horizon.events import EventData
+from horizon.privacy.marking import REDACTED, Personal
 from horizon.upcasting import Upcaster, add_field
 
 Status = Literal["invited", "accepted", "declined", "confirmed", "denied"]
@@ -25,13 +26,32 @@ DECIDED_BY_THE_SAGA = internal("ResponseSaga")
 """Confirming and denying are the ResponseSaga's decisions: no client, and no other saga, may send them."""
 
 
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+"""A plausible address: something, one @, a domain with a dot; delivery is what proves it."""
+
+
+EMAIL_SCOPE = "invitation-email"
+"""No two live invitations share an e-mail: InviteCreated claims it, InviteeForgotten releases it."""
+
+
+def normalise_email(value: str) -> str:
+    """The form e-mails are compared and stored in: without surrounding spaces, lower case."""
+    return value.strip().lower()
+
+
 class CreateInvite(Command):
-    """Invite a guest by name, optionally with their age."""
+    """Invite a guest by name, optionally with their age and e-mail (unique across the list)."""
 
     audience = public(HOSTS)
 
     name: Annotated[str, Field(min_length=1, max_length=200)]
     age: Annotated[int, Field(ge=0, le=150)] | None = None
+    email: Annotated[str, Field(max_length=254, pattern=EMAIL)] | None = None
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _normalise(cls, value: object) -> object:
+        return normalise_email(value) if isinstance(value, str) else value
 
 
 class AcceptInvite(Command):
@@ -60,9 +80,21 @@ class DenyInvite(Command):
     audience = DECIDED_BY_THE_SAGA
 
 
+class ForgetInvitee(Command):
+    """The host erases the guest's personal data (name, age, e-mail) for good; the invitation itself stays."""
+
+    audience = public(HOSTS)
+
+
 class InviteCreated(EventData):
-    name: str
-    age: int | None = None
+    """Version 2 adds the optional e-mail; a version-1 creation is upcast with none. Name, age, e-mail are personal."""
+
+    schema_version: ClassVar[int] = 2
+    claims: ClassVar[Mapping[str, str]] = {EMAIL_SCOPE: "email"}
+
+    name: Annotated[str, Personal(redacted=REDACTED)]
+    age: Annotated[int | None, Personal(redacted=None)] = None
+    email: Annotated[str | None, Personal(redacted=None)] = None
 
 
 class InviteAccepted(EventData):
@@ -85,11 +117,20 @@ class InviteDenied(EventData):
     pass
 
 
+class InviteeForgotten(EventData):
+    """The guest's personal data was erased (its data key deleted); carries no personal data itself."""
+
+    forgets_subject: ClassVar[bool] = True
+    releases: ClassVar[tuple[str, ...]] = (EMAIL_SCOPE,)
+
+
 class InvitationState(BaseModel):
     """What an invitation remembers between commands."""
 
     name: str = ""
     age: int | None = None
+    email: str | None = None
+    forgotten: bool = False
     status: Status = "invited"
     decline_reason: str | None = None
 
@@ -98,13 +139,16 @@ class Invitation(Aggregate):
     """One guest's invitation: invited → accepted | declined; accepted → confirmed | denied."""
 
     state_model = InvitationState
+    state_version: ClassVar[int] = 2  # 2: the e-mail and the forgotten flag
     state: InvitationState
 
     def handle(self, command: Command) -> Sequence[EventData]:
         """Decide what a command means for this invitation."""
         match command:
-            case CreateInvite(name=name, age=age):
-                return [InviteCreated(name=name, age=age)]
+            case CreateInvite(name=name, age=age, email=email):
+                return [InviteCreated(name=name, age=age, email=email)]
+            case ForgetInvitee():
+                return [] if self.state.forgotten else [InviteeForgotten()]
             case AcceptInvite():
                 if self.state.status == "declined":
                     raise self.reject(f"{self.state.name} already declined")
@@ -129,8 +173,11 @@ class Invitation(Aggregate):
     def apply(self, event: EventData) -> None:
         """Evolve the invitation by one event."""
         match event:
-            case InviteCreated(name=name, age=age):
-                self.state = InvitationState(name=name, age=age)
+            case InviteCreated(name=name, age=age, email=email):
+                self.state = InvitationState(name=name, age=age, email=email)
+            case InviteeForgotten():
+                self.state.name, self.state.age, self.state.email = REDACTED, None, None
+                self.state.forgotten = True
             case InviteAccepted():
                 self.state.status = "accepted"
             case InviteDeclined(reason=reason):
@@ -141,9 +188,17 @@ class Invitation(Aggregate):
                 self.state.status = "denied"
 
 
-COMMANDS: tuple[type[Command], ...] = (AcceptInvite, DeclineInvite, ConfirmInvite, DenyInvite)
-EVENTS: tuple[type[EventData], ...] = (InviteCreated, InviteAccepted, InviteDeclined, InviteConfirmed, InviteDenied)
+COMMANDS: tuple[type[Command], ...] = (AcceptInvite, DeclineInvite, ConfirmInvite, DenyInvite, ForgetInvitee)
+EVENTS: tuple[type[EventData], ...] = (
+    InviteCreated,
+    InviteAccepted,
+    InviteDeclined,
+    InviteConfirmed,
+    InviteDenied,
+    InviteeForgotten,
+)
 UPCASTERS: dict[tuple[str, int], Upcaster] = {
+    ("InviteCreated", 1): add_field("email", None),
     ("InviteDeclined", 1): add_field("reason", NO_REASON),
 }
 """Every way a stored guest-list event moves to today's version (docs/evolution.md walks through this one)."""

@@ -13,12 +13,19 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_kms import KMSClient
 
     from horizon.command_handler import CommandHandler
     from horizon.consumers import ProjectorRuntime, SagaRuntime
     from horizon.eventstore import EventStore
+    from horizon.privacy.keys import DataKeys
+    from horizon.privacy.sealing import Sealer
     from horizon.readstore import ReadStore
     from horizon.registry import Registry
+
+
+LOCAL_CLAIMS_SECRET = "horizon-local-claims-secret"
+"""Local runs only: the stack sets CLAIMS_SECRET from a generated secret (docs/privacy.md)."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,9 @@ class Settings:
     read_wait_seconds: float
     region: str | None
     endpoint_url: str | None
+    keys_table: str = "horizon-keys"
+    kms_key_id: str = "alias/horizon-data-keys"
+    claims_secret: str = LOCAL_CLAIMS_SECRET
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -42,15 +52,19 @@ class Settings:
             read_wait_seconds=min(10.0, max(0.0, float(os.environ.get("READ_WAIT_SECONDS", "2")))),
             region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
             endpoint_url=os.environ.get("DYNAMODB_ENDPOINT_URL"),
+            keys_table=os.environ.get("KEYS_TABLE", "horizon-keys"),
+            kms_key_id=os.environ.get("KMS_KEY_ID", "alias/horizon-data-keys"),
+            claims_secret=os.environ.get("CLAIMS_SECRET", LOCAL_CLAIMS_SECRET),
         )
 
 
 class Container:
     """Lazily built dependencies; each property is built on first access and kept for the warm container."""
 
-    def __init__(self, settings: Settings, client: DynamoDBClient | None = None) -> None:
+    def __init__(self, settings: Settings, client: DynamoDBClient | None = None, kms: KMSClient | None = None) -> None:
         self.settings = settings
         self._client = client
+        self._kms = kms
 
     @cached_property
     def dynamodb(self) -> DynamoDBClient:
@@ -68,6 +82,33 @@ class Container:
         )
 
     @cached_property
+    def kms(self) -> KMSClient:
+        """The KMS client that unwraps data keys; locally the data plane at the DynamoDB endpoint serves KMS too."""
+        if self._kms is not None:
+            return self._kms
+        import boto3
+
+        return boto3.client("kms", region_name=self.settings.region, endpoint_url=self.settings.endpoint_url)
+
+    @cached_property
+    def data_keys(self) -> DataKeys:
+        """Per-subject data keys in their table, wrapped by KMS, cached per warm container (60 s, bounded)."""
+        from horizon.dynamodb.datakeys import DynamoDBDataKeys
+        from horizon.privacy.cache import CachedDataKeys
+
+        return CachedDataKeys(
+            DynamoDBDataKeys(self.dynamodb, self.kms, self.settings.keys_table, self.settings.kms_key_id)
+        )
+
+    @cached_property
+    def sealer(self) -> Sealer:
+        """Seals and opens the personal fields of the domain's events."""
+        from horizon.privacy.cipher import FieldCipher
+        from horizon.privacy.sealing import Sealer
+
+        return Sealer(self.registry, FieldCipher(self.data_keys))
+
+    @cached_property
     def registry(self) -> Registry:
         """The domain's commands and events."""
         from domain import build_registry
@@ -76,10 +117,14 @@ class Container:
 
     @cached_property
     def event_store(self) -> EventStore:
-        """The DynamoDB event store."""
-        from horizon.dynamodb.eventstore import DynamoDBEventStore
+        """The DynamoDB event store: personal fields sealed on the way in, opened on the way out; unique claims."""
+        from horizon.dynamodb.claims import DynamoDBClaimingEventStore
+        from horizon.privacy.sealing import SealingEventStore
+        from horizon.uniqueness import Claimer
 
-        return DynamoDBEventStore(self.dynamodb, self.settings.events_table)
+        stored = DynamoDBClaimingEventStore(self.dynamodb, self.settings.events_table)
+        claimer = Claimer(self.registry, self.settings.claims_secret.encode())
+        return SealingEventStore(stored, self.sealer, claimer)
 
     @cached_property
     def read_store(self) -> ReadStore:
@@ -94,7 +139,8 @@ class Container:
         from horizon.aggregate_cache import AggregateCache
         from horizon.command_handler import CommandHandler
 
-        return CommandHandler(self.registry, self.event_store, cache=AggregateCache())
+        # Decrypted state lives in the cache at most as long as a data key does (docs/privacy.md).
+        return CommandHandler(self.registry, self.event_store, cache=AggregateCache(ttl_seconds=DECRYPTED_TTL_SECONDS))
 
     @cached_property
     def projectors(self) -> list[ProjectorRuntime]:
@@ -118,6 +164,9 @@ class Container:
             for s in build_sagas(self.settings.guest_limit)
         ]
 
+
+DECRYPTED_TTL_SECONDS = 60.0
+"""How long a warm container keeps a data key or an aggregate's decrypted state after reading it."""
 
 _current: Container | None = None
 

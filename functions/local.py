@@ -109,6 +109,8 @@ def _prepare(endpoint_url: str) -> None:
     """Create what the functions need in the data plane, unless a restored snapshot already has it."""
     import boto3
 
+    from functions.composition import Settings
+    from horizon.dynamodb.datakeys import create_local_keys
     from horizon.dynamodb.tables import create_tables
     from horizon.local.checkpoints import TableCheckpoints
     from horizon.local.deadletters import QueueDeadLetters
@@ -116,6 +118,10 @@ def _prepare(endpoint_url: str) -> None:
     client = boto3.client("dynamodb", endpoint_url=endpoint_url)
     if os.environ["EVENTS_TABLE"] not in client.list_tables()["TableNames"]:
         create_tables(client, os.environ["EVENTS_TABLE"], os.environ["READ_TABLE"])
+    settings = Settings.from_env()
+    if settings.keys_table not in client.list_tables()["TableNames"]:
+        kms = boto3.client("kms", endpoint_url=endpoint_url)
+        create_local_keys(client, kms, settings.keys_table, settings.kms_key_id)
     TableCheckpoints(client).create_table()
     _ = QueueDeadLetters(boto3.client("sqs", endpoint_url=endpoint_url)).url
 

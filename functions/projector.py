@@ -14,11 +14,13 @@ observed = observe("horizon-projector")
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Project each commit in the batch; failed records are reported for redelivery."""
+    built = container()
     return process_stream_batch(
         event,
         context,
-        [runtime.process_batch for runtime in container().projectors],
+        [runtime.process_batch for runtime in built.projectors],
         counted_as=telemetry.EVENTS_PROJECTED,
+        opener=built.sealer.open_commits,
     )
 
 

@@ -13,7 +13,9 @@ observed = observe("horizon-saga")
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Let each saga react to each commit in the batch; failed records are reported for redelivery."""
-    return process_stream_batch(event, context, [runtime.process_batch for runtime in container().sagas])
+    built = container()
+    consumers = [runtime.process_batch for runtime in built.sagas]
+    return process_stream_batch(event, context, consumers, opener=built.sealer.open_commits)
 
 
 handler = observed.wrap(_handle)

@@ -375,8 +375,11 @@ class SagaRuntime(TrackedConsumer):
                 telemetry.current().count(telemetry.SAGA_DECISIONS)
             except (DomainError, AggregateNotFound) as rejected:
                 # The world moved on since the saga decided; retrying would be rejected forever, so the saga
-                # hears of it instead (e.g. gives a seat back) before the outbox entry is cleared.
-                logger.warning("%s: %s was rejected: %s", self.name, entry["type"], rejected)
+                # hears of it instead (e.g. gives a seat back) before the outbox entry is cleared. The log names
+                # the command, never the message: a domain message may quote personal data (docs/privacy.md).
+                logger.warning(
+                    "%s: %s on %s was rejected (%s)", self.name, entry["type"], command.id, type(rejected).__name__
+                )
                 if "state" in entry:
                     self._tell_rejected(entry["state"], command)
         cleared = {**tracking.body, "outbox": []}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
@@ -23,6 +24,12 @@ class EventData(BaseModel):
     """Raise it (and register an upcaster from the old version) whenever a stored payload would not validate."""
     retired: ClassVar[bool] = False
     """A retired type stays readable in old histories, but the command handler refuses to emit it."""
+    claims: ClassVar[Mapping[str, str]] = {}
+    """Unique values this event claims: scope → the field holding the value (horizon/uniqueness.py)."""
+    releases: ClassVar[tuple[str, ...]] = ()
+    """Scopes whose claim of this aggregate this event gives up."""
+    forgets_subject: ClassVar[bool] = False
+    """True for an event that records a forget: storing it deletes its aggregate's data key (docs/privacy.md)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -36,6 +36,7 @@ class Registry:
         self._upcasters: dict[tuple[str, int], Upcaster] = {}
         self._versions: dict[str, int] = {}
         self._fields: dict[str, frozenset[str]] = {}
+        self._owners: dict[str, type[Aggregate]] = {}
 
     def register(
         self,
@@ -59,6 +60,7 @@ class Registry:
             if event.event_type in self._events:
                 raise ValueError(f"event type {event.event_type} is registered twice")
             self._events[event.event_type] = event
+            self._owners[event.event_type] = aggregate
             self._versions[event.event_type] = event.schema_version
         for key, upcaster in (upcasters or {}).items():
             if key in self._upcasters:
@@ -106,6 +108,13 @@ class Registry:
             return self._aggregates[aggregate_type]
         except KeyError:
             raise UnknownType(f"unknown aggregate type {aggregate_type!r}") from None
+
+    def owner(self, event_type: str) -> type[Aggregate]:
+        """The aggregate class that registered an event type; UnknownType if none did."""
+        try:
+            return self._owners[event_type]
+        except KeyError:
+            raise UnknownType(f"unknown event type {event_type!r}") from None
 
     def encode(self, data: EventData) -> dict[str, Any]:
         """The envelope fields (type, schema_version, data) of a new event; refuses unregistered and retired types."""

@@ -13,6 +13,7 @@ from constructs import Construct
 from horizon import telemetry
 from horizon.idempotency import COLLECTION as IDEMPOTENCY_COLLECTION
 from infra.bundling import lambda_code
+from infra.privacy import PersonalData
 from infra.stage import Stage
 from infra.tables import EventStoreTables
 
@@ -75,12 +76,20 @@ class HorizonFunctions(Construct):
     - projector: reads events (gap repair) and reads/writes the read table (documents plus tracking);
     - saga: reads/writes both, as it keeps its state and outbox in the read table and dispatches commands;
     - catch-up: reads/writes both (a saga caught up sends commands), one Scan segment per invocation.
+    - personal data (infra/privacy.py): command and saga create data keys, all four read and unwrap them.
 
     The stream-read grants are added by the event source mappings (infra/streams.py).
     """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, tables: EventStoreTables, guest_limit: int, stage: Stage
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        tables: EventStoreTables,
+        guest_limit: int,
+        stage: Stage,
+        personal: PersonalData,
     ) -> None:
         super().__init__(scope, construct_id)
         self._stage = stage
@@ -91,6 +100,7 @@ class HorizonFunctions(Construct):
             "GUEST_LIMIT": str(guest_limit),
             "POWERTOOLS_LOG_LEVEL": "INFO",
             "POWERTOOLS_METRICS_NAMESPACE": telemetry.NAMESPACE,
+            **personal.environment(),
         }
         built = {name: self._function(name, spec, code, environment) for name, spec in SPECS.items()}
         self.by_name: dict[str, lambda_.Function] = built
@@ -131,6 +141,15 @@ class HorizonFunctions(Construct):
         # Catching a saga up sends its commands, so catch-up writes both tables, as the saga does.
         tables.events.grant_read_write_data(self.catch_up)
         tables.read.grant_read_write_data(self.catch_up)
+        # Commands seal (the saga sends commands, and so does a saga's catch-up); every function opens sealed fields.
+        for function, writes in (
+            (self.command, True),
+            (self.saga, True),
+            (self.query, False),
+            (self.projector, False),
+            (self.catch_up, True),
+        ):
+            personal.grant(function, writes=writes)
 
     def _function(
         self, name: str, spec: FunctionSpec, code: lambda_.Code, environment: dict[str, str]

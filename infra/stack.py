@@ -13,6 +13,7 @@ from infra.auth import TokenIssuer
 from infra.catch_up import CatchUpMachine
 from infra.functions import HorizonFunctions
 from infra.monitoring import Monitoring
+from infra.privacy import PersonalData
 from infra.stage import Stage
 from infra.streams import CommitConsumers
 from infra.tables import EventStoreTables
@@ -35,7 +36,10 @@ class HorizonStack(Stack):
         self.stage = stage
         self.tokens = TokenIssuer(self, "Auth", stage=stage, issuer=jwt_issuer, audience=jwt_audience)
         self.tables = EventStoreTables(self, "Tables", stage=stage)
-        self.functions = HorizonFunctions(self, "Functions", tables=self.tables, guest_limit=guest_limit, stage=stage)
+        self.personal = PersonalData(self, "PersonalData", stage=stage, table_key=self.tables.key)
+        self.functions = HorizonFunctions(
+            self, "Functions", tables=self.tables, guest_limit=guest_limit, stage=stage, personal=self.personal
+        )
         self.http = HttpApi(
             self,
             "Http",
@@ -62,6 +66,7 @@ class HorizonStack(Stack):
         CfnOutput(self, "ApiUrl", value=self.http.url, description="Base URL of the HTTP API")
         CfnOutput(self, "EventsTableName", value=self.tables.events.table_name)
         CfnOutput(self, "ReadTableName", value=self.tables.read.table_name)
+        CfnOutput(self, "KeysTableName", value=self.personal.keys.table_name)
         CfnOutput(self, "FailureQueueUrl", value=self.consumers.failures.queue_url)
         CfnOutput(self, "CatchUpStateMachineArn", value=self.catch_up.state_machine.state_machine_arn)
         CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)

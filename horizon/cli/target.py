@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 DEFAULT_EVENTS_TABLE = "horizon-events"
 DEFAULT_READ_TABLE = "horizon-read"
 DEFAULT_REGISTRY = "domain:build_registry"
+DEFAULT_KEYS_TABLE = "horizon-keys"
+DEFAULT_KMS_KEY = "alias/horizon-data-keys"
 LOCAL_REGION = "us-east-1"
 EVENTS_TABLE_OUTPUT = "EventsTableName"
 """The CloudFormation output of the Horizon stack that names its events table (infra/stack.py)."""
@@ -118,10 +120,20 @@ class Connection:
 
     @cached_property
     def store(self) -> EventStore:
-        """The event store over the events table."""
-        from horizon.dynamodb.eventstore import DynamoDBEventStore
+        """The event store over the events table; personal fields opened with the keys table and KMS key."""
+        import os
 
-        return DynamoDBEventStore(self.dynamodb, self.events_table)
+        from horizon.dynamodb.datakeys import DynamoDBDataKeys
+        from horizon.dynamodb.eventstore import DynamoDBEventStore
+        from horizon.privacy.cipher import FieldCipher
+        from horizon.privacy.sealing import Sealer, SealingEventStore
+
+        # Keys are only read when an event holds sealed fields; forgotten subjects print redacted.
+        keys_table = os.environ.get("KEYS_TABLE", DEFAULT_KEYS_TABLE)
+        kms_key = os.environ.get("KMS_KEY_ID", DEFAULT_KMS_KEY)
+        keys = DynamoDBDataKeys(self.dynamodb, self.client("kms"), keys_table, kms_key)
+        sealer = Sealer(self.registry, FieldCipher(keys))
+        return SealingEventStore(DynamoDBEventStore(self.dynamodb, self.events_table), sealer)
 
     @cached_property
     def reads(self) -> ReadStore:

@@ -110,3 +110,10 @@ def create_keys_table(client: DynamoDBClient, table: str) -> None:
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
+
+
+def create_local_keys(client: DynamoDBClient, kms: KMSClient, table: str, alias: str) -> None:
+    """For local runs and tests: the keys table and a KMS key under `alias` (infra/ declares both for AWS)."""
+    create_keys_table(client, table)
+    key_id = kms.create_key(Description="Horizon data-key wrapper (local)")["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName=alias, TargetKeyId=key_id)

@@ -143,18 +143,7 @@ class DynamoDBEventStore(EventStore):
 
     def append(self, events: Sequence[Event], expected_version: int, snapshot: Snapshot | None = None) -> None:
         """Atomically store events (and the state after them) continuing from `expected_version`."""
-        check_append(events, expected_version)
-        first = events[0]
-        where = f"append to {first.aggregate_type} {first.aggregate_id}"
-        if len(events) > MAX_EVENTS_PER_COMMIT:
-            raise InvalidEvents(f"{where}: {len(events)} events exceed {MAX_EVENTS_PER_COMMIT} per commit")
-        bodies = [encode_event(event) for event in events]
-        size = sum(len(body.encode()) for body in bodies)
-        if size > MAX_COMMIT_BYTES:
-            raise InvalidEvents(f"{where}: the commit is {size} bytes, larger than {MAX_COMMIT_BYTES} bytes")
-        if snapshot is not None and len(snapshot.state.encode()) > MAX_SNAPSHOT_BYTES:
-            snapshot = None
-        commit = _Commit(first.aggregate_type, first.aggregate_id, expected_version, events[-1].version)
+        commit, bodies, size, snapshot = self._prepare(events, expected_version, snapshot)
         try:
             if expected_version == 0:
                 # A new aggregate: the whole tip in one PutItem (moto's stream image of an inserting UpdateItem
@@ -171,6 +160,32 @@ class DynamoDBEventStore(EventStore):
             self._calve(commit, old, bodies, size, snapshot)
         except self._client.exceptions.TransactionConflictException as error:
             raise commit.conflict(None) from error
+
+    def _prepare(
+        self, events: Sequence[Event], expected_version: int, snapshot: Snapshot | None
+    ) -> tuple[_Commit, list[str], int, Snapshot | None]:
+        """Check a commit against the store's limits; its bodies, their bytes, and the snapshot it may keep."""
+        check_append(events, expected_version)
+        first = events[0]
+        where = f"append to {first.aggregate_type} {first.aggregate_id}"
+        if len(events) > MAX_EVENTS_PER_COMMIT:
+            raise InvalidEvents(f"{where}: {len(events)} events exceed {MAX_EVENTS_PER_COMMIT} per commit")
+        bodies = [encode_event(event) for event in events]
+        size = sum(len(body.encode()) for body in bodies)
+        if size > MAX_COMMIT_BYTES:
+            raise InvalidEvents(f"{where}: the commit is {size} bytes, larger than {MAX_COMMIT_BYTES} bytes")
+        if snapshot is not None and len(snapshot.state.encode()) > MAX_SNAPSHOT_BYTES:
+            snapshot = None
+        return (
+            _Commit(first.aggregate_type, first.aggregate_id, expected_version, events[-1].version),
+            bodies,
+            size,
+            snapshot,
+        )
+
+    def _carried(self, old: dict[str, Any]) -> dict[str, Any]:
+        """Attributes of the old tip that a rewritten tip keeps (a subclass's own, such as held claims)."""
+        return {}
 
     def _tip_item(
         self, commit: _Commit, bodies: list[str], commands: list[str], size: int, snapshot: Snapshot | None
@@ -241,6 +256,7 @@ class DynamoDBEventStore(EventStore):
         # The calved events take their command records along: keep the newest on the tip.
         kept = [encode_command(record) for record in decode_head(old).commands][-RECENT_COMMANDS:]
         tip = self._tip_item(commit, bodies, kept, size + sum(len(text) for text in kept), snapshot)
+        tip |= self._carried(old)
         actions: list[dict[str, Any]] = []
         pending = old.get(EVENTS, {}).get("L", [])
         if pending:

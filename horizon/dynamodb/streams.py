@@ -38,13 +38,23 @@ def decode_record(record: dict[str, Any]) -> list[Event]:
     return decode_tip(image)
 
 
+Opener = Callable[[Sequence[Sequence[Event]]], Sequence[Sequence[Event]]]
+"""Opens the sealed personal fields of a batch's commits (horizon.privacy.sealing.Sealer.open_commits)."""
+
+
 def process_stream_batch(
-    event: dict[str, Any], context: Any, consumers: Sequence[BatchConsumer], *, counted_as: str | None = None
+    event: dict[str, Any],
+    context: Any,
+    consumers: Sequence[BatchConsumer],
+    *,
+    counted_as: str | None = None,
+    opener: Opener | None = None,
 ) -> dict[str, list[dict[str, str]]]:
     """Feed every commit in a Lambda stream batch to each consumer; return the partial batch response.
 
     A record fails when its aggregate failed in any consumer, so it and the aggregate's later records come back.
     The events of the commits that succeeded are counted as `counted_as`, and their lag is reported.
+    `opener`, when given, opens the batch's personal fields once (one key read) before any consumer sees them.
     """
     decoded: list[tuple[dict[str, Any], list[Event]]] = []
     broken: list[dict[str, Any]] = []
@@ -54,7 +64,9 @@ def process_stream_batch(
         except Exception:  # a record we cannot read is reported, not allowed to sink the batch
             logger.exception("undecodable stream record %s", record.get("eventID"))
             broken.append(record)
-    commits = [commit for _, commit in decoded if commit]
+    commits: Sequence[Sequence[Event]] = [commit for _, commit in decoded if commit]
+    if opener is not None and commits:
+        commits = opener(commits)
     failed: set[Stream] = set()
     for consume in consumers:
         for stream, error in consume(commits).items():

@@ -41,7 +41,36 @@ def patch_moto() -> None:
         _snapshot_touched_items_only()
         _query_the_partition_only()
         _forget_old_shard_iterators()
+        _replayable_kms_keys()
         _patched = True
+
+
+def _replayable_kms_keys() -> None:
+    """A KMS key's id and material follow from how many keys existed before it (local stack only).
+
+    The data plane restores its state by replaying journaled requests; a CreateKey replayed with random
+    material would leave every data key wrapped before the restart impossible to unwrap. Fake keys in a fake
+    account, so determinism costs nothing here.
+    """
+    import hashlib
+    import uuid
+
+    from moto.kms.models import KmsBackend
+
+    original = KmsBackend.create_key
+
+    @functools.wraps(original)
+    def create_key(self: KmsBackend, *args: Any, **kwargs: Any) -> Any:
+        ordinal = len(self.keys)
+        key = original(self, *args, **kwargs)
+        del self.keys[key.id]
+        key.id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"horizon-local-kms/{ordinal}"))
+        key.arn = key.arn.rpartition("/")[0] + "/" + key.id
+        key.key_material = hashlib.sha256(f"horizon-local-kms/{ordinal}".encode()).digest()
+        self.keys[key.id] = key
+        return key
+
+    KmsBackend.create_key = create_key  # type: ignore[method-assign]
 
 
 def _stop_instance_tracking() -> None:

@@ -45,19 +45,23 @@ class MemoryEventStore(EventStore):
     def append(self, events: Sequence[Event], expected_version: int, snapshot: Snapshot | None = None) -> None:
         """Atomically store events (and the state after them) continuing from `expected_version`."""
         check_append(events, expected_version)
-        key = events[0].stream
         with self._lock:
-            stream = self._streams.setdefault(key, [])
-            if len(stream) != expected_version:
-                raise ConcurrencyError(key[0], key[1], expected_version, len(stream), self._head(key))
-            stream.extend(events)
-            if snapshot is None:
-                self._snapshots.pop(key, None)
-            else:
-                self._snapshots[key] = snapshot
-            record = command_record(events)
-            if record is not None:
-                self._commands[key] = [*self._commands.get(key, []), record][-RECENT_COMMANDS:]
+            self._append(events, expected_version, snapshot)
+
+    def _append(self, events: Sequence[Event], expected_version: int, snapshot: Snapshot | None) -> None:
+        # Called with the lock held.
+        key = events[0].stream
+        stream = self._streams.setdefault(key, [])
+        if len(stream) != expected_version:
+            raise ConcurrencyError(key[0], key[1], expected_version, len(stream), self._head(key))
+        stream.extend(events)
+        if snapshot is None:
+            self._snapshots.pop(key, None)
+        else:
+            self._snapshots[key] = snapshot
+        record = command_record(events)
+        if record is not None:
+            self._commands[key] = [*self._commands.get(key, []), record][-RECENT_COMMANDS:]
 
     def aggregates(self, segment: int = 0, total: int = 1) -> Iterator[AggregateRef]:
         """Every aggregate in segment `segment` of `total` disjoint segments (a stable hash of the stream)."""

@@ -59,6 +59,14 @@ class FieldCipher:
                 opened[name] = marker.redacted if key is None else _decrypt(key, subject, name, value)
         return opened
 
+    def seal_value(self, key: bytes, subject: str, field: str, value: Any) -> str:
+        """One value sealed with `key`, bound to `subject` and `field`."""
+        return _encrypt(key, subject, field, value)
+
+    def open_value(self, key: bytes, subject: str, field: str, sealed: str) -> Any:
+        """One value sealed by `seal_value`; SealedDataCorrupt if it does not authenticate."""
+        return _decrypt(key, subject, field, sealed)
+
     def key_for(self, subject: str) -> bytes | None:
         """The key to open one subject's payloads with (None once forgotten)."""
         return self.keys.keys_for_reading([subject]).get(subject)

@@ -18,6 +18,7 @@ from moto import mock_aws
 
 from functions import command_api, composition, query_api
 from functions.routes import function_for
+from horizon.dynamodb.datakeys import create_local_keys
 from horizon.dynamodb.tables import create_tables
 from horizon.local.apigw import from_result, to_event
 from horizon.local.lambda_context import LocalContext
@@ -79,7 +80,10 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     with mock_aws():
         client = boto3.client("dynamodb")
         create_tables(client, EVENTS_TABLE, READ_TABLE)
-        built = composition.Container(composition.Settings.from_env(), client)
+        settings = composition.Settings.from_env()
+        kms = boto3.client("kms")
+        create_local_keys(client, kms, settings.keys_table, settings.kms_key_id)
+        built = composition.Container(settings, client, kms)
         composition.use(built)
         try:
             yield Stack(client, built)

@@ -64,7 +64,7 @@ def test_events_prints_one_readable_line_per_event_in_version_order(invite: UUID
     lines = result.output.splitlines()
     assert [line.split()[0] for line in lines] == ["v1", "v2", "v3"]
     assert "InviteCreated" in lines[0]
-    assert '{"name": "Ada", "age": 36}' in lines[0]
+    assert '{"name": "Ada", "age": 36, "email": null}' in lines[0]
     assert "(CreateInvite, correlation " in lines[0]
 
 
@@ -87,7 +87,14 @@ def test_state_prints_the_state_now_and_at_a_version(invite: UUID) -> None:
         "aggregate_type": "Invitation",
         "aggregate_id": str(invite),
         "version": 2,
-        "state": {"name": "Ada", "age": 36, "status": "accepted", "decline_reason": None},
+        "state": {
+            "name": "Ada",
+            "age": 36,
+            "status": "accepted",
+            "decline_reason": None,
+            "email": None,
+            "forgotten": False,
+        },
     }
 
 

@@ -37,7 +37,7 @@ def test_create_invite_answers_the_new_version_and_its_event(stack: Stack) -> No
 def test_create_invite_stores_the_event(stack: Stack) -> None:
     invite_id = create_invite("Ada", 36)
     [event] = stack.events_of(invite_id)
-    assert (event.type, event.version, event.data) == ("InviteCreated", 1, {"name": "Ada", "age": 36})
+    assert (event.type, event.version, event.data) == ("InviteCreated", 1, {"name": "Ada", "age": 36, "email": None})
 
 
 def test_accepting_twice_is_a_no_op_the_second_time(stack: Stack) -> None:

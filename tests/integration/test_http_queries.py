@@ -176,7 +176,7 @@ def test_the_history_of_an_invitation_is_in_version_order_with_its_correlation(s
     assert all(e["aggregate_id"] == str(invite_id) for e in events)
     assert all(e["metadata"]["correlation_id"] for e in events)
     assert [e["metadata"]["correlation_id"] for e in events[1:]] == ["trace-7", "trace-7"]
-    assert events[0]["data"] == {"name": "Ada", "age": 36}
+    assert events[0]["data"] == {"name": "Ada", "age": 36, "email": None}
 
 
 def test_min_version_answers_at_once_when_the_view_is_there(stack: Stack) -> None:

@@ -10,6 +10,7 @@ import pytest
 from horizon.command_handler import CommandHandler
 from horizon.dynamodb.eventstore import DynamoDBEventStore
 from horizon.dynamodb.readstore import DynamoDBReadStore
+from horizon.privacy.sealing import SealingEventStore
 from horizon.retry import RETRY_AFTER_SECONDS
 from tests.integration.http_support import (
     EVENTS_TABLE,
@@ -103,7 +104,7 @@ def test_a_command_that_loses_every_concurrency_retry_is_503_with_retry_after(st
     contended = ContendedClient(stack.client)
     handler = CommandHandler(
         stack.container.registry,
-        DynamoDBEventStore(cast("DynamoDBClient", contended), EVENTS_TABLE),
+        SealingEventStore(DynamoDBEventStore(cast("DynamoDBClient", contended), EVENTS_TABLE), stack.container.sealer),
         sleep=lambda seconds: None,
     )
     stack.container.__dict__["command_handler"] = handler

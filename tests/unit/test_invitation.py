@@ -33,7 +33,7 @@ def test_creating_an_invite_records_invite_created(handler: CommandHandler, even
     result = handler.handle(CreateInvite(id=invite_id, name="Athena", age=42), as_host())
 
     assert result.version == 1
-    assert [event.data for event in result.events] == [{"name": "Athena", "age": 42}]
+    assert [event.data for event in result.events] == [{"name": "Athena", "age": 42, "email": None}]
     assert history(events, invite_id) == [("InviteCreated", 1)]
 
 

@@ -37,7 +37,14 @@ def test_a_version_1_decline_stored_before_reasons_reads_as_not_given() -> None:
 
     invitation, _ = handler.load("Invitation", invite_id)
 
-    assert invitation.snapshot() == {"name": "Zeus", "age": None, "status": "declined", "decline_reason": NO_REASON}
+    assert invitation.snapshot() == {
+        "name": "Zeus",
+        "age": None,
+        "status": "declined",
+        "decline_reason": NO_REASON,
+        "email": None,
+        "forgotten": False,
+    }
 
 
 def test_a_decline_records_its_reason_at_schema_version_2(handler: CommandHandler) -> None:
@@ -59,8 +66,12 @@ def test_state_snapshots_round_trip_through_restore() -> None:
     fresh = Invitation(UUID(int=1))
     fresh.restore(snapshot)
 
-    assert fresh.snapshot() == snapshot == {"name": "", "age": None, "status": "accepted", "decline_reason": None}
-    assert Invitation.state_version == 1
+    assert (
+        fresh.snapshot()
+        == snapshot
+        == {"name": "", "age": None, "status": "accepted", "decline_reason": None, "email": None, "forgotten": False}
+    )
+    assert Invitation.state_version == 2
     with pytest.raises(ValidationError):
         fresh.restore({**snapshot, "status": "lost"})
     with pytest.raises(ValueError, match="fields"):

@@ -1,0 +1,48 @@
+"""Personal data on AWS: the keys table, the KMS key wrapping its keys, the claims secret, and who may use them."""
+
+from __future__ import annotations
+
+from aws_cdk.assertions import Template
+
+from infra.stack import HorizonStack
+
+from .test_stack import HANDLERS, WRITES, actions_on, logical_id
+
+
+def test_the_keys_table_is_keyed_by_subject_with_point_in_time_recovery(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        },
+    )
+
+
+def test_every_function_is_told_the_keys_table_the_wrapping_key_and_the_claims_secret(
+    template: Template, stack: HorizonStack
+) -> None:
+    keys = logical_id(stack, stack.personal.keys)
+    for function in template.find_resources("AWS::Lambda::Function").values():
+        env = function["Properties"]["Environment"]["Variables"]
+        assert env["KEYS_TABLE"] == {"Ref": keys}
+        assert "Fn::GetAtt" in env["KMS_KEY_ID"]
+        assert "resolve:secretsmanager" in str(env["CLAIMS_SECRET"])
+
+
+def test_the_wrapping_key_rotates(template: Template, stack: HorizonStack) -> None:
+    wrapper = template.find_resources("AWS::KMS::Key")[logical_id(stack, stack.personal.wrapper)]
+    assert wrapper["Properties"]["EnableKeyRotation"] is True
+
+
+def test_only_the_command_and_saga_functions_create_data_keys_and_all_four_unwrap_them(
+    template: Template, stack: HorizonStack
+) -> None:
+    keys, wrapper = logical_id(stack, stack.personal.keys), logical_id(stack, stack.personal.wrapper)
+    for name in ("command", "saga"):
+        assert actions_on(template, HANDLERS[name], keys) >= WRITES
+        assert {"kms:GenerateDataKey", "kms:Decrypt"} <= actions_on(template, HANDLERS[name], wrapper)
+    for name in ("query", "projector"):
+        assert not actions_on(template, HANDLERS[name], keys) & WRITES
+        assert "dynamodb:BatchGetItem" in actions_on(template, HANDLERS[name], keys)
+        assert actions_on(template, HANDLERS[name], wrapper) == {"kms:Decrypt"}

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
+import boto3
+import pytest
 from click.testing import CliRunner, Result
 
 from domain import build_registry
@@ -13,9 +15,11 @@ from domain.guest_list import GUEST_LIST_KEY, GuestListProjector
 from domain.invitation import AcceptInvite, CreateInvite
 from horizon.catchup import catch_up
 from horizon.cli.app import cli
+from horizon.cli.target import DEFAULT_KEYS_TABLE, DEFAULT_KMS_KEY
 from horizon.command_handler import CommandHandler
 from horizon.consumers import ProjectorRuntime
 from horizon.dynamodb import DynamoDBEventStore, DynamoDBReadStore
+from horizon.dynamodb.datakeys import create_local_keys
 from horizon.generations import live_collection
 from horizon.readstore import Write
 from tests.catch_up_support import COUNTER_KEY, EventCounter, long_history
@@ -24,6 +28,13 @@ from tests.principals import as_host
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+
+@pytest.fixture(autouse=True)
+def data_keys(dynamodb: DynamoDBClient) -> None:
+    """The keys table and wrapping key the CLI seals with, as the local stack creates them (the saga's commands
+    snapshot an invitation, and its state holds personal data)."""
+    create_local_keys(dynamodb, boto3.client("kms"), DEFAULT_KEYS_TABLE, DEFAULT_KMS_KEY)
 
 
 def horizon(*args: str) -> Result:

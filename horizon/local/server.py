@@ -83,7 +83,8 @@ def serve(host: str, port: int, router: Router) -> ThreadingHTTPServer:
                 self.wfile.write(raw)
 
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-            pass  # _answer writes one access line per request, with the function and the duration
+            """Silence http.server's own access line: `_answer` logs one per request, naming the function and
+            the duration, which the standard line cannot."""
 
         def log_message(self, format: str, *args: Any) -> None:
             logger.debug("%s %s", self.address_string(), format % args)

@@ -336,6 +336,15 @@ class ProjectorRuntime(TrackedConsumer):
         if generation is not None:
             self.name = collection_of(projector.name, generation)
 
+    def for_generation(self, generation: int) -> ProjectorRuntime:
+        """The same projector, writing one fixed generation (a rebuild's) instead of the live one."""
+        return ProjectorRuntime(self.projector, self._registry, self._reads, self._events, generation=generation)
+
+    @property
+    def reads(self) -> ReadStore:
+        """The read store its generations and their pointer live in."""
+        return self._reads
+
     def process_batch(self, commits: Sequence[Sequence[Event]]) -> dict[Stream, Exception]:
         """Apply a batch of commits to the live generation (or the fixed one of a rebuild)."""
         self._resolve()

@@ -22,7 +22,9 @@ def test_a_segment_with_a_poisoned_aggregate_applies_the_others_then_fails_namin
     poison_domain.POISON.add(poisoned)
     try:
         with pytest.raises(CatchUpFailed) as failed:
-            run_action({"consumer": counter.name, "segment": 0, "total": 1, "generation": None}, {counter.name: counter})
+            run_action(
+                {"consumer": counter.name, "segment": 0, "total": 1, "generation": None}, {counter.name: counter}
+            )
     finally:
         poison_domain.POISON.discard(poisoned)
 

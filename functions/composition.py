@@ -12,6 +12,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_kms import KMSClient
 
@@ -61,10 +63,27 @@ class Settings:
 class Container:
     """Lazily built dependencies; each property is built on first access and kept for the warm container."""
 
-    def __init__(self, settings: Settings, client: DynamoDBClient | None = None, kms: KMSClient | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        client: DynamoDBClient | None = None,
+        kms: KMSClient | None = None,
+        *,
+        domain: str = "domain",
+    ) -> None:
         self.settings = settings
         self._client = client
         self._kms = kms
+        self._domain = domain
+        """The module whose build_registry, build_projectors and build_sagas compose the functions. Only the local
+        stack passes another (functions/local.py, for tests); Settings never reads it from a Lambda's environment."""
+
+    @cached_property
+    def domain(self) -> ModuleType:
+        """The domain module (`domain`)."""
+        import importlib
+
+        return importlib.import_module(self._domain)
 
     @cached_property
     def dynamodb(self) -> DynamoDBClient:
@@ -111,9 +130,8 @@ class Container:
     @cached_property
     def registry(self) -> Registry:
         """The domain's commands and events."""
-        from domain import build_registry
-
-        return build_registry()
+        built: Registry = self.domain.build_registry()
+        return built
 
     @cached_property
     def event_store(self) -> EventStore:
@@ -145,23 +163,21 @@ class Container:
     @cached_property
     def projectors(self) -> list[ProjectorRuntime]:
         """One runtime per projector of the domain."""
-        from domain import build_projectors
         from horizon.consumers import ProjectorRuntime
 
         return [
             ProjectorRuntime(p, self.registry, self.read_store, self.event_store)
-            for p in build_projectors(self.settings.guest_limit)
+            for p in self.domain.build_projectors(self.settings.guest_limit)
         ]
 
     @cached_property
     def sagas(self) -> list[SagaRuntime]:
         """One runtime per saga of the domain."""
-        from domain import build_sagas
         from horizon.consumers import SagaRuntime
 
         return [
             SagaRuntime(s, self.registry, self.read_store, self.event_store, self.command_handler)
-            for s in build_sagas(self.settings.guest_limit)
+            for s in self.domain.build_sagas(self.settings.guest_limit)
         ]
 
 

@@ -18,6 +18,7 @@ import os
 import signal
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,10 @@ LOCAL_ENV = {
     "HORIZON_LOG_FORMAT": "text",
     "POWERTOOLS_METRICS_DISABLED": "true",
 }
+
+
+TEST_DOMAIN = "HORIZON_LOCAL_DOMAIN"
+"""A module to compose the local functions from instead of `domain` (a test's poisoned projector)."""
 
 
 def _setup(argv: list[str] | None) -> argparse.Namespace:
@@ -174,7 +179,8 @@ def serve_functions(host: str, port: int) -> int:
     endpoint = settings.endpoint_url
     config = Config(retries=AWS_RETRIES, max_pool_connections=16)  # type: ignore[arg-type]
     client = boto3.client("dynamodb", endpoint_url=endpoint, config=config)
-    composition.use(composition.Container(settings, client))
+    # A test composition (tests/e2e/poisoned_domain.py) loads only here: the Lambda handlers never read this variable.
+    composition.use(composition.Container(settings, client, domain=os.environ.get(TEST_DOMAIN, "domain")))
     limit = int(os.environ.get("LOCAL_CONCURRENCY", "8"))
     preload("functions.local_preload")
     functions = {
@@ -183,6 +189,8 @@ def serve_functions(host: str, port: int) -> int:
     }
     stream_arn = client.describe_table(TableName=settings.events_table)["Table"]["LatestStreamArn"]
     dead_letters = QueueDeadLetters(boto3.client("sqs", endpoint_url=endpoint, config=config))
+    retries = os.environ.get("LOCAL_STREAM_RETRIES")  # fewer redeliveries before a dead letter: tests, demos
+    redelivery = replace(STREAM_REDELIVERY, attempts=1 + int(retries)) if retries else STREAM_REDELIVERY
     # One poller (one thread) per consumer, as each event source mapping on AWS polls on its own: a slow
     # saga does not hold the projector back.
     pollers = [
@@ -192,7 +200,7 @@ def serve_functions(host: str, port: int) -> int:
             [Subscription(name, handler, accepts=is_commit_record)],
             checkpoints=TableCheckpoints(client),
             dead_letters=dead_letters,
-            retry=STREAM_REDELIVERY,
+            retry=redelivery,
         )
         for name, handler in (("projector", projector.handler), ("saga", saga.handler))
     ]

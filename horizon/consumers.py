@@ -13,6 +13,7 @@ derived from the causing event, so a crash between the write and the send repeat
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
@@ -35,7 +36,7 @@ from horizon.projection import Projector, Saga
 from horizon.readstore import Document, DocumentKey, ReadStore, Write
 from horizon.registry import Registry
 from horizon.retry import CONSUMER_CONFLICTS, RetryPolicy
-from horizon.stream_batches import Stream, group_runs
+from horizon.stream_batches import Stream, Transaction, group_runs
 
 logger = logging.getLogger(__name__)
 
@@ -158,8 +159,7 @@ class TrackedConsumer(ABC):
                 self._commit_in_document(run, documents)
             return
         working: dict[DocumentKey, dict[str, Any] | None] = {k: d.body for k, d in documents.items()}
-        touched: set[DocumentKey] = set()
-        trackings: list[tuple[DocumentKey, dict[str, Any], int]] = []
+        transaction = Transaction()
         for run in group.values():
             tracking_key = self.tracking_key(run[0])
             tracking = documents.get(tracking_key)
@@ -173,23 +173,47 @@ class TrackedConsumer(ABC):
             if [e.version for e in events] != list(range(position + 1, events[-1].version + 1)):
                 events = self._repair(run, position, documents, working)
             outbox: list[dict[str, Any]] = []
-            keys = {key for event in events for key in self.keys(event)}
+            changed = False
+            last = 0
             for event in events:
+                keys = set(self.keys(event))
+                weight = len(event.model_dump_json()) + sum(
+                    len(json.dumps(working.get(key))) for key in keys - transaction.keys
+                )
+                if not transaction.fits(keys, weight):
+                    # A long gap repair: what is folded so far is written first, with its position.
+                    if changed or outbox:
+                        transaction.positions.append((tracking_key, {"version": last, "outbox": outbox}))
+                    self._write(transaction, documents, working)
+                    outbox, changed = [], False
                 for data in self._registry.decode(event):
                     outbox.extend(self.fold(working, event, data))
-            if not keys and not outbox:
+                transaction.add(keys, weight)
+                changed, last = changed or bool(keys), event.version
+            if changed or outbox:
                 # Events that change nothing need no position: a later commit finds the gap and reads them back.
-                continue
-            touched |= keys
-            trackings.append((tracking_key, {"version": events[-1].version, "outbox": outbox}, _revision(tracking)))
-        if not trackings:
+                transaction.positions.append((tracking_key, {"version": last, "outbox": outbox}))
+        self._write(transaction, documents, working)
+
+    def _write(
+        self,
+        transaction: Transaction,
+        documents: dict[DocumentKey, Document],
+        working: dict[DocumentKey, dict[str, Any] | None],
+    ) -> None:
+        """Commit the transaction's documents and positions together, then send any outbox it recorded."""
+        if not transaction.positions:
+            transaction.clear()
             return
         writes = [
             Write(*key, working.get(key), _revision(documents.get(key)))
-            for key in sorted(touched)
+            for key in sorted(transaction.keys)
             if working.get(key) is not None or key in documents
         ]
-        writes += [Write(*key, body, revision) for key, body, revision in trackings]
+        # A position's revision is read at write time: an earlier chunk of the same aggregate may have moved it.
+        writes += [Write(*key, body, _revision(documents.get(key))) for key, body in transaction.positions]
+        positions = transaction.positions
+        transaction.clear()
         self._reads.commit(writes)
         for write in writes:
             if write.body is None:
@@ -197,7 +221,7 @@ class TrackedConsumer(ABC):
             else:
                 stored = Document(write.collection, write.key, write.body, write.expected_revision + 1)
                 documents[(write.collection, write.key)] = stored
-        for key, body, _ in trackings:
+        for key, body in positions:
             if body["outbox"]:
                 documents[key] = self.flush(documents[key])
 
@@ -311,6 +335,15 @@ class ProjectorRuntime(TrackedConsumer):
         """Without a fixed generation, the runtime writes the live one (horizon/generations.py)."""
         if generation is not None:
             self.name = collection_of(projector.name, generation)
+
+    def for_generation(self, generation: int) -> ProjectorRuntime:
+        """The same projector, writing one fixed generation (a rebuild's) instead of the live one."""
+        return ProjectorRuntime(self.projector, self._registry, self._reads, self._events, generation=generation)
+
+    @property
+    def reads(self) -> ReadStore:
+        """The read store its generations and their pointer live in."""
+        return self._reads
 
     def process_batch(self, commits: Sequence[Sequence[Event]]) -> dict[Stream, Exception]:
         """Apply a batch of commits to the live generation (or the fixed one of a rebuild)."""

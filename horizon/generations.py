@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from horizon.errors import BadRequest
@@ -43,6 +44,50 @@ def live_collection(reads: ReadStore, name: str) -> str:
     return collection_of(name, int(pointer.body["live"]) if pointer else 0)
 
 
+PURGE_LIMIT = 1_000
+"""Documents one purge step deletes at most (ten transactions of 100): a step, and a Lambda, stays short however
+large the old generation is; the state machine loops on the step while `purge` says more remain."""
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A rebuild's start: the live generation, the one to build, and the pointer revision the switch expects."""
+
+    live: int
+    generation: int
+    revision: int
+
+
+def open_generation(reads: ReadStore, name: str) -> Opened:
+    """Read the pointer: the rebuild builds the generation after the live one."""
+    pointer = reads.get(GENERATIONS, name)
+    live = int(pointer.body["live"]) if pointer else 0
+    return Opened(live, live + 1, pointer.revision if pointer else 0)
+
+
+def switch(reads: ReadStore, name: str, opened: Opened) -> None:
+    """Point readers and the stream at the new generation, in one conditional write (a no-op when done already).
+
+    A concurrent rebuild that switched first makes this write fail (ReadModelConflict): one of them wins.
+    """
+    if live_generation(reads, name) != opened.generation:
+        reads.commit([Write(GENERATIONS, name, {"live": opened.generation}, opened.revision)])
+
+
+def purge(reads: ReadStore, name: str, generation: int, limit: int = PURGE_LIMIT) -> bool:
+    """Delete up to `limit` documents of one generation and its positions; True while some remain."""
+    collection = collection_of(name, generation)
+    deleted = 0
+    for target in (collection, f"_tracking.{collection}"):
+        while deleted < limit:
+            page = reads.list(target, min(100, limit - deleted))
+            if not page.items:
+                break
+            reads.commit([Write(target, d.key, None, d.revision) for d in page.items])
+            deleted += len(page.items)
+    return deleted >= limit
+
+
 def rebuild(
     runtime_for: Callable[[int], Any],
     reads: ReadStore,
@@ -53,14 +98,18 @@ def rebuild(
     grace: float = READER_GRACE_SECONDS,
     settle: float = POINTER_TTL_SECONDS,
 ) -> int:
-    """Build the next generation of projection `name` with the runtime `runtime_for(generation)`; return it."""
+    """Build the next generation of projection `name` with the runtime `runtime_for(generation)`; return it.
+
+    In-process, the same steps the catch-up state machine runs on AWS (infra/catch_up.py): open, purge the
+    leftovers of a rebuild that stopped half way, build every segment, switch, settle, catch up again, wait out
+    the readers' grace, purge the old generation.
+    """
     from horizon.catchup import catch_up
 
-    pointer = reads.get(GENERATIONS, name)
-    live = int(pointer.body["live"]) if pointer else 0
-    new = live + 1
-    _delete(reads, collection_of(name, new))  # the leftovers of a rebuild that stopped half way
-    runtime = runtime_for(new)
+    opened = open_generation(reads, name)
+    while purge(reads, name, opened.generation):
+        pass
+    runtime = runtime_for(opened.generation)
     for attempt in range(2):  # the second pass: commits the stream gave the old generation after the switch
         if attempt:
             sleep(settle)
@@ -68,18 +117,11 @@ def rebuild(
         for segment in range(segments):
             failed |= catch_up(runtime, segment, segments).failed
         if failed:
-            raise BadRequest(f"rebuild {name}: generation {new} failed on {len(failed)} aggregates: {failed}")
-        if live_generation(reads, name) != new:  # one conditional write switches readers and the stream
-            reads.commit([Write(GENERATIONS, name, {"live": new}, pointer.revision if pointer else 0)])
+            raise BadRequest(
+                f"rebuild {name}: generation {opened.generation} failed on {len(failed)} aggregates: {failed}"
+            )
+        switch(reads, name, opened)
     sleep(grace)
-    _delete(reads, collection_of(name, live))
-    return new
-
-
-def _delete(reads: ReadStore, collection: str) -> None:
-    for target in (collection, f"_tracking.{collection}"):
-        while True:
-            page = reads.list(target, 100)
-            if not page.items:
-                break
-            reads.commit([Write(target, d.key, None, d.revision) for d in page.items])
+    while purge(reads, name, opened.live):
+        pass
+    return opened.generation

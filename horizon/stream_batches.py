@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 from horizon.events import Event
@@ -35,3 +37,32 @@ def group_runs(
         keys |= needed
         size += weight
     return groups
+
+
+@dataclass
+class Transaction:
+    """What one consumer write will hold: documents, positions, and an estimate of its size, kept under the caps.
+
+    A gap repair inside one stream batch can bring hundreds of events; a projector that writes a document per
+    event would then touch hundreds of documents. The runtime asks `fits` before folding each event and, when it
+    does not, commits what it holds first (with the position of the last event folded), so every write stays a
+    valid transaction and still carries its position: exactly once in effect, chunk by chunk.
+    """
+
+    keys: set[DocumentKey] = field(default_factory=set)
+    positions: list[tuple[DocumentKey, dict[str, Any]]] = field(default_factory=list)
+    size: int = 0
+
+    def fits(self, keys: set[DocumentKey], weight: int) -> bool:
+        """Whether `keys` (and one more position) can join, `weight` bytes heavier."""
+        actions = len(self.keys | keys) + len(self.positions) + 1
+        return actions <= MAX_ACTIONS and self.size + weight <= MAX_GROUP_BYTES
+
+    def add(self, keys: set[DocumentKey], weight: int) -> None:
+        """Documents one folded event writes, and its weight."""
+        self.keys |= keys
+        self.size += weight
+
+    def clear(self) -> None:
+        """Empty, after its write."""
+        self.keys, self.positions, self.size = set(), [], 0

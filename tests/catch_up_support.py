@@ -33,6 +33,27 @@ class EventCounter(Projector[Tally]):
         return Tally(events=(current.events if current else 0) + 1)
 
 
+class Seen(BaseModel):
+    """One event, seen once."""
+
+    version: int
+
+
+class EventLog(Projector[Seen]):
+    """A document per event: a gap repair of N events writes N different documents."""
+
+    name: ClassVar[str] = "EventLog"
+    model = Seen
+
+    def document_key(self, event: Event) -> str | None:
+        return f"{event.aggregate_id}#{event.version}"
+
+    def project(self, current: Seen | None, event: Event, data: EventData) -> Seen | None:
+        if current is not None:
+            raise AssertionError(f"{event.aggregate_id} v{event.version} projected twice")
+        return Seen(version=event.version)
+
+
 def acceptances(aggregate_id: UUID, first: int, last: int) -> list[Event]:
     """Events first..last of one invitation, all InviteAccepted (the store does not check domain rules)."""
     meta = Metadata(correlation_id="test", causation_id="test", command="AcceptInvite")

@@ -17,6 +17,23 @@ from horizon.cli.target import Connection
 FAILED = 5
 FAILURE_QUEUE_OUTPUT = "FailureQueueUrl"
 
+wait_option = click.option(
+    "--wait/--no-wait",
+    default=True,
+    show_default=True,
+    help="With --stack: follow the execution to its end, or print its ARN and return.",
+)
+
+
+def _on_aws(connection: Connection, document: dict[str, Any], wait: bool) -> None:
+    """Start the stack's catch-up state machine and follow it (horizon/cli/executions.py); exit 5 unless it
+    succeeded."""
+    from horizon.cli.executions import STATE_MACHINE_OUTPUT, StepFunctionsExecutions, run
+
+    executions = StepFunctionsExecutions(connection.client("stepfunctions"), connection.output(STATE_MACHINE_OUTPUT))
+    if not run(executions, document, wait=wait, out=click.echo, err=lambda line: click.echo(line, err=True)):
+        raise click.exceptions.Exit(FAILED)
+
 
 @click.command()
 @click.argument("handler")
@@ -26,6 +43,7 @@ FAILURE_QUEUE_OUTPUT = "FailureQueueUrl"
 @click.option("--since", type=datetime.fromisoformat, help="Only aggregates changed at or after this RFC 3339 time.")
 @click.option("--segments", type=click.IntRange(min=1), default=1, show_default=True, help="Scan segments to run.")
 @click.option("--guest-limit", type=click.IntRange(min=0), default=2, show_default=True, help="Domain setting.")
+@wait_option
 @click.pass_obj
 def republish(
     connection: Connection,
@@ -36,9 +54,14 @@ def republish(
     since: datetime | None,
     segments: int,
     guest_limit: int,
+    wait: bool,
 ) -> None:
-    """Offer HANDLER (a projector or saga name) every event it has not applied yet, within the slice."""
+    """Offer HANDLER (a projector or saga name) every event it has not applied yet, within the slice.
+
+    With --stack, the stack's catch-up state machine runs the segments (one Lambda each); otherwise in-process.
+    """
     from horizon.catchup import CatchUpReport, Slice, catch_up
+    from horizon.catchup_actions import REPUBLISH, execution_input
 
     if aggregate_id is not None and aggregate_type is None:
         raise click.UsageError("--id needs --type")
@@ -48,6 +71,9 @@ def republish(
     if handler not in consumers:
         raise click.BadParameter(f"{handler!r} is none of {', '.join(sorted(consumers))}", param_hint="HANDLER")
     where = Slice(aggregate_type, aggregate_id, from_version, since)
+    if connection.target.stack:
+        _on_aws(connection, execution_input(REPUBLISH, handler, segments, where=where), wait)
+        return
     total = CatchUpReport()
     for segment in range(segments):
         report = catch_up(consumers[handler], segment, segments, where)
@@ -157,11 +183,22 @@ def redrive(connection: Connection, queue_url: str | None, guest_limit: int) -> 
     help="Seconds the stream may still write the old generation (its pointer cache).",
 )
 @click.option("--guest-limit", type=click.IntRange(min=0), default=2, show_default=True, help="Domain setting.")
+@wait_option
 @click.pass_obj
 def rebuild(
-    connection: Connection, projection: str, segments: int, grace: float, settle: float, guest_limit: int
+    connection: Connection,
+    projection: str,
+    segments: int,
+    grace: float,
+    settle: float,
+    guest_limit: int,
+    wait: bool,
 ) -> None:
-    """Build PROJECTION's next generation from the events table, switch readers to it, delete the old one."""
+    """Build PROJECTION's next generation from the events table, switch readers to it, delete the old one.
+
+    With --stack, the stack's catch-up state machine runs every step; otherwise they run in-process.
+    """
+    from horizon.catchup_actions import REBUILD, SagaNotRebuilt, execution_input
     from horizon.consumers import ProjectorRuntime
     from horizon.generations import rebuild as rebuild_generation
 
@@ -170,16 +207,12 @@ def rebuild(
     if runtime is None:
         raise click.BadParameter(f"{projection!r} is none of {', '.join(sorted(consumers))}", param_hint="PROJECTION")
     if not isinstance(runtime, ProjectorRuntime):
-        raise click.UsageError(
-            f"{projection} is a saga: its decisions were sent as commands, and recomputing them could send one "
-            "twice or forget one, so it is never rebuilt (republish it instead)"
-        )
-    projector, store = runtime.projector, runtime.event_store
-
-    def runtime_for(generation: int) -> ProjectorRuntime:
-        return ProjectorRuntime(projector, connection.registry, connection.reads, store, generation=generation)
-
+        raise click.UsageError(str(SagaNotRebuilt(projection)))
+    if connection.target.stack:
+        document = execution_input(REBUILD, projection, segments, settle=settle, grace=grace)
+        _on_aws(connection, document, wait)
+        return
     generation = rebuild_generation(
-        runtime_for, connection.reads, projection, segments=segments, grace=grace, settle=settle
+        runtime.for_generation, connection.reads, projection, segments=segments, grace=grace, settle=settle
     )
     click.echo(f"{projection}: generation {generation} is live")

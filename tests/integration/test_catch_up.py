@@ -22,7 +22,7 @@ from horizon.dynamodb import DynamoDBEventStore, DynamoDBReadStore
 from horizon.dynamodb.datakeys import create_local_keys
 from horizon.generations import live_collection
 from horizon.readstore import Write
-from tests.catch_up_support import COUNTER_KEY, EventCounter, long_history
+from tests.catch_up_support import COUNTER_KEY, EventCounter, EventLog, long_history
 from tests.integration.conftest import EVENTS_TABLE, READ_TABLE
 from tests.principals import as_host
 
@@ -89,6 +89,26 @@ def test_a_gap_of_500_events_feeding_a_shared_counter_fits_dynamodb_transactions
     assert tally is not None
     assert tally.body == {"events": 500}
     assert max(reads.sizes) <= 100
+
+
+def test_a_gap_of_500_events_in_one_stream_batch_for_a_document_per_event_projector_commits_in_bounded_chunks(
+    dynamodb_event_store: DynamoDBEventStore, dynamodb: DynamoDBClient
+) -> None:
+    history = long_history(dynamodb_event_store, 500)
+    reads = SizedReadStore(dynamodb, READ_TABLE)
+    runtime = ProjectorRuntime(EventLog(), build_registry(), reads, dynamodb_event_store)
+
+    failed = runtime.process_batch([history[-1:]])  # one record: the 499 before it are read back from the store
+    redelivered = runtime.process_batch([history[-50:], history[:1]])
+
+    assert (failed, redelivered) == ({}, {})
+    assert max(reads.sizes) <= 100
+    assert len(reads.sizes) == 6  # 500 documents and a position per chunk: 99 events per transaction
+    stream = f"{history[0].aggregate_id}"
+    listed = reads.list(EventLog.name, 1000).items
+    assert sorted(document.body["version"] for document in listed) == list(range(1, 501))
+    assert all(document.key.startswith(stream) for document in listed)
+    assert runtime.position("Invitation", history[0].aggregate_id) == 500
 
 
 def test_republish_brings_a_projector_up_to_date_and_a_second_run_offers_nothing(

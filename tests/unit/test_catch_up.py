@@ -20,7 +20,7 @@ from horizon.events import Event, EventData
 from horizon.memory import MemoryEventStore, MemoryReadStore
 from horizon.readstore import ReadStore
 from horizon.registry import Registry
-from tests.catch_up_support import COUNTER_KEY, EventCounter, long_history
+from tests.catch_up_support import COUNTER_KEY, EventCounter, EventLog, long_history
 from tests.principals import as_host
 
 from .fakes import RecordingEventStore
@@ -210,6 +210,37 @@ def test_a_gap_of_500_events_feeding_a_shared_counter_is_counted_once_in_small_t
     tally = reads.get(EventCounter.name, COUNTER_KEY)
     assert tally is not None
     assert tally.body == {"events": 500}
+    assert max(reads.sizes) <= 100
+
+
+class CrashingOnThirdCommit(CommitSizes):
+    """Crashes once, on its third commit (a Lambda that timed out half way through a long gap repair)."""
+
+    crashed = False
+
+    def commit(self, writes: Sequence[Any]) -> None:
+        if len(self.sizes) == 2 and not self.crashed:
+            self.crashed = True
+            raise TimeoutError("the function ran out of time")
+        super().commit(writes)
+
+
+def test_a_gap_repair_interrupted_between_its_chunks_resumes_from_the_last_position_written(
+    registry: Registry,
+) -> None:
+    events = MemoryEventStore()
+    history = long_history(events, 500)
+    reads = CrashingOnThirdCommit()
+    runtime = ProjectorRuntime(EventLog(), registry, reads, events)
+
+    interrupted = runtime.process_batch([history[-1:]])
+    position = runtime.position("Invitation", history[0].aggregate_id)
+    redelivered = runtime.process_batch([history[-1:]])  # EventLog raises if any event is projected twice
+
+    assert [str(error) for error in interrupted.values()] == ["the function ran out of time"]
+    assert position == 198  # two chunks of 99 committed, each with its position
+    assert redelivered == {}
+    assert sorted(d.body["version"] for d in reads.list(EventLog.name, 1000).items) == list(range(1, 501))
     assert max(reads.sizes) <= 100
 
 

@@ -93,7 +93,11 @@ def run(runs: int) -> list[tuple[str, float]]:
     server.start()
     try:
         env = {**os.environ, **FAKE_AWS_ENV, "DYNAMODB_ENDPOINT_URL": f"http://127.0.0.1:{port}"}
-        env |= LAMBDA_LIKE | {"EVENTS_TABLE": "cold-events", "READ_TABLE": "cold-read", "POWERTOOLS_SERVICE_NAME": "bench"}
+        env |= LAMBDA_LIKE | {
+            "EVENTS_TABLE": "cold-events",
+            "READ_TABLE": "cold-read",
+            "POWERTOOLS_SERVICE_NAME": "bench",
+        }
         client: Any = boto3.client(
             "dynamodb", endpoint_url=env["DYNAMODB_ENDPOINT_URL"], region_name=FAKE_AWS_ENV["AWS_REGION"]
         )

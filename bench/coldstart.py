@@ -6,6 +6,7 @@ Each figure is the median of several fresh interpreters; compare the ratios, the
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -13,6 +14,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = 7
+
+
+def _lambda_env() -> dict[str, str]:
+    from bench.firstcall import LAMBDA_LIKE
+
+    return {**os.environ, **LAMBDA_LIKE}
+
 
 MODULES = [
     "boto3",
@@ -46,6 +54,7 @@ def import_ms(module: str, runs: int = RUNS) -> float:
         done = subprocess.run(
             [sys.executable, "-X", "importtime", "-c", f"import {module}"],
             cwd=ROOT,
+            env=_lambda_env(),
             capture_output=True,
             text=True,
             check=True,
@@ -62,7 +71,12 @@ def first_request(runs: int = RUNS) -> dict[str, float]:
     answers = []
     for _ in range(runs):
         done = subprocess.run(
-            [sys.executable, "-c", FIRST_REQUEST], cwd=ROOT, capture_output=True, text=True, check=True
+            [sys.executable, "-c", FIRST_REQUEST],
+            cwd=ROOT,
+            env=_lambda_env(),
+            capture_output=True,
+            text=True,
+            check=True,
         )
         answers.append(json.loads(done.stdout.strip().splitlines()[-1]))
     return {key: statistics.median(r[key] for r in answers) * 1000 for key in answers[0]}

@@ -18,6 +18,8 @@ from horizon.events import Event
 from horizon.eventstore import RECENT_COMMANDS, Snapshot
 from horizon.uniqueness import ClaimingEventStore, ClaimSet, ValueTaken
 
+CLAIM_PREFIX = "claim#"
+"""Every claim item's partition key starts so; no stream key does (IAM lets only these be deleted)."""
 CLAIM_SORT_KEY = "-1"
 HELD = "claims"
 """Tip attribute: the claims the aggregate holds, scope → keyed hash."""
@@ -25,7 +27,7 @@ HELD = "claims"
 
 def claim_key(scope: str, digest: str) -> str:
     """The partition key of one claim item."""
-    return f"claim#{scope}#{digest}"
+    return f"{CLAIM_PREFIX}{scope}#{digest}"
 
 
 class DynamoDBClaimingEventStore(DynamoDBEventStore, ClaimingEventStore):

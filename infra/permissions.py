@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from horizon.dynamodb.claims import CLAIM_PREFIX
+from horizon.dynamodb.layout import CLAIM_PREFIX
 from horizon.idempotency import COLLECTION as IDEMPOTENCY
 
 

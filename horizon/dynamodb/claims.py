@@ -13,13 +13,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from horizon.dynamodb.eventstore import DynamoDBEventStore, _Commit
-from horizon.dynamodb.layout import EVENTS, VERSION, decode_head, encode_command
+from horizon.dynamodb.layout import CLAIM_PREFIX, EVENTS, VERSION, decode_head, encode_command
 from horizon.events import Event
 from horizon.eventstore import RECENT_COMMANDS, Snapshot
 from horizon.uniqueness import ClaimingEventStore, ClaimSet, ValueTaken
 
-CLAIM_PREFIX = "claim#"
-"""Every claim item's partition key starts so; no stream key does (IAM lets only these be deleted)."""
 CLAIM_SORT_KEY = "-1"
 HELD = "claims"
 """Tip attribute: the claims the aggregate holds, scope → keyed hash."""

@@ -74,7 +74,7 @@ def statements(grants: Iterable[Grant], arns: Mapping[Resource, str]) -> list[ia
         grouped.setdefault((grant.resource, grant.partitions), set()).add(grant.action)
     built = []
     for (resource, partitions), actions in sorted(grouped.items()):
-        # LeadingKeys is the item's partition key, each item of a batch or transaction checked on its own.
+        # dynamodb:LeadingKeys is the partition key of each item the request touches.
         conditions = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": list(partitions)}} if partitions else None
         built.append(iam.PolicyStatement(actions=sorted(actions), resources=[arns[resource]], conditions=conditions))
     return built

@@ -216,9 +216,9 @@ def test_each_function_calls_exactly_the_actions_its_role_grants(
 ) -> None:
     granted = {(grant.action, grant.resource) for grant in CODE[function]}
     called = recorded[function].actions()
-    assert {"never called, so not granted": granted - called, "called without a grant": called - granted} == {
-        "never called, so not granted": set(),
-        "called without a grant": set(),
+    assert {"granted, never called": granted - called, "called, not granted": called - granted} == {
+        "granted, never called": set(),
+        "called, not granted": set(),
     }
 
 

@@ -85,7 +85,14 @@ CODE: dict[str, frozenset[Grant]] = {
     "Query": _LOAD_HISTORY | _OPEN_SEALED | _on(Resource.READ, "dynamodb:BatchGetItem", "dynamodb:Query"),
     "Projector": _LOAD_HISTORY | _OPEN_SEALED | _CONSUME,
     "Saga": _LOAD_HISTORY | _APPEND | _SEAL | _OPEN_SEALED | _CONSUME,
-    "CatchUp": _on(Resource.EVENTS, "dynamodb:Scan") | _LOAD_HISTORY | _APPEND | _SEAL | _OPEN_SEALED | _CONSUME,
+    "CatchUp": _on(Resource.EVENTS, "dynamodb:Scan")
+    | _LOAD_HISTORY
+    | _APPEND
+    | _SEAL
+    | _OPEN_SEALED
+    | _CONSUME
+    # A rebuild's purge lists a generation's documents and deletes them (horizon/generations.py).
+    | _on(Resource.READ, "dynamodb:Query", "dynamodb:DeleteItem"),
 }
 """Function name (infra/functions.py SPECS) → what its code calls. One entry per function.
 
@@ -95,8 +102,8 @@ Not granted because the code never asks, as the recorded story shows:
   and an invitation's tip never reaches TIP_BUDGET (4,096 bytes) before they do, so they never calve (1,605
   bytes measured with every field at its longest, created and accepted). A domain whose sagas write long
   histories needs it: its story calves, and the comparison fails until the grant is added;
-- DeleteItem on the read table: no projection of this domain deletes a document (rebuilds delete old
-  generations from the CLI, not a function);
+- DeleteItem on the read table for the projector and saga: no projection of this domain deletes a document
+  (only catch-up's rebuild purges whole generations);
 - GetItem on the data-key table: a failed create returns the existing key (ALL_OLD).
 """
 

@@ -177,11 +177,22 @@ def story(deployment: Deployment) -> None:
         answer = deployment.http("GET", target)
         assert answer.status in (200, 307, 404), (target, answer.raw)
 
-    # Catch-up: a rebuild's generation of the guest list over two segments, and the saga's republish.
+    # Catch-up, as the state machine runs it: a whole rebuild of the guest list over two segments (open, purge
+    # leftovers, build, switch, purge the old generation), and the saga's republish.
+    rebuilt = GuestListProjector.name
+    opened = deployment.invoke("CatchUp", {"action": "open", "consumer": rebuilt})
+    building = {"consumer": rebuilt, "generation": opened["generation"]}
+    deployment.invoke("CatchUp", {"action": "purge", **building})
     for segment in range(2):
-        for consumer, generation in ((GuestListProjector.name, 1), (ResponseSaga.name, None)):
-            event = {"consumer": consumer, "segment": segment, "total": 2, "generation": generation}
-            assert deployment.invoke("CatchUp", event)["failed"] == {}
+        deployment.invoke("CatchUp", {"action": "segment", "segment": segment, "total": 2, **building})
+    deployment.invoke(
+        "CatchUp", {"action": "switch", "live": opened["live"], "revision": opened["revision"], **building}
+    )
+    while deployment.invoke("CatchUp", {"action": "purge", "consumer": rebuilt, "generation": opened["live"]})["more"]:
+        pass
+    for segment in range(2):
+        republish = {"consumer": ResponseSaga.name, "segment": segment, "total": 2, "generation": None}
+        deployment.invoke("CatchUp", republish)
     deployment.drain()
     for guest in (dan, erin):
         assert ok(deployment.http("GET", f"/invitations/{guest}")).json["status"] in ("confirmed", "denied")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from aws_cdk import Acknowledgment, Duration, Validations
@@ -11,8 +12,9 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from horizon import telemetry
-from horizon.idempotency import COLLECTION as IDEMPOTENCY_COLLECTION
+from infra import permissions
 from infra.bundling import lambda_code
+from infra.permissions import Grant, Resource
 from infra.privacy import PersonalData
 from infra.stage import Stage
 from infra.tables import EventStoreTables
@@ -54,31 +56,45 @@ SPECS = {
 }
 
 
-XRAY_REASON = (
-    "X-Ray's PutTraceSegments and PutTelemetryRecords have no resource-level permissions; Lambda's active "
-    "tracing grants them on '*' and nothing else."
+NO_RESOURCE_REASON = (
+    "Only actions without resource-level permissions are granted on '*': X-Ray's PutTraceSegments and "
+    "PutTelemetryRecords (active tracing) and dynamodb:ListStreams (the stream mapping); every other action names "
+    "its table, stream, queue, key or log group (infra/permissions.py)."
 )
-KMS_REASON = (
-    "The table grants name the stage's table key only; GenerateDataKey* and ReEncrypt* are the DynamoDB "
-    "encryption-context actions that key needs, as the CDK's table grants list them."
+TABLE_KEY_REASON = (
+    "GenerateDataKey* and ReEncrypt* on the stage's table key only: what DynamoDB does with a customer-managed "
+    "table key for a caller that writes its tables."
 )
+
+
+def statements(grants: Iterable[Grant], arns: Mapping[Resource, str]) -> list[iam.PolicyStatement]:
+    """One statement per resource (and partition limit), its actions sorted: a stable, readable policy."""
+    grouped: dict[tuple[Resource, tuple[str, ...]], set[str]] = {}
+    for grant in grants:
+        grouped.setdefault((grant.resource, grant.partitions), set()).add(grant.action)
+    built = []
+    for (resource, partitions), actions in sorted(grouped.items()):
+        # dynamodb:LeadingKeys is the partition key of each item the request touches.
+        conditions = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": list(partitions)}} if partitions else None
+        built.append(iam.PolicyStatement(actions=sorted(actions), resources=[arns[resource]], conditions=conditions))
+    return built
+
+
+def acknowledged(grants: Iterable[Grant]) -> dict[str, str]:
+    """The cdk-nag findings a role raises, each with why IAM allows no narrower grant."""
+    # Active tracing grants the X-Ray actions on '*' to every function, whatever else it may do.
+    findings = {"AwsSolutions-IAM5[Resource::*]": NO_RESOURCE_REASON}
+    for grant in grants:
+        if grant.action.endswith("*"):
+            findings[f"AwsSolutions-IAM5[Action::{grant.action}]"] = TABLE_KEY_REASON
+    return findings
 
 
 class HorizonFunctions(Construct):
-    """Command and query API functions, projector and saga stream consumers.
+    """Command and query API functions, projector and saga stream consumers, and the catch-up segment function.
 
-    Each function gets its own role, with only CloudWatch Logs write access to its own log group. The
-    table grants below give the rest of its access:
-
-    - command: reads and writes the events table (load history, append commits); in the read table, only the
-      `_idempotency` partition (Idempotency-Key records), by an IAM condition on the partition key;
-    - query: reads both tables (read models, and event histories for /aggregates/.../events);
-    - projector: reads events (gap repair) and reads/writes the read table (documents plus tracking);
-    - saga: reads/writes both, as it keeps its state and outbox in the read table and dispatches commands;
-    - catch-up: reads/writes both (a saga caught up sends commands), one Scan segment per invocation.
-    - personal data (infra/privacy.py): command and saga create data keys, all four read and unwrap them.
-
-    The stream-read grants are added by the event source mappings (infra/streams.py).
+    Each function gets its own role and nothing else: `grant_permissions` gives each role exactly its entry of
+    infra/permissions.py (what its code calls, and what AWS does on its behalf), once every resource exists.
     """
 
     def __init__(
@@ -102,6 +118,7 @@ class HorizonFunctions(Construct):
             "POWERTOOLS_METRICS_NAMESPACE": telemetry.NAMESPACE,
             **personal.environment(),
         }
+        self._log_groups: dict[str, logs.LogGroup] = {}
         built = {name: self._function(name, spec, code, environment) for name, spec in SPECS.items()}
         self.by_name: dict[str, lambda_.Function] = built
         self.services = {name: spec.service for name, spec in SPECS.items()}
@@ -111,45 +128,16 @@ class HorizonFunctions(Construct):
         self.saga = built["Saga"]
         self.catch_up = built["CatchUp"]
 
-        for function in built.values():
+    def grant_permissions(self, arns: Mapping[Resource, str]) -> None:
+        """Give each function's role exactly its grants (infra/permissions.py), on these resources' ARNs."""
+        for name, function in self.by_name.items():
             assert function.role is not None
-            Validations.of(function.role).acknowledge(
-                Acknowledgment(id="AwsSolutions-IAM5[Resource::*]", reason=XRAY_REASON)
-            )
-            if stage.table_cmk:
-                for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
-                    Validations.of(function.role).acknowledge(
-                        Acknowledgment(id=f"AwsSolutions-IAM5[Action::{action}]", reason=KMS_REASON)
-                    )
-
-        tables.events.grant_read_write_data(self.command)
-        self.command.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:BatchGetItem"],
-                resources=[tables.read.table_arn],
-                conditions={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [IDEMPOTENCY_COLLECTION]}},
-            )
-        )
-        if tables.read.encryption_key is not None:  # a customer-managed key (table_cmk): the records need it too
-            tables.read.encryption_key.grant_encrypt_decrypt(self.command)
-        tables.events.grant_read_data(self.query)
-        tables.read.grant_read_data(self.query)
-        tables.events.grant_read_data(self.projector)
-        tables.read.grant_read_write_data(self.projector)
-        tables.events.grant_read_write_data(self.saga)
-        tables.read.grant_read_write_data(self.saga)
-        # Catching a saga up sends its commands, so catch-up writes both tables, as the saga does.
-        tables.events.grant_read_write_data(self.catch_up)
-        tables.read.grant_read_write_data(self.catch_up)
-        # Commands seal (the saga sends commands, and so does a saga's catch-up); every function opens sealed fields.
-        for function, writes in (
-            (self.command, True),
-            (self.saga, True),
-            (self.query, False),
-            (self.projector, False),
-            (self.catch_up, True),
-        ):
-            personal.grant(function, writes=writes)
+            wanted = permissions.grants(name, table_cmk=self._stage.table_cmk) - permissions.TRACING
+            own = {**arns, Resource.LOG_GROUP: self._log_groups[name].log_group_arn, Resource.ANY: "*"}
+            for statement in statements(wanted, own):
+                function.add_to_role_policy(statement)
+            for finding, reason in acknowledged(wanted).items():
+                Validations.of(function.role).acknowledge(Acknowledgment(id=finding, reason=reason))
 
     def _function(
         self, name: str, spec: FunctionSpec, code: lambda_.Code, environment: dict[str, str]
@@ -164,7 +152,7 @@ class HorizonFunctions(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"Horizon {name.lower()} function",
         )
-        log_group.grant_write(role)
+        self._log_groups[name] = log_group
         return lambda_.Function(
             self,
             name,
@@ -177,7 +165,8 @@ class HorizonFunctions(Construct):
             timeout=spec.timeout,
             role=role,
             log_group=log_group,
-            # X-Ray: Powertools' Tracer annotates each invocation with the command type and aggregate.
+            # X-Ray: Powertools' Tracer annotates each invocation with the command type and aggregate. The CDK
+            # grants the two X-Ray actions itself (permissions.TRACING).
             tracing=lambda_.Tracing.ACTIVE,
             environment={**environment, "POWERTOOLS_SERVICE_NAME": spec.service},
         )

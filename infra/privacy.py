@@ -7,7 +7,6 @@ from typing import Any
 from aws_cdk import Acknowledgment, Validations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
@@ -69,12 +68,3 @@ class PersonalData(Construct):
             "KMS_KEY_ID": self.wrapper.key_arn,
             "CLAIMS_SECRET": self.claims_secret.secret_value.unsafe_unwrap(),
         }
-
-    def grant(self, function: lambda_.Function, *, writes: bool) -> None:
-        """Read keys (and unwrap them); a writer also creates keys and writes tombstones."""
-        if writes:
-            self.keys.grant_read_write_data(function)
-            self.wrapper.grant(function, "kms:GenerateDataKey")
-        else:
-            self.keys.grant_read_data(function)
-        self.wrapper.grant_decrypt(function)

@@ -13,6 +13,7 @@ from infra.auth import TokenIssuer
 from infra.catch_up import CatchUpMachine
 from infra.functions import HorizonFunctions
 from infra.monitoring import Monitoring
+from infra.permissions import Resource
 from infra.privacy import PersonalData
 from infra.stage import Stage
 from infra.streams import CommitConsumers
@@ -50,6 +51,19 @@ class HorizonStack(Stack):
         )
         self.consumers = CommitConsumers(
             self, "Consumers", table=self.tables.events, projector=self.functions.projector, saga=self.functions.saga
+        )
+        stream = self.tables.events.table_stream_arn
+        assert stream is not None, "the events table is streamed (infra/tables.py)"
+        self.functions.grant_permissions(
+            {
+                Resource.EVENTS: self.tables.events.table_arn,
+                Resource.EVENTS_STREAM: stream,
+                Resource.READ: self.tables.read.table_arn,
+                Resource.KEYS: self.personal.keys.table_arn,
+                Resource.DATA_KEY_WRAPPER: self.personal.wrapper.key_arn,
+                Resource.FAILURES: self.consumers.failures.queue_arn,
+                **({Resource.TABLE_KEY: self.tables.key.key_arn} if self.tables.key is not None else {}),
+            }
         )
         self.catch_up = CatchUpMachine(self, "CatchUp", function=self.functions.catch_up, stage=stage)
         self.monitoring = Monitoring(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Duration, Validations
+import jsii
+from aws_cdk import Acknowledgment, Duration, Names, Validations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -21,21 +21,36 @@ TIP_COMMITS = lambda_.FilterCriteria.filter(
 """Only tip records (sk = 0) carry commits. Event items and removals never invoke a function (and cost nothing).
 horizon/dynamodb/streams.py skips anything else as well, so the filter is a saving, not a correctness need."""
 
-LIST_STREAMS = "AwsSolutions-IAM5[Resource::*]"
-LIST_STREAMS_REASON = (
-    "dynamodb:ListStreams has no resource-level permissions, so the stream grant names '*' for it alone; "
-    "reading records (DescribeStream, GetShardIterator, GetRecords) is scoped to the events table's stream."
-)
-
 RETRY_ATTEMPTS = STREAM_RETRIES
 MAX_RECORD_AGE = Duration.hours(24)
 PARALLELIZATION_FACTOR = 2
 
 
-def commit_stream(table: dynamodb.ITable, failures: sqs.IQueue) -> sources.DynamoEventSource:
-    """One mapping's settings; see docs/deploy.md for the reasoning behind each."""
-    return sources.DynamoEventSource(
-        table,
+@jsii.implements(lambda_.IEventSourceDlq)
+class FailureQueue:
+    """The mapping's on-failure destination. Unlike the CDK's SqsDlq it grants nothing: the consumer's role gets
+    sqs:SendMessage, and only that, from infra/permissions.py (STREAM_CONSUMER)."""
+
+    def __init__(self, queue: sqs.IQueue) -> None:
+        self._queue = queue
+
+    def bind(
+        self, target: lambda_.IEventSourceMapping, target_handler: lambda_.IFunction
+    ) -> lambda_.DlqDestinationConfig:
+        return lambda_.DlqDestinationConfig(destination=self._queue.queue_arn)
+
+
+def commit_stream(
+    consumer: lambda_.Function, table: dynamodb.ITable, failures: sqs.IQueue
+) -> lambda_.EventSourceMapping:
+    """One mapping and its settings (docs/deploy.md explains each). It grants nothing either: reading the stream
+    is in the consumer's entry of infra/permissions.py, like everything else its role may do."""
+    stream = table.table_stream_arn
+    assert stream is not None, "the events table is streamed (infra/tables.py)"
+    # The id the CDK's DynamoEventSource gives its mapping, so a deployed mapping is kept, not replaced.
+    return consumer.add_event_source_mapping(
+        f"DynamoDBEventSource:{Names.node_unique_id(table.node)}",
+        event_source_arn=stream,
         # From the oldest record still in the stream: a new consumer catches up on the last 24 hours. Older
         # history is read from the table when a consumer meets a gap (horizon/consumers.py).
         starting_position=lambda_.StartingPosition.TRIM_HORIZON,
@@ -55,7 +70,7 @@ def commit_stream(table: dynamodb.ITable, failures: sqs.IQueue) -> sources.Dynam
         # Commits of different aggregates were never ordered relative to each other (shards run concurrently
         # anyway), and consumers' conditional writes make concurrent invocations safe (horizon/consumers.py).
         parallelization_factor=PARALLELIZATION_FACTOR,
-        on_failure=sources.SqsDlq(failures),
+        on_failure=FailureQueue(failures),
     )
 
 
@@ -89,7 +104,4 @@ class CommitConsumers(Construct):
                 id="AwsSolutions-SQS3", reason="This queue is itself the failure destination of the stream mappings."
             )
         )
-        for consumer in (projector, saga):
-            consumer.add_event_source(commit_stream(table, self.failures))
-            if consumer.role is not None:
-                Validations.of(consumer.role).acknowledge(Acknowledgment(id=LIST_STREAMS, reason=LIST_STREAMS_REASON))
+        self.mappings = [commit_stream(consumer, table, self.failures) for consumer in (projector, saga)]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from horizon.dynamodb.eventstore import DynamoDBEventStore, _Commit
-from horizon.dynamodb.layout import EVENTS, VERSION, decode_head, encode_command
+from horizon.dynamodb.layout import CLAIM_PREFIX, EVENTS, VERSION, decode_head, encode_command
 from horizon.events import Event
 from horizon.eventstore import RECENT_COMMANDS, Snapshot
 from horizon.uniqueness import ClaimingEventStore, ClaimSet, ValueTaken
@@ -25,7 +25,7 @@ HELD = "claims"
 
 def claim_key(scope: str, digest: str) -> str:
     """The partition key of one claim item."""
-    return f"claim#{scope}#{digest}"
+    return f"{CLAIM_PREFIX}{scope}#{digest}"
 
 
 class DynamoDBClaimingEventStore(DynamoDBEventStore, ClaimingEventStore):

@@ -50,14 +50,12 @@ class DynamoDBDataKeys(DataKeys):
             )
             return generated["Plaintext"]
         except self._dynamodb.exceptions.ConditionalCheckFailedException as error:
+            # ALL_OLD: the condition failed because the item exists, and DynamoDB returns it. No second read,
+            # so the functions need no GetItem on this table (infra/permissions.py).
             old: Any = error.response.get("Item")
             existing: dict[str, Any] = dict(old or {})
         if not existing:
-            existing = dict(
-                self._dynamodb.get_item(TableName=self._table, Key={"pk": {"S": subject}}, ConsistentRead=True).get(
-                    "Item", {}
-                )
-            )
+            raise LookupError(f"seal personal data of {subject}: the key exists but its item came back empty")
         key = self._unwrap(subject, existing)
         if key is None:
             raise SubjectForgotten(subject, "seal personal data")

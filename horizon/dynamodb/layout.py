@@ -22,9 +22,17 @@ SNAPSHOT, STATE_VERSION, SNAPSHOT_VERSION = "snapshot", "state_version", "snapsh
 their bytes plus the command records', command records, and the snapshot with its schema and version."""
 
 
+CLAIM_PREFIX = "claim#"
+"""Every claim item's partition key starts so (horizon/dynamodb/claims.py), and no stream key may: IAM lets the
+command function delete items under this prefix only (infra/permissions.py)."""
+
+
 def stream_key(aggregate_type: str, aggregate_id: UUID) -> str:
     """The partition key of one aggregate's items."""
-    return f"{aggregate_type}#{aggregate_id}"
+    key = f"{aggregate_type}#{aggregate_id}"
+    if key.startswith(CLAIM_PREFIX):
+        raise ValueError(f"{aggregate_type} {aggregate_id}: an aggregate type may not be {CLAIM_PREFIX[:-1]!r}")
+    return key
 
 
 def parse_stream_key(pk: str) -> tuple[str, UUID]:

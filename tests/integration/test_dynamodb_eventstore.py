@@ -187,3 +187,10 @@ def test_calving_keeps_the_history_whole_and_the_recent_command_ids_on_the_tip(
     assert [event.version for event in loaded] == list(range(1, 41))
     assert len(head.events) < 40, "older events moved into batch items"
     assert {f"cmd-{version}" for version in range(25, 41)} <= {record.command_id for record in head.commands}
+
+
+def test_an_aggregate_type_that_would_share_the_claim_items_prefix_is_refused() -> None:
+    # IAM lets the command function delete items under `claim#` only: no stream may live there.
+    with pytest.raises(ValueError, match="may not be 'claim'"):
+        stream_key("claim", uuid4())
+    assert stream_key("Claim", uuid4()).startswith("Claim#")

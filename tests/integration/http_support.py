@@ -23,6 +23,7 @@ from horizon.dynamodb.tables import create_tables
 from horizon.local.apigw import from_result, to_event
 from horizon.local.lambda_context import LocalContext
 from horizon.local.moto_patches import patch_moto
+from horizon.secrets import create_local_secret
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -83,6 +84,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         settings = composition.Settings.from_env()
         kms = boto3.client("kms")
         create_local_keys(client, kms, settings.keys_table, settings.kms_key_id)
+        create_local_secret(boto3.client("secretsmanager"), settings.claims_secret_id)
         built = composition.Container(settings, client, kms)
         composition.use(built)
         try:

@@ -16,6 +16,7 @@ import os
 import secrets
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -161,7 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     # `ROLE=host` reads naturally; the groups are plural, as Cognito groups usually are.
     roles = sorted({role if role.endswith("s") else f"{role}s" for role in args.role or ["hosts"] if role})
     email = args.email.strip() if args.email and args.email.strip() else None
-    subject = args.subject or (f"local-{email}" if email else f"local-{'-'.join(roles)}")
+    # An opaque subject, as Cognito's: it is recorded in every event's actor, where an e-mail must never be.
+    opaque = f"-{uuid.uuid5(uuid.NAMESPACE_URL, f'mailto:{email.lower()}').hex[:12]}" if email else ""
+    subject = args.subject or f"local-{'-'.join(roles)}{opaque}"
     print(issue(signing_key(), roles, subject=subject, ttl=args.ttl, email=email, email_verified=not args.unverified))
     return 0
 

@@ -145,3 +145,11 @@ def test_the_openapi_document_declares_the_bearer_scheme_and_the_open_routes(sta
     assert document["security"] == [{"bearer": []}]
     assert document["paths"]["/health"]["get"]["security"] == [{}]
     assert document["paths"]["/openapi.json"]["get"]["security"] == [{}]
+
+
+def test_the_openapi_document_says_who_owns_what_in_its_403s(stack: Stack) -> None:
+    paths = call("GET", "/openapi.json", claims=None).json["paths"]
+
+    assert "owns" in paths["/commands/AcceptInvite"]["post"]["responses"]["403"]["description"]
+    assert "owns" not in paths["/commands/CreateInvite"]["post"]["responses"]["403"]["description"]
+    assert "guest" in paths["/invitations/{invitation_id}"]["get"]["responses"]["403"]["description"]

@@ -5,7 +5,7 @@ A command declares its audience next to its definition (`audience = public("host
 the local stack, the saga runtime and any CLI are refused or allowed by the same line of code.
 
 An audience may also grant roles only to the owner of the aggregate (`public("hosts", owners=["guests"])`):
-a role alone cannot be judged before the aggregate is loaded, so `admit` answers OWNER and the command handler
+a role alone cannot be judged before the aggregate is loaded, so `admit` answers IF_OWNER and the command handler
 asks the loaded aggregate (`Aggregate.owned_by`) before it decides anything.
 """
 

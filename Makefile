@@ -102,6 +102,7 @@ bench: $(BENCH_STAMP)
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache cdk.out
 
-## make token ROLE=host — a bearer token for the local stack (signed with the key in .local/), alone on one line
+## make token ROLE=host | ROLE=guest EMAIL=… — a bearer token for the local stack (signed with the key in .local/),
+## alone on one line; EMAIL is the token's verified e-mail (a guest answers and reads the invitation with it)
 token: $(STAMP)
-	@$(BIN)/python -m horizon.local.auth --role $(or $(ROLE),host)
+	@$(BIN)/python -m horizon.local.auth --role $(or $(ROLE),host) $(if $(EMAIL),--email '$(EMAIL)')

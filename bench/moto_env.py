@@ -49,6 +49,7 @@ def moto_container() -> Iterator[tuple[Any, CallCounter]]:
     from horizon.dynamodb.datakeys import create_local_keys
     from horizon.dynamodb.tables import create_tables
     from horizon.local.moto_patches import patch_moto
+    from horizon.secrets import create_local_secret
 
     patch_moto()
 
@@ -59,6 +60,7 @@ def moto_container() -> Iterator[tuple[Any, CallCounter]]:
             create_tables(client, settings.events_table, settings.read_table)
             kms = boto3.client("kms")
             create_local_keys(client, kms, settings.keys_table, settings.kms_key_id)
+            create_local_secret(boto3.client("secretsmanager"), settings.claims_secret_id)
             yield Container(settings, client, kms), CallCounter(client)
     finally:
         restore(saved)

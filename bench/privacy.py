@@ -36,7 +36,7 @@ def run(samples: int) -> list[Row]:
         raw = DynamoDBClaimingEventStore(container.dynamodb, settings.events_table)
         plain_store = DynamoDBEventStore(container.dynamodb, settings.events_table)
         plain = CommandHandler(container.registry, plain_store)
-        claimer = Claimer(container.registry, settings.claims_secret.encode())
+        claimer = Claimer(container.registry, container.claims_secret)
 
         def measure(what: str, prepare: Callable[[], Any], act: Callable[[Any], object]) -> None:
             times, calls = [], Counter[str]()

@@ -8,7 +8,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from horizon.aggregate import Aggregate
-from horizon.authorization import internal, public
+from horizon.authorization import Principal, internal, public
 from horizon.commands import Command
 from horizon.events import EventData
 from horizon.privacy.marking import REDACTED, Personal
@@ -21,7 +21,9 @@ NO_REASON = "not given"
 HOSTS = "hosts"
 """Hosts run the list: they invite, answer for guests, and read everything (a Cognito group on AWS)."""
 GUESTS = "guests"
-"""Guests answer invitations."""
+"""Guests answer their own invitation, and read it: the one whose e-mail is their token's verified e-mail."""
+ANSWERERS = public(HOSTS, owners=[GUESTS])
+"""Hosts answer for anyone; a guest only for the invitation they own (`Invitation.owned_by`)."""
 DECIDED_BY_THE_SAGA = internal("ResponseSaga")
 """Confirming and denying are the ResponseSaga's decisions: no client, and no other saga, may send them."""
 
@@ -57,7 +59,7 @@ class CreateInvite(Command):
 class AcceptInvite(Command):
     """The guest says yes."""
 
-    audience = public(HOSTS, GUESTS)
+    audience = ANSWERERS
 
 
 class DeclineInvite(Command):
@@ -65,7 +67,7 @@ class DeclineInvite(Command):
 
     reason: Annotated[str, Field(min_length=1, max_length=500)] = NO_REASON
 
-    audience = public(HOSTS, GUESTS)
+    audience = ANSWERERS
 
 
 class ConfirmInvite(Command):
@@ -141,6 +143,13 @@ class Invitation(Aggregate):
     state_model = InvitationState
     state_version: ClassVar[int] = 2  # 2: the e-mail and the forgotten flag
     state: InvitationState
+
+    def owned_by(self, principal: Principal) -> bool:
+        """The guest whose verified e-mail is this invitation's; nobody once it is forgotten (or has no e-mail)."""
+        email = self.state.email
+        if self.state.forgotten or not email or not principal.email:
+            return False
+        return normalise_email(principal.email) == email
 
     def handle(self, command: Command) -> Sequence[EventData]:
         """Decide what a command means for this invitation."""

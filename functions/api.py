@@ -14,17 +14,17 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel
 
 from domain.guest_list import GUEST_LIST_KEY, GuestList, GuestListProjector, InvitationProjector, InvitationView
-from domain.invitation import HOSTS
+from domain.invitation import GUESTS, HOSTS
 from functions.composition import container
 from functions.routes import COMMAND_METHOD, COMMAND_PATH
-from horizon.authorization import authorize, public
+from horizon.authorization import Audience, admit, public
 from horizon.consistency import read_at_least
 from horizon.errors import AggregateNotFound
 from horizon.generations import live_collection
 from horizon.http.command_routes import add_command_routes
 from horizon.http.event_routes import add_event_routes
 from horizon.http.principal import principal_of
-from horizon.http.resolver import Route, build_resolver
+from horizon.http.resolver import Route, build_resolver, route_of
 
 ROUTES: list[Route] = [
     (COMMAND_METHOD, COMMAND_PATH),
@@ -45,6 +45,10 @@ OPEN_ROUTES: list[Route] = [("GET", "/openapi.json"), ("GET", "/docs"), ("GET", 
 
 READERS = public(HOSTS)
 """Who may query: hosts read everything."""
+INVITATION_READERS = public(HOSTS, owners=[GUESTS])
+"""Who may read one invitation: hosts, and the guest who owns it (`Invitation.owned_by`)."""
+AUDIENCES: dict[Route, Audience] = {("GET", "/invitations/{id}"): INVITATION_READERS}
+"""Routes open to more than READERS; each of them checks ownership itself, after loading the aggregate."""
 
 
 class InvitationPage(BaseModel):
@@ -76,7 +80,10 @@ def add_query_routes(app: BaseRouter) -> None:
         summary="One invitation",
         tags=["queries"],
         operation_id="GetInvitation",
-        responses={404: {"description": "No such invitation (yet)"}},
+        responses={
+            403: {"description": "Neither a host nor the guest whose verified e-mail the invitation has"},
+            404: {"description": "No such invitation (yet)"},
+        },
     )
     def get_invitation(
         invitation_id: UUID,
@@ -90,6 +97,10 @@ def add_query_routes(app: BaseRouter) -> None:
         ] = None,
     ) -> InvitationView:
         built = container()
+        # Before any wait or read: a guest who does not own it learns nothing, not even whether it exists.
+        principal = principal_of(app.current_event.raw_event)
+        operation = f"GetInvitation {invitation_id}"
+        built.command_handler.authorize_read(principal, operation, INVITATION_READERS, "Invitation", invitation_id)
         reads, key = built.read_store, str(invitation_id)
         collection = live_collection(reads, InvitationProjector.name)
         if min_version is None:
@@ -158,8 +169,11 @@ def query_app() -> APIGatewayHttpResolver:
 def _readers_only(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[str]:
     # API Gateway has already verified the token; this decides what its roles allow.
     event = app.current_event
-    if (event.request_context.http.method, event.path) not in OPEN_ROUTES:
-        authorize(principal_of(event.raw_event), f"{event.request_context.http.method} {event.path}", READERS)
+    method = event.request_context.http.method
+    if (method, event.path) not in OPEN_ROUTES:
+        audience = AUDIENCES.get(route_of(ROUTES, method, event.path) or ("", ""), READERS)
+        # An owner role passes here only for routes in AUDIENCES, whose handlers then judge the ownership.
+        admit(principal_of(event.raw_event), f"{method} {event.path}", audience)
     response: Response[str] = next_middleware(app)
     return response
 

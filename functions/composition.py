@@ -7,9 +7,10 @@ local runtime install their own container with `use()`.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -26,10 +27,6 @@ if TYPE_CHECKING:
     from horizon.registry import Registry
 
 
-LOCAL_CLAIMS_SECRET = "horizon-local-claims-secret"
-"""Local runs only: the stack sets CLAIMS_SECRET from a generated secret (docs/privacy.md)."""
-
-
 @dataclass(frozen=True)
 class Settings:
     """What a function reads from its environment."""
@@ -42,7 +39,8 @@ class Settings:
     endpoint_url: str | None
     keys_table: str = "horizon-keys"
     kms_key_id: str = "alias/horizon-data-keys"
-    claims_secret: str = LOCAL_CLAIMS_SECRET
+    claims_secret_id: str = "horizon-claims-secret"
+    """The Secrets Manager secret (name or ARN) that keys unique-value claims; its value is fetched, never set."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -56,7 +54,7 @@ class Settings:
             endpoint_url=os.environ.get("DYNAMODB_ENDPOINT_URL"),
             keys_table=os.environ.get("KEYS_TABLE", "horizon-keys"),
             kms_key_id=os.environ.get("KMS_KEY_ID", "alias/horizon-data-keys"),
-            claims_secret=os.environ.get("CLAIMS_SECRET", LOCAL_CLAIMS_SECRET),
+            claims_secret_id=os.environ.get("CLAIMS_SECRET_ID", "horizon-claims-secret"),
         )
 
 
@@ -70,10 +68,13 @@ class Container:
         kms: KMSClient | None = None,
         *,
         domain: str = "domain",
+        secrets: Any | None = None,
     ) -> None:
         self.settings = settings
         self._client = client
         self._kms = kms
+        self._secrets = secrets
+        """A boto3 `secretsmanager` client (tests inject a recording one); created on first claim otherwise."""
         self._domain = domain
         """The module whose build_registry, build_projectors and build_sagas compose the functions. Only the local
         stack passes another (functions/local.py, for tests); Settings never reads it from a Lambda's environment."""
@@ -110,6 +111,25 @@ class Container:
         return boto3.client("kms", region_name=self.settings.region, endpoint_url=self.settings.endpoint_url)
 
     @cached_property
+    def claims_secret(self) -> Callable[[], bytes]:
+        """The claims' HMAC key from Secrets Manager, fetched on the first claim and kept SECRET_MAX_AGE_SECONDS.
+
+        Locally the data plane at the DynamoDB endpoint serves Secrets Manager too.
+        """
+        from horizon.secrets import FetchedSecret
+
+        def client() -> Any:
+            if self._secrets is not None:
+                return self._secrets
+            import boto3
+
+            return boto3.client(
+                "secretsmanager", region_name=self.settings.region, endpoint_url=self.settings.endpoint_url
+            )
+
+        return FetchedSecret(client, self.settings.claims_secret_id)
+
+    @cached_property
     def data_keys(self) -> DataKeys:
         """Per-subject data keys in their table, wrapped by KMS, cached per warm container (60 s, bounded)."""
         from horizon.dynamodb.datakeys import DynamoDBDataKeys
@@ -141,7 +161,7 @@ class Container:
         from horizon.uniqueness import Claimer
 
         stored = DynamoDBClaimingEventStore(self.dynamodb, self.settings.events_table)
-        claimer = Claimer(self.registry, self.settings.claims_secret.encode())
+        claimer = Claimer(self.registry, self.claims_secret)
         return SealingEventStore(stored, self.sealer, claimer)
 
     @cached_property

@@ -119,6 +119,7 @@ def _prepare(endpoint_url: str) -> None:
     from horizon.dynamodb.tables import create_tables
     from horizon.local.checkpoints import TableCheckpoints
     from horizon.local.deadletters import QueueDeadLetters
+    from horizon.secrets import create_local_secret
 
     client = boto3.client("dynamodb", endpoint_url=endpoint_url)
     if os.environ["EVENTS_TABLE"] not in client.list_tables()["TableNames"]:
@@ -127,6 +128,10 @@ def _prepare(endpoint_url: str) -> None:
     if settings.keys_table not in client.list_tables()["TableNames"]:
         kms = boto3.client("kms", endpoint_url=endpoint_url)
         create_local_keys(client, kms, settings.keys_table, settings.kms_key_id)
+    secrets = boto3.client("secretsmanager", endpoint_url=endpoint_url)
+    if not secrets.list_secrets(Filters=[{"Key": "name", "Values": [settings.claims_secret_id]}])["SecretList"]:
+        # Generated once and kept with the data, as on AWS: a new key would orphan every stored claim.
+        create_local_secret(secrets, settings.claims_secret_id)
     TableCheckpoints(client).create_table()
     _ = QueueDeadLetters(boto3.client("sqs", endpoint_url=endpoint_url)).url
 

@@ -4,6 +4,10 @@ Every log line goes through the function's Powertools Logger, the framework's in
 `domain` loggers hand their records to its handler, so they are JSON with the service, the correlation id and
 the command and aggregate once known. `LOG_LEVEL` sets the level (POWERTOOLS_LOG_LEVEL still works). Metrics
 are embedded-metric-format lines flushed at the end of each invocation; the Tracer is active only on Lambda.
+
+Whatever the level, the AWS SDK's loggers stay at INFO or above: at DEBUG botocore prints every request and
+response body, which here means read models with names in clear and KMS's plaintext data keys. Nor is the
+incoming event ever logged (it carries the commands' personal data). docs/privacy.md lists what logs hold.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from horizon.telemetry import NAMESPACE, Telemetry, reporting_to
 FRAMEWORK_LOGGERS = ("horizon", "domain", "functions")
 LOCAL_RUNTIME_LOGGERS = ("horizon.local", "functions.local")
 """The local stack's own front door and poller: not a function's lines, so they keep the process's handlers."""
+PAYLOAD_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer")
+"""Loggers that print request and response payloads at DEBUG: kept at INFO or above, whatever LOG_LEVEL says."""
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -69,8 +75,9 @@ class Observability:
         """The Lambda handler with a fresh log context per invocation, its metrics flushed, and a trace."""
         traced = self.tracer.capture_lambda_handler(handler, capture_response=False)
         measured = self.metrics.log_metrics(traced)
+        # log_event=False whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event holds commands' personal data.
         logged: Handler = self.logger.inject_lambda_context(
-            measured, correlation_id_path=correlation_id_path, clear_state=True
+            measured, correlation_id_path=correlation_id_path, clear_state=True, log_event=False
         )
 
         def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -96,8 +103,19 @@ def observe(service: str) -> Observability:
     return Observability(logger, metrics, tracer, PowertoolsTelemetry(logger, metrics, tracer))
 
 
+def quiet_payload_loggers() -> None:
+    """Raise the AWS SDK's loggers, and any child given its own lower level, to INFO (never lower one above it)."""
+    names = logging.root.manager.loggerDict
+    for name in [*PAYLOAD_LOGGERS, *(n for n in list(names) if n.startswith(tuple(f"{p}." for p in PAYLOAD_LOGGERS)))]:
+        sdk = logging.getLogger(name)
+        # NOTSET inherits, maybe a DEBUG root (Lambda's log level, a test's caplog): pin it too.
+        if sdk.level < logging.INFO and (sdk.level != logging.NOTSET or name in PAYLOAD_LOGGERS):
+            sdk.setLevel(logging.INFO)
+
+
 def route_framework_logs(logger: Logger) -> None:
-    """Send the framework's stdlib log records through `logger`'s handler, at its level."""
+    """Send the framework's stdlib log records through `logger`'s handler, at its level; quiet the AWS SDK."""
+    quiet_payload_loggers()
     for name in FRAMEWORK_LOGGERS:
         framework = logging.getLogger(name)
         # Replace the handler another function installed (the local stack and the tests load several in one

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
+from horizon.authorization import Principal
 from horizon.commands import Command
 from horizon.errors import DomainError
 from horizon.events import EventData
@@ -60,6 +61,13 @@ class Aggregate(ABC):
     @abstractmethod
     def apply(self, event: EventData) -> None:
         """Evolve in-memory state by one event; never fails and never decides."""
+
+    def owned_by(self, principal: Principal) -> bool:
+        """Whether `principal` owns this aggregate, for audiences with owner roles; by default nobody does.
+
+        Called on opened (decrypted) state, after the load and before any decision.
+        """
+        return False
 
     def snapshot(self) -> dict[str, Any]:
         """The state as JSON-able data (without the id, the version or `state_version`)."""

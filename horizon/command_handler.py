@@ -12,7 +12,7 @@ from uuid import UUID, uuid4
 from horizon import telemetry
 from horizon.aggregate import Aggregate
 from horizon.aggregate_cache import AggregateCache
-from horizon.authorization import Principal, authorize
+from horizon.authorization import Admission, Audience, Forbidden, Principal, admit, authorize_owner
 from horizon.commands import Command
 from horizon.errors import AggregateNotFound, CommandIdReused, ConcurrencyError, DomainError
 from horizon.events import Event, Metadata
@@ -70,7 +70,7 @@ class CommandHandler:
     def handle(self, command: Command, context: CommandContext) -> CommandResult:
         """Apply one command; raise Forbidden, DomainError, AggregateNotFound, or ConcurrencyError after retries."""
         # The one place every entry point passes through, so no route, saga or CLI can skip the audience check.
-        authorize(context.principal, f"{command.command_type} on {command.id}", command.audience)
+        admission = admit(context.principal, self._operation(command), command.audience)
         aggregate_type = self._registry.binding(type(command)).aggregate.aggregate_type
         head = self._cache.get(aggregate_type, command.id) if self._cache is not None else None
         from_cache = head is not None
@@ -78,8 +78,8 @@ class CommandHandler:
         while True:
             try:
                 head = head or self._store.load_head(aggregate_type, command.id)
-                return self._attempt(command, context, head, from_cache)
-            except (_StaleCache, DomainError, AggregateNotFound):
+                return self._attempt(command, context, head, from_cache, admission)
+            except (_StaleCache, DomainError, AggregateNotFound, Forbidden):
                 if not from_cache:
                     raise
                 # Only a write checks a cached head: an answer without one is given from the store's head.
@@ -94,6 +94,19 @@ class CommandHandler:
                 head, from_cache = lost.head, False
                 self._sleep(self._retry.pause(attempt))
                 attempt += 1
+
+    def authorize_read(
+        self, principal: Principal, operation: str, audience: Audience, aggregate_type: str, aggregate_id: UUID
+    ) -> None:
+        """Raise Forbidden unless the principal may read this aggregate: by role, or as its owner.
+
+        An owner is judged on the store's head (one strongly consistent read), never on a cached one, so a read
+        refused by a forget on another container is refused here at once.
+        """
+        if admit(principal, operation, audience) is Admission.GRANTED:
+            return
+        head = self._store.load_head(aggregate_type, aggregate_id)
+        authorize_owner(principal, operation, audience, self.rebuild(aggregate_type, aggregate_id, head))
 
     def load(self, aggregate_type: str, aggregate_id: UUID) -> tuple[Aggregate, list[Event]]:
         """Rebuild an aggregate from its full history (version 0 when it has none)."""
@@ -131,9 +144,21 @@ class CommandHandler:
                 aggregate.apply(data)
             aggregate.version = event.version
 
-    def _attempt(self, command: Command, context: CommandContext, head: Head, from_cache: bool) -> CommandResult:
+    @staticmethod
+    def _operation(command: Command) -> str:
+        return f"{command.command_type} on {command.id}"
+
+    def _attempt(
+        self, command: Command, context: CommandContext, head: Head, from_cache: bool, admission: Admission
+    ) -> CommandResult:
         binding = self._registry.binding(type(command))
         aggregate_type = binding.aggregate.aggregate_type
+        aggregate: Aggregate | None = None
+        if admission is Admission.IF_OWNER:
+            # Ownership is read from the opened state, on every attempt: a retry after a conflict (a forget
+            # that won the race, say) judges the winner's head. A cached refusal is judged again on the store's.
+            aggregate = self.rebuild(aggregate_type, command.id, head)
+            authorize_owner(context.principal, self._operation(command), command.audience, aggregate)
         earlier = head.command(context.command_id)
         if earlier and earlier.command != command.command_type:
             raise CommandIdReused(
@@ -144,7 +169,8 @@ class CommandHandler:
             events = self._events_of(aggregate_type, command.id, head, earlier)
             # The first answer again, even if the aggregate moved on since: a retry must not see a new version.
             return CommandResult(aggregate_type, command.id, earlier.last, events, duplicate=True)
-        aggregate = self.rebuild(aggregate_type, command.id, head)
+        if aggregate is None:
+            aggregate = self.rebuild(aggregate_type, command.id, head)
         if binding.creates and aggregate.exists:
             raise DomainError(
                 f"{command.command_type}: {aggregate_type} {command.id} already exists",

@@ -3,8 +3,9 @@
 An event model declares `claims = {"invitation-email": "email"}` (scope → the field whose value it claims) or
 `releases = ("invitation-email",)`. A store that is a `ClaimingEventStore` writes the claim items in the same
 transaction as the commit, conditional on the value being free or already the aggregate's own; a taken value
-fails the whole commit with `ValueTaken`. Claim items are keyed by a keyed hash (HMAC-SHA256 with a secret from
-the settings), so the store never holds the plain value. docs/privacy.md explains why this beats a saga.
+fails the whole commit with `ValueTaken`. Claim items are keyed by a keyed hash (HMAC-SHA256 with a secret the
+composition root fetches on first use), so the store never holds the plain value. docs/privacy.md explains
+why this beats a saga.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -62,10 +63,14 @@ class ClaimingEventStore(EventStore):
 
 
 class Claimer:
-    """Reads the claims and releases of a commit from its events' declarations, hashing values with a secret."""
+    """Reads the claims and releases of a commit from its events' declarations, hashing values with a secret.
 
-    def __init__(self, registry: Registry, secret: bytes) -> None:
-        self._secret = secret
+    `secret` is the key itself, or a function that fetches it (and caches it): called only when a commit claims
+    a value, so a function that never claims never fetches it.
+    """
+
+    def __init__(self, registry: Registry, secret: bytes | Callable[[], bytes]) -> None:
+        self._secret = secret if callable(secret) else (lambda: secret)
         types = registry.event_types
         self._claims = {name: dict(model.claims) for name, model in types.items() if model.claims}
         self._releases = {name: frozenset(model.releases) for name, model in types.items() if model.releases}
@@ -87,4 +92,4 @@ class Claimer:
 
     def digest(self, scope: str, value: str) -> str:
         """The keyed hash a claim is stored under: the same value in another scope hashes differently."""
-        return hmac.new(self._secret, f"{scope}\x00{value}".encode(), hashlib.sha256).hexdigest()
+        return hmac.new(self._secret(), f"{scope}\x00{value}".encode(), hashlib.sha256).hexdigest()

@@ -3,6 +3,10 @@
 API Gateway verifies the token (issuer, audience, signature, expiry) and hands the claims to the functions at
 `requestContext.authorizer.jwt.claims`; the functions only read them. Roles are Cognito groups
 (`cognito:groups`): the user pool has one group per role the domain names.
+
+A guest is known by e-mail: the pool requires one per user and verifies it (a changed address counts only once
+the new one is verified), and clients send the ID token, the one that carries `email` and `email_verified`;
+its `aud` is the app client's id, which is the authorizer's audience.
 """
 
 from __future__ import annotations
@@ -59,6 +63,13 @@ class TokenIssuer(Construct):
             "Users",
             self_sign_up_enabled=False,  # hosts are invited by an administrator, never sign themselves up
             sign_in_aliases=cognito.SignInAliases(email=True),
+            # The e-mail is how a guest owns an invitation: required, verified by Cognito, and a new address
+            # replaces the verified one only once it is verified in turn.
+            standard_attributes=cognito.StandardAttributes(
+                email=cognito.StandardAttribute(required=True, mutable=True)
+            ),
+            auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            keep_original=cognito.KeepOriginalAttrs(email=True),
             password_policy=cognito.PasswordPolicy(
                 min_length=12, require_digits=True, require_lowercase=True, require_uppercase=True, require_symbols=True
             ),
@@ -81,5 +92,6 @@ class TokenIssuer(Construct):
         self.user_pool = pool
         CfnOutput(self, "UserPoolId", value=pool.user_pool_id, description="Add hosts to the `hosts` group here")
         CfnOutput(self, "UserPoolClientId", value=client.user_pool_client_id)
-        # API Gateway checks `aud` of ID tokens and `client_id` of access tokens against the client id.
+        # API Gateway checks `aud` of ID tokens and `client_id` of access tokens against the client id. Only the
+        # ID token carries `email`: a guest must send it (hosts may send either).
         return pool.user_pool_provider_url, [client.user_pool_client_id]

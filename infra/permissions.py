@@ -35,6 +35,7 @@ class Resource(StrEnum):
     READ = "read table"
     KEYS = "data-key table"
     DATA_KEY_WRAPPER = "KMS key wrapping the data keys"
+    CLAIMS_SECRET = "secret keying the unique-value claims"
     TABLE_KEY = "KMS key of the tables (prod with table_cmk)"
     FAILURES = "stream failure queue"
     LOG_GROUP = "the function's own log group"
@@ -72,6 +73,8 @@ _OPEN_SEALED = _on(Resource.KEYS, "dynamodb:BatchGetItem") | _on(Resource.DATA_K
 """Read the subjects' wrapped data keys and unwrap them."""
 _SEAL = _on(Resource.KEYS, "dynamodb:PutItem") | _on(Resource.DATA_KEY_WRAPPER, "kms:GenerateDataKey")
 """Create a subject's data key (a conditional PutItem that returns the existing one), or write its tombstone."""
+_CLAIM_KEY = _on(Resource.CLAIMS_SECRET, "secretsmanager:GetSecretValue")
+"""Fetch the claims' HMAC key, on a container's first claim (horizon/secrets.py): never in an environment."""
 _CONSUME = _on(Resource.READ, "dynamodb:BatchGetItem", "dynamodb:PutItem")
 """Tracked consumers: read documents and positions, write them back conditionally (one item or a transaction)."""
 
@@ -79,6 +82,7 @@ CODE: dict[str, frozenset[Grant]] = {
     "Command": _LOAD_HISTORY
     | _APPEND
     | _CREATE_AND_CLAIM
+    | _CLAIM_KEY
     | _SEAL
     | _OPEN_SEALED
     | _on(Resource.READ, "dynamodb:PutItem", "dynamodb:BatchGetItem", partitions=IDEMPOTENCY_RECORDS),
@@ -104,7 +108,9 @@ Not granted because the code never asks, as the recorded story shows:
   histories needs it: its story calves, and the comparison fails until the grant is added;
 - DeleteItem on the read table for the projector and saga: no projection of this domain deletes a document
   (only catch-up's rebuild purges whole generations);
-- GetItem on the data-key table: a failed create returns the existing key (ALL_OLD).
+- GetItem on the data-key table: a failed create returns the existing key (ALL_OLD);
+- the claims secret for anyone but the command function: the saga's and catch-up's commands (confirm, deny)
+  claim no value, and a release deletes the claims the tip remembers, with no hash to compute.
 """
 
 LOGS = _on(Resource.LOG_GROUP, "logs:CreateLogStream", "logs:PutLogEvents")

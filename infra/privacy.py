@@ -62,9 +62,13 @@ class PersonalData(Construct):
         )
 
     def environment(self) -> dict[str, str]:
-        """What the functions read: the keys table, the wrapping key and the claims secret (resolved at deploy)."""
+        """What the functions read: the keys table, the wrapping key, and where the claims secret is (its ARN).
+
+        Never the secret's value: anyone who may read a function's configuration would read it there. The
+        functions that claim values fetch it (horizon/secrets.py), as infra/permissions.py lets them.
+        """
         return {
             "KEYS_TABLE": self.keys.table_name,
             "KMS_KEY_ID": self.wrapper.key_arn,
-            "CLAIMS_SECRET": self.claims_secret.secret_value.unsafe_unwrap(),
+            "CLAIMS_SECRET_ID": self.claims_secret.secret_arn,
         }

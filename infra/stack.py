@@ -61,6 +61,7 @@ class HorizonStack(Stack):
                 Resource.READ: self.tables.read.table_arn,
                 Resource.KEYS: self.personal.keys.table_arn,
                 Resource.DATA_KEY_WRAPPER: self.personal.wrapper.key_arn,
+                Resource.CLAIMS_SECRET: self.personal.claims_secret.secret_arn,
                 Resource.FAILURES: self.consumers.failures.queue_arn,
                 **({Resource.TABLE_KEY: self.tables.key.key_arn} if self.tables.key is not None else {}),
             }

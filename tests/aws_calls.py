@@ -45,6 +45,8 @@ class CallRecorder:
 
     tables: Mapping[str, Resource]
     kms_key: Resource
+    secret: Resource = Resource.CLAIMS_SECRET
+    """The one secret the functions read."""
     calls: list[Call] = field(default_factory=list)
 
     def attach(self, client: Any) -> Any:
@@ -67,6 +69,8 @@ class CallRecorder:
     def _authorizations(self, service: str, operation: str, params: Mapping[str, Any]) -> Iterator[Call]:
         if service == "kms":
             yield Call(f"kms:{operation}", self.kms_key, None)
+        elif service == "secrets-manager":
+            yield Call(f"secretsmanager:{operation}", self.secret, None)
         elif operation in ITEM_OPERATIONS:
             yield self._item(operation, params)
         elif operation in ("BatchGetItem", "BatchWriteItem"):

@@ -109,7 +109,7 @@ def _add_route(
             200: {"description": "Handled; `events` is empty for a no-op"},
             400: {"description": "Malformed JSON, or a body that is not an object"},
             401: {"description": "No valid bearer token"},
-            403: {"description": f"The token has none of the roles {sorted(model.audience.roles)}"},
+            403: {"description": _forbidden(model)},
             404: {"description": "Unknown command type, or the aggregate does not exist"},
             409: {"description": "Rejected by a domain rule"},
             413: {"description": "Body over 64 KiB"},
@@ -120,6 +120,12 @@ def _add_route(
             503: {"description": "Too much contention or throttling: send the same command again after Retry-After"},
         },
     )(run)
+
+
+def _forbidden(model: type[Command]) -> str:
+    audience = model.audience
+    owners = f", nor is it one of {sorted(audience.owners)} who owns the aggregate" if audience.owners else ""
+    return f"The token has none of the roles {sorted(audience.roles)}{owners}"
 
 
 def _context(app: BaseRouter) -> tuple[CommandContext, bool]:

@@ -14,6 +14,9 @@ from horizon.authorization import Principal, Unauthenticated
 
 ROLES_CLAIM = "cognito:groups"
 """Cognito puts a user's groups here; the local front door issues the same claim."""
+EMAIL_CLAIM = "email"
+EMAIL_VERIFIED_CLAIM = "email_verified"
+"""OpenID Connect's standard claims, in Cognito's ID tokens: an e-mail counts only when the issuer verified it."""
 
 
 def claims_of(event: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -29,7 +32,15 @@ def principal_of(event: Mapping[str, Any]) -> Principal:
     subject = claims.get("sub") if claims else None
     if not claims or not isinstance(subject, str) or not subject:
         raise Unauthenticated("this route needs a bearer token: send Authorization: Bearer <token>")
-    return Principal.client(subject, parse_roles(claims.get(ROLES_CLAIM)))
+    return Principal.client(subject, parse_roles(claims.get(ROLES_CLAIM)), email=verified_email(claims))
+
+
+def verified_email(claims: Mapping[str, Any]) -> str | None:
+    """The token's e-mail if its issuer verified it (API Gateway hands the boolean over as the string "true")."""
+    email, verified = claims.get(EMAIL_CLAIM), claims.get(EMAIL_VERIFIED_CLAIM)
+    if not isinstance(email, str) or not email.strip():
+        return None
+    return email if verified is True or (isinstance(verified, str) and verified.lower() == "true") else None
 
 
 def parse_roles(value: Any) -> frozenset[str]:

@@ -221,5 +221,10 @@ def resolve(
     return app.resolve(admitted, context)
 
 
+def route_of(api_routes: Sequence[Route], method: str, path: str) -> Route | None:
+    """The route of `api_routes` (method, template) a request's concrete path matches, if any."""
+    return next((r for r in api_routes if r[0] == method and _template_regex(r[1]).fullmatch(path)), None)
+
+
 def _template_regex(path: str) -> re.Pattern[str]:
     return re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)))

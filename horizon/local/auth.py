@@ -6,6 +6,7 @@ its claims at `requestContext.authorizer.jwt.claims`, stringified as API Gateway
 claims exactly as they do on AWS and never verify a token themselves.
 
     python -m horizon.local.auth --role hosts [--subject alice]   # prints one bearer token
+    python -m horizon.local.auth --role guest --email ares@olympus.example   # a guest's, e-mail verified
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ import os
 import secrets
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from horizon.http.principal import ROLES_CLAIM
+from horizon.http.principal import EMAIL_CLAIM, EMAIL_VERIFIED_CLAIM, ROLES_CLAIM
 from horizon.http.problems import problem_event
 
 ISSUER = "horizon-local"
@@ -57,20 +59,30 @@ def signing_key(directory: Path | None = None) -> bytes:
 
 
 def issue(
-    key: bytes, roles: Iterable[str], *, subject: str = "local-user", ttl: int = TOKEN_TTL_SECONDS, now: float = 0
+    key: bytes,
+    roles: Iterable[str],
+    *,
+    subject: str = "local-user",
+    ttl: int = TOKEN_TTL_SECONDS,
+    now: float = 0,
+    email: str | None = None,
+    email_verified: bool = True,
 ) -> str:
-    """A token as Cognito would issue it for a user in the groups `roles`."""
+    """A token as Cognito would issue it (an ID token) for a user in the groups `roles`, with their e-mail."""
     import jwt
 
     issued = int(now or time.time())
-    claims = {
+    claims: dict[str, Any] = {
         "sub": subject,
         ROLES_CLAIM: sorted(roles),
         "iss": ISSUER,
         "aud": AUDIENCE,
         "iat": issued,
         "exp": issued + ttl,
+        "token_use": "id",
     }
+    if email is not None:
+        claims[EMAIL_CLAIM], claims[EMAIL_VERIFIED_CLAIM] = email, email_verified
     return jwt.encode(claims, key, algorithm=ALGORITHM)
 
 
@@ -102,11 +114,17 @@ def verify(key: bytes, authorization: str | None) -> dict[str, Any]:
 
 
 def as_gateway_claims(claims: Mapping[str, Any]) -> dict[str, str]:
-    """Claims as API Gateway hands them to a function: every value a string, arrays as `[a b]`."""
-    return {
-        name: "[" + " ".join(str(v) for v in value) + "]" if isinstance(value, list) else str(value)
-        for name, value in claims.items()
-    }
+    """Claims as API Gateway hands them to a function: every value a string, arrays as `[a b]`, booleans as
+    `true`/`false` (the JSON spelling, as `email_verified` arrives on AWS)."""
+    return {name: _gateway_string(value) for name, value in claims.items()}
+
+
+def _gateway_string(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + " ".join(str(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def authorizer(key: bytes, open_routes: Sequence[Route]) -> Callable[[Handler], Handler]:
@@ -138,11 +156,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--role", action="append", default=[], help="a role (Cognito group), e.g. host or hosts")
     parser.add_argument("--subject", default=None, help="the token's subject (default: local-<role>)")
     parser.add_argument("--ttl", type=int, default=TOKEN_TTL_SECONDS, help="seconds until it expires")
+    parser.add_argument("--email", default=None, help="the user's e-mail, verified (a guest owns its invitation)")
+    parser.add_argument("--unverified", action="store_true", help="claim the e-mail as not verified")
     args = parser.parse_args(argv)
     # `ROLE=host` reads naturally; the groups are plural, as Cognito groups usually are.
     roles = sorted({role if role.endswith("s") else f"{role}s" for role in args.role or ["hosts"] if role})
-    subject = args.subject or f"local-{'-'.join(roles)}"
-    print(issue(signing_key(), roles, subject=subject, ttl=args.ttl))
+    email = args.email.strip() if args.email and args.email.strip() else None
+    # An opaque subject, as Cognito's: it is recorded in every event's actor, where an e-mail must never be.
+    opaque = f"-{uuid.uuid5(uuid.NAMESPACE_URL, f'mailto:{email.lower()}').hex[:12]}" if email else ""
+    subject = args.subject or f"local-{'-'.join(roles)}{opaque}"
+    print(issue(signing_key(), roles, subject=subject, ttl=args.ttl, email=email, email_verified=not args.unverified))
     return 0
 
 

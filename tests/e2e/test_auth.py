@@ -61,16 +61,15 @@ def test_a_token_signed_with_another_key_is_401(stack: Client) -> None:
     assert_401(stack.as_(forged).command("CreateInvite", id=str(uuid.uuid4()), name="Eris"))
 
 
-def test_a_guest_token_may_answer_but_not_invite_nor_query(stack: Client) -> None:
+def test_a_guest_token_may_neither_invite_nor_query_nor_answer_what_it_does_not_own(stack: Client) -> None:
     guest = stack.as_(issue(stack.key, ["guests"], subject="hera"))
 
     refused = guest.command("CreateInvite", id=str(uuid.uuid4()), name="Eris")
     assert refused.status == 403
     assert refused.headers["Content-Type"] == "application/problem+json"
     assert guest.get("/guestlist").status == 403
-    # Past authorization, a guest's answer reaches the aggregate (none here: the session's counters are the
-    # story's, so nothing in this module may answer an invitation).
-    assert guest.command("DeclineInvite", id=str(uuid.uuid4())).status == 404
+    # A guest answers only an invitation they own; a missing one is theirs no more than anyone's.
+    assert guest.command("DeclineInvite", id=str(uuid.uuid4())).status == 403
 
 
 @pytest.mark.parametrize("name", ["ConfirmInvite", "DenyInvite"])

@@ -37,7 +37,7 @@ def test_a_restart_keeps_tables_read_models_and_stream_positions(tmp_path: Path,
     stack = LocalStack(tmp_path / "stack.log", tmp_path / "data", {"GUEST_LIMIT": "2"})
     client = stack.start()
     invite = str(uuid.uuid4())
-    assert client.command("CreateInvite", id=invite, name="Athena").status == 200
+    assert client.command("CreateInvite", id=invite, name="Athena", email="athena@olympus.example").status == 200
     assert client.command("AcceptInvite", id=invite).status == 200
     assert projected(client, invite, 3)["status"] == "confirmed"  # the saga's confirmation, projected
     stack.stop(how)
@@ -52,6 +52,9 @@ def test_a_restart_keeps_tables_read_models_and_stream_positions(tmp_path: Path,
             "InviteConfirmed",
         ]
         assert client.get("/guestlist").body["num_confirmed"] == 1
+        # the claims' key survived too: the e-mail is still taken
+        taken = client.command("CreateInvite", id=str(uuid.uuid4()), name="Impostor", email="athena@olympus.example")
+        assert taken.status == 409
         # WHEN a new invite arrives after the restart
         second = str(uuid.uuid4())
         assert client.command("CreateInvite", id=second, name="Hades").status == 200

@@ -90,3 +90,26 @@ def test_an_incomplete_or_insecure_issuer_stops_the_synth(context: dict[str, str
 
     with pytest.raises(ValueError, match="jwt_issuer"):
         token_issuer(App(context=context))
+
+
+def test_the_user_pool_requires_and_verifies_each_users_email(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::Cognito::UserPool",
+        {
+            "AutoVerifiedAttributes": ["email"],
+            "Schema": [{"Name": "email", "Required": True, "Mutable": True}],
+            # A changed address replaces the verified one only once it is verified too.
+            "UserAttributeUpdateSettings": {"AttributesRequireVerificationBeforeUpdate": ["email"]},
+        },
+    )
+
+
+def test_the_authorizer_accepts_the_id_token_that_carries_the_email(template: Template) -> None:
+    # Cognito's ID token names the app client in `aud`, which API Gateway compares with the audience.
+    (client_id,) = template.find_resources("AWS::Cognito::UserPoolClient")
+    (authorizer,) = template.find_resources("AWS::ApiGatewayV2::Authorizer").values()
+
+    assert authorizer["Properties"]["JwtConfiguration"]["Audience"] == [{"Ref": client_id}]
+    client = template.find_resources("AWS::Cognito::UserPoolClient")[client_id]["Properties"]
+    assert client["IdTokenValidity"] == 60
+    assert "ReadAttributes" not in client  # every readable attribute, `email` and `email_verified` included

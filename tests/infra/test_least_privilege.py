@@ -53,6 +53,8 @@ def resource_names(stack: HorizonStack, function: str) -> dict[str, Resource]:
     if stack.tables.key is not None:
         attribute[Resource.TABLE_KEY] = (stack.tables.key, "Arn")
     names = {json.dumps({"Fn::GetAtt": [logical_id(stack, c), a]}): r for r, (c, a) in attribute.items()}
+    # A secret's ARN is its Ref.
+    names[json.dumps({"Ref": logical_id(stack, stack.personal.claims_secret)})] = Resource.CLAIMS_SECRET
     return names | {json.dumps("*"): Resource.ANY}
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from aws_cdk.assertions import Template
 
 from infra.stack import HorizonStack
@@ -19,15 +21,33 @@ def test_the_keys_table_is_keyed_by_subject_with_point_in_time_recovery(template
     )
 
 
-def test_every_function_is_told_the_keys_table_the_wrapping_key_and_the_claims_secret(
+def test_every_function_is_told_the_keys_table_the_wrapping_key_and_where_the_claims_secret_is(
     template: Template, stack: HorizonStack
 ) -> None:
-    keys = logical_id(stack, stack.personal.keys)
+    keys, secret = logical_id(stack, stack.personal.keys), logical_id(stack, stack.personal.claims_secret)
     for function in template.find_resources("AWS::Lambda::Function").values():
         env = function["Properties"]["Environment"]["Variables"]
         assert env["KEYS_TABLE"] == {"Ref": keys}
         assert "Fn::GetAtt" in env["KMS_KEY_ID"]
-        assert "resolve:secretsmanager" in str(env["CLAIMS_SECRET"])
+        assert env["CLAIMS_SECRET_ID"] == {"Ref": secret}  # the secret's ARN, not its value
+
+
+def test_no_function_environment_holds_the_claims_secret(template: Template) -> None:
+    for name, function in template.find_resources("AWS::Lambda::Function").items():
+        env = json.dumps(function["Properties"]["Environment"]["Variables"])
+        # A dynamic reference would put the value itself in the function's configuration at deploy time.
+        assert "resolve:secretsmanager" not in env, name
+        assert "SecretString" not in env, name
+        assert "CLAIMS_SECRET" not in json.loads(env), name
+
+
+def test_only_the_command_function_which_claims_values_may_read_the_claims_secret(
+    template: Template, stack: HorizonStack
+) -> None:
+    secret = logical_id(stack, stack.personal.claims_secret)
+    assert actions_on(template, HANDLERS["command"], secret) == {"secretsmanager:GetSecretValue"}
+    for name in ("query", "projector", "saga", "catch_up"):
+        assert not actions_on(template, HANDLERS[name], secret), name
 
 
 def test_the_wrapping_key_rotates(template: Template, stack: HorizonStack) -> None:

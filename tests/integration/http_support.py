@@ -23,6 +23,7 @@ from horizon.dynamodb.tables import create_tables
 from horizon.local.apigw import from_result, to_event
 from horizon.local.lambda_context import LocalContext
 from horizon.local.moto_patches import patch_moto
+from horizon.secrets import create_local_secret
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -83,6 +84,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         settings = composition.Settings.from_env()
         kms = boto3.client("kms")
         create_local_keys(client, kms, settings.keys_table, settings.kms_key_id)
+        create_local_secret(boto3.client("secretsmanager"), settings.claims_secret_id)
         built = composition.Container(settings, client, kms)
         composition.use(built)
         try:
@@ -94,6 +96,9 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
 HOST_CLAIMS: dict[str, str] = {"sub": "host-1", "cognito:groups": "[hosts]", "iss": "test", "aud": "horizon"}
 """What API Gateway's JWT authorizer passes for a verified host token (array claims arrive as `[a b]` strings)."""
 GUEST_CLAIMS: dict[str, str] = {**HOST_CLAIMS, "sub": "guest-1", "cognito:groups": "[guests]"}
+GUEST_EMAIL = "guest-1@example.org"
+OWNER_CLAIMS: dict[str, str] = {**GUEST_CLAIMS, "email": GUEST_EMAIL, "email_verified": "true"}
+"""A guest whose verified e-mail is GUEST_EMAIL: the owner of an invitation created with `email=GUEST_EMAIL`."""
 
 
 def authorized(event: dict[str, Any], claims: Mapping[str, str] | None) -> dict[str, Any]:
@@ -146,12 +151,16 @@ def command(
     return call("POST", f"/commands/{name}", body, headers, claims)
 
 
-def create_invite(name: str = "Ada", age: int | None = 36, invite_id: UUID | None = None) -> UUID:
+def create_invite(
+    name: str = "Ada", age: int | None = 36, invite_id: UUID | None = None, email: str | None = None
+) -> UUID:
     """Create an invitation over HTTP and return its id; fails the test unless it answers 200."""
     invite_id = invite_id or uuid4()
     body: dict[str, Any] = {"id": str(invite_id), "name": name}
     if age is not None:
         body["age"] = age
+    if email is not None:
+        body["email"] = email
     answer = command("CreateInvite", body)
     assert answer.status == 200, answer.raw
     return invite_id

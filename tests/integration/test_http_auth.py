@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
 from tests.integration.http_support import (
     GUEST_CLAIMS,
+    GUEST_EMAIL,
     HOST_CLAIMS,
+    OWNER_CLAIMS,
     Stack,
     assert_problem,
     call,
@@ -53,10 +55,29 @@ def test_a_guest_may_not_create_an_invite(stack: Stack) -> None:
 
 
 @pytest.mark.parametrize("name", ["AcceptInvite", "DeclineInvite"])
-def test_a_guest_may_answer_an_invite(stack: Stack, name: str) -> None:
-    invite_id = create_invite("Ada")
+def test_a_guest_may_answer_the_invite_with_their_verified_email_and_read_it(stack: Stack, name: str) -> None:
+    invite_id = create_invite("Ada", email=GUEST_EMAIL)
 
-    assert command(name, {"id": str(invite_id)}, claims=GUEST_CLAIMS).status == 200
+    assert command(name, {"id": str(invite_id)}, claims=OWNER_CLAIMS).status == 200
+    for projector in stack.container.projectors:  # no stream here: project the history by hand
+        projector.process(stack.events_of(invite_id))
+
+    view = call("GET", f"/invitations/{invite_id}", claims=OWNER_CLAIMS).json
+    assert (view["name"], view["version"]) == ("Ada", 2)
+
+
+@pytest.mark.parametrize("name", ["AcceptInvite", "DeclineInvite"])
+def test_a_guest_may_not_answer_nor_read_an_invite_that_is_not_theirs(stack: Stack, name: str) -> None:
+    invite_id = create_invite("Ada", email="ada@example.org")
+
+    for answer in (
+        command(name, {"id": str(invite_id)}, claims=OWNER_CLAIMS),
+        call("GET", f"/invitations/{invite_id}", claims=OWNER_CLAIMS),
+    ):
+        problem = assert_problem(answer, 403)
+        assert b"ada" not in answer.raw.lower()
+        assert "or to own it" in problem["detail"]
+    assert [event.type for event in stack.events_of(invite_id)] == ["InviteCreated"]
 
 
 @pytest.mark.parametrize("name", ["CreateInvite", "AcceptInvite", "DeclineInvite"])
@@ -78,8 +99,11 @@ def test_a_request_without_verified_claims_is_401_with_a_bearer_challenge(stack:
 
 
 @pytest.mark.parametrize("target", QUERIES)
-def test_a_guest_may_not_query(stack: Stack, target: str) -> None:
-    assert_problem(call("GET", target, claims=GUEST_CLAIMS), 403)
+@pytest.mark.parametrize("claims", [GUEST_CLAIMS, OWNER_CLAIMS], ids=["guest", "guest with a verified e-mail"])
+def test_a_guest_may_not_query_beyond_their_own_invitation(stack: Stack, target: str, claims: dict[str, str]) -> None:
+    create_invite("Ada", invite_id=UUID(SOMEONE), email=GUEST_EMAIL if claims is GUEST_CLAIMS else None)
+
+    assert_problem(call("GET", target, claims=claims), 403)
 
 
 def test_hosts_read_everything(stack: Stack) -> None:
@@ -95,8 +119,8 @@ def test_health_and_the_openapi_document_need_no_token(stack: Stack, target: str
 
 
 def test_each_event_records_who_sent_the_command_from_the_verified_claims(stack: Stack) -> None:
-    invite_id = create_invite("Ada")
-    assert command("AcceptInvite", {"id": str(invite_id)}, claims=GUEST_CLAIMS).status == 200
+    invite_id = create_invite("Ada", email=GUEST_EMAIL)
+    assert command("AcceptInvite", {"id": str(invite_id)}, claims=OWNER_CLAIMS).status == 200
 
     created, accepted = stack.events_of(invite_id)
 
@@ -121,3 +145,11 @@ def test_the_openapi_document_declares_the_bearer_scheme_and_the_open_routes(sta
     assert document["security"] == [{"bearer": []}]
     assert document["paths"]["/health"]["get"]["security"] == [{}]
     assert document["paths"]["/openapi.json"]["get"]["security"] == [{}]
+
+
+def test_the_openapi_document_says_who_owns_what_in_its_403s(stack: Stack) -> None:
+    paths = call("GET", "/openapi.json", claims=None).json["paths"]
+
+    assert "owns" in paths["/commands/AcceptInvite"]["post"]["responses"]["403"]["description"]
+    assert "owns" not in paths["/commands/CreateInvite"]["post"]["responses"]["403"]["description"]
+    assert "guest" in paths["/invitations/{invitation_id}"]["get"]["responses"]["403"]["description"]

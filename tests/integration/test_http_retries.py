@@ -14,7 +14,8 @@ from horizon.privacy.sealing import SealingEventStore
 from horizon.retry import RETRY_AFTER_SECONDS
 from tests.integration.http_support import (
     EVENTS_TABLE,
-    GUEST_CLAIMS,
+    GUEST_EMAIL,
+    OWNER_CLAIMS,
     READ_TABLE,
     Stack,
     assert_problem,
@@ -86,7 +87,7 @@ def test_two_clients_choosing_the_same_key_do_not_share_it(stack: Stack) -> None
     key = {"Idempotency-Key": "answer"}
 
     assert command("AcceptInvite", {"id": str(invite_id)}, key).status == 200
-    other = command("DeclineInvite", {"id": str(create_invite())}, key, claims=GUEST_CLAIMS)
+    other = command("DeclineInvite", {"id": str(create_invite(email=GUEST_EMAIL))}, key, claims=OWNER_CLAIMS)
 
     assert other.status == 200
     assert other.json["events"] == [{"type": "InviteDeclined", "version": 2}]

@@ -35,6 +35,7 @@ from horizon.local.lambda_context import LocalContext
 from horizon.local.moto_patches import patch_moto
 from horizon.local.poller import StreamPoller, Subscription
 from horizon.retry import RetryPolicy
+from horizon.secrets import create_local_secret
 from infra.permissions import CODE, Resource
 from tests.aws_calls import CallRecorder
 
@@ -78,7 +79,8 @@ class Deployment:
         """A new container for `function` (same recorder): nothing cached, no data key in memory."""
         recorder = self.recorders[function]
         clients = recorder.attach(boto3.client("dynamodb")), recorder.attach(boto3.client("kms"))
-        self.containers[function] = composition.Container(self.settings, *clients)
+        secrets = recorder.attach(boto3.client("secretsmanager"))
+        self.containers[function] = composition.Container(self.settings, *clients, secrets=secrets)
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         """Run `function`'s handler on `event` with its own container, as its Lambda would."""
@@ -216,6 +218,7 @@ def recorded() -> Iterator[dict[str, CallRecorder]]:
         create_tables(client, EVENTS_TABLE, READ_TABLE)
         settings = composition.Settings.from_env()
         create_local_keys(client, boto3.client("kms"), settings.keys_table, settings.kms_key_id)
+        create_local_secret(boto3.client("secretsmanager"), settings.claims_secret_id)
         deployment = Deployment(settings)
         story(deployment)
         yield deployment.recorders

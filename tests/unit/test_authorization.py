@@ -27,9 +27,10 @@ ROLES: dict[str, frozenset[str]] = {
     "a client with an unknown role": frozenset({"admins"}),
 }
 ALLOWED: dict[type[Command], set[str]] = {
+    # A guest's role alone admits nobody to an invitation: only its owner (tests/unit/test_ownership.py).
     CreateInvite: {"a host", "a host who is also a guest"},
-    AcceptInvite: {"a host", "a guest", "a host who is also a guest"},
-    DeclineInvite: {"a host", "a guest", "a host who is also a guest"},
+    AcceptInvite: {"a host", "a host who is also a guest"},
+    DeclineInvite: {"a host", "a host who is also a guest"},
     ConfirmInvite: set(),
     DenyInvite: set(),
 }

@@ -97,3 +97,28 @@ def test_open_routes_pass_without_a_token(method: str, path: str) -> None:
     authorizer(KEY, OPEN_ROUTES)(_capture(seen))(to_event(method, path, {}, b"", "127.0.0.1"), None)
 
     assert len(seen) == 1
+
+
+def test_make_token_with_an_email_prints_a_guest_token_with_that_email_verified_and_an_opaque_subject(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from horizon.local.auth import main
+
+    monkeypatch.setenv("HORIZON_LOCAL_DIR", str(tmp_path))
+    main(["--role", "guest", "--email", "Ares@Olympus.example"])
+    claims = verify(signing_key(tmp_path), "Bearer " + capsys.readouterr().out.strip())
+
+    assert (claims["cognito:groups"], claims["email"], claims["email_verified"]) == (
+        ["guests"],
+        "Ares@Olympus.example",
+        True,
+    )
+    assert "ares" not in claims["sub"].lower()  # the subject is recorded in events: never the e-mail
+
+
+def test_claims_reach_the_functions_as_api_gateway_renders_them_booleans_in_lower_case() -> None:
+    from horizon.local.auth import as_gateway_claims
+
+    rendered = as_gateway_claims({"email_verified": False, "cognito:groups": ["guests"], "exp": 5})
+
+    assert rendered == {"email_verified": "false", "cognito:groups": "[guests]", "exp": "5"}

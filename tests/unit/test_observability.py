@@ -111,3 +111,18 @@ def test_the_local_runtime_keeps_its_own_log_handlers() -> None:
     framework = logging.getLogger("horizon").handlers
     assert other.logger.registered_handler in framework
     assert observed.logger.registered_handler not in framework
+
+
+def test_the_aws_sdk_never_logs_payloads_even_when_everything_else_is_at_debug(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LOG_LEVEL", "DEBUG")
+    logging.getLogger("botocore").setLevel(logging.NOTSET)
+    logging.getLogger("botocore.endpoint").setLevel(logging.DEBUG)  # as boto3.set_stream_logger would
+    observed = observe("horizon-test-debug")
+
+    observed.wrap(lambda event, context: {})({}, LocalContext("test"))
+
+    assert logging.getLogger("horizon").level == logging.DEBUG
+    for name in ("botocore", "botocore.endpoint", "botocore.parsers", "urllib3"):
+        assert not logging.getLogger(name).isEnabledFor(logging.DEBUG), name

@@ -11,15 +11,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 if TYPE_CHECKING:
     from types import ModuleType
 
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_kms import KMSClient
+    from mypy_boto3_sns import SNSClient
 
     from horizon.command_handler import CommandHandler
     from horizon.consumers import ProjectorRuntime, SagaRuntime
+    from horizon.dynamodb.fanout import TopicPublisher
+    from horizon.events import Event
     from horizon.eventstore import EventStore
     from horizon.privacy.keys import DataKeys
     from horizon.privacy.sealing import Sealer
@@ -41,6 +45,8 @@ class Settings:
     kms_key_id: str = "alias/horizon-data-keys"
     claims_secret_id: str = "horizon-claims-secret"
     """The Secrets Manager secret (name or ARN) that keys unique-value claims; its value is fetched, never set."""
+    fanout_topic_arn: str | None = None
+    """The FIFO topic the dispatcher publishes commits to (the fan-out function only)."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -55,6 +61,7 @@ class Settings:
             keys_table=os.environ.get("KEYS_TABLE", "horizon-keys"),
             kms_key_id=os.environ.get("KMS_KEY_ID", "alias/horizon-data-keys"),
             claims_secret_id=os.environ.get("CLAIMS_SECRET_ID", "horizon-claims-secret"),
+            fanout_topic_arn=os.environ.get("FANOUT_TOPIC_ARN"),
         )
 
 
@@ -154,15 +161,47 @@ class Container:
         return built
 
     @cached_property
+    def stored_events(self) -> EventStore:
+        """The DynamoDB event store as stored: personal fields sealed, unique claims taken with each commit."""
+        from horizon.dynamodb.claims import DynamoDBClaimingEventStore
+
+        return DynamoDBClaimingEventStore(self.dynamodb, self.settings.events_table)
+
+    @cached_property
     def event_store(self) -> EventStore:
         """The DynamoDB event store: personal fields sealed on the way in, opened on the way out; unique claims."""
-        from horizon.dynamodb.claims import DynamoDBClaimingEventStore
         from horizon.privacy.sealing import SealingEventStore
         from horizon.uniqueness import Claimer
 
-        stored = DynamoDBClaimingEventStore(self.dynamodb, self.settings.events_table)
         claimer = Claimer(self.registry, self.claims_secret)
-        return SealingEventStore(stored, self.sealer, claimer)
+        return SealingEventStore(self.stored_events, self.sealer, claimer)
+
+    def load_sealed(self, aggregate_type: str, aggregate_id: UUID, first: int, last: int) -> list[Event]:
+        """Versions first..last of one aggregate as stored, sealed like a stream record's (a commit sent by pointer)."""
+        events = self.stored_events.load(aggregate_type, aggregate_id, first - 1)
+        return [event for event in events if event.version <= last]
+
+    @cached_property
+    def sns(self) -> SNSClient:
+        """The SNS client of the fan-out; locally the data plane at the DynamoDB endpoint serves SNS too."""
+        import boto3
+        from botocore.config import Config
+
+        from horizon.retry import AWS_RETRIES
+
+        config = Config(retries=AWS_RETRIES, connect_timeout=2, read_timeout=5)  # type: ignore[arg-type]
+        return boto3.client(
+            "sns", region_name=self.settings.region, endpoint_url=self.settings.endpoint_url, config=config
+        )
+
+    @cached_property
+    def fanout(self) -> TopicPublisher:
+        """Publishes the stream's commits to the fan-out topic (FANOUT_TOPIC_ARN)."""
+        from horizon.dynamodb.fanout import TopicPublisher
+
+        if not self.settings.fanout_topic_arn:
+            raise LookupError("the fan-out function needs FANOUT_TOPIC_ARN, the topic it publishes commits to")
+        return TopicPublisher(self.sns, self.settings.fanout_topic_arn)
 
     @cached_property
     def read_store(self) -> ReadStore:

@@ -2,10 +2,10 @@
 
     python -m functions.local [--host 127.0.0.1] [--port 3000]
 
-Two processes. This one is the data plane: moto's DynamoDB, Streams and SQS at http://127.0.0.1:8000
+Two processes. This one is the data plane: moto's DynamoDB, Streams, SNS and SQS at http://127.0.0.1:8000
 (`DYNAMODB_PORT`), saved under `.local/data/` (`HORIZON_LOCAL_DATA`) at most every second and on exit. Its child
-runs the functions: API Gateway's routes become a local HTTP server, the Streams event source mappings become
-a poller, and the same four Lambda handlers run behind them, talking to the data plane over HTTP. A change to
+runs the functions: API Gateway's routes become a local HTTP server, the Streams and SQS event source mappings
+become pollers, and the same Lambda handlers run behind them, talking to the data plane over HTTP. A change to
 a Python file under domain/, horizon/ or functions/ restarts the child (`RELOAD=0` turns that off).
 """
 
@@ -20,7 +20,10 @@ import sys
 import threading
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from horizon.retry import RetryPolicy
 
 ROOT = Path(__file__).resolve().parents[1]
 WATCHED = [ROOT / "domain", ROOT / "horizon", ROOT / "functions"]
@@ -114,11 +117,13 @@ def _prepare(endpoint_url: str) -> None:
     """Create what the functions need in the data plane, unless a restored snapshot already has it."""
     import boto3
 
+    from functions import subscriptions
     from functions.composition import Settings
     from horizon.dynamodb.datakeys import create_local_keys
     from horizon.dynamodb.tables import create_tables
     from horizon.local.checkpoints import TableCheckpoints
     from horizon.local.deadletters import QueueDeadLetters
+    from horizon.local.fanout import LocalFanout
     from horizon.secrets import create_local_secret
 
     client = boto3.client("dynamodb", endpoint_url=endpoint_url)
@@ -134,29 +139,65 @@ def _prepare(endpoint_url: str) -> None:
         create_local_secret(secrets, settings.claims_secret_id)
     TableCheckpoints(client).create_table()
     _ = QueueDeadLetters(boto3.client("sqs", endpoint_url=endpoint_url)).url
+    fanout = LocalFanout(boto3.client("sns", endpoint_url=endpoint_url), boto3.client("sqs", endpoint_url=endpoint_url))
+    fanout.create(subscriptions.QUEUED, receives=local_redelivery().attempts)
 
 
 def dead_letters(*, redrive: bool) -> int:
     """`make dead-letters` / `make redrive`: against the running stack's data plane (DYNAMODB_PORT)."""
     import boto3
 
-    from functions import projector, saga
+    from functions import subscriptions
     from horizon.local import redrive as local_redrive
     from horizon.local.deadletters import QueueDeadLetters
+    from horizon.local.fanout import LocalFanout
 
     endpoint = os.environ.get("DYNAMODB_ENDPOINT_URL") or f"http://127.0.0.1:{os.environ.get('DYNAMODB_PORT', '8000')}"
     os.environ["DYNAMODB_ENDPOINT_URL"] = endpoint
-    queue = QueueDeadLetters(boto3.client("sqs", endpoint_url=endpoint))
+    sqs = boto3.client("sqs", endpoint_url=endpoint)
+    queue = QueueDeadLetters(sqs)
+    fanout = LocalFanout(boto3.client("sns", endpoint_url=endpoint), sqs)
+    os.environ["FANOUT_TOPIC_ARN"] = fanout.topic_arn()  # re-driving the fan-out's own letters publishes
+    queued = fanout.dead_letter_queues()
+    names = (*subscriptions.STREAM_READERS, *subscriptions.QUEUED)
+    handlers = {name.lower(): handler_of(name) for name in names}
     if redrive:
         streams = boto3.client("dynamodbstreams", endpoint_url=endpoint)
-        done, failing = local_redrive.redrive(queue, streams, {"projector": projector.handler, "saga": saga.handler})
+        done, failing = local_redrive.redrive(queue, streams, handlers)
+        for consumer, url in queued.items():
+            if consumer not in handlers:
+                print(f"{url}: {consumer} is no consumer of this stack any more; its letters stay", file=sys.stderr)
+                continue
+            healed, still = local_redrive.redrive_queue(QueueDeadLetters(sqs, url=url), consumer, handlers[consumer])
+            done, failing = done + healed, failing + still
         print(f"re-drove {done} dead letters; {failing} still failing (kept in the queue)")
         return 0 if failing == 0 else 2
     letters = local_redrive.dead_letters(queue)
     for letter in letters:
         print(f"{letter.consumer}\t{letter.sequence_number}\t{letter.attempts} attempts\t{letter.shard_id}")
-    print(f"{len(letters)} dead letters in {queue.url}")
+    count = len(letters)
+    for consumer, url in queued.items():
+        for held in local_redrive.queue_letters(QueueDeadLetters(sqs, url=url), consumer):
+            print(f"{held.consumer}\t{held.commit}\t{held.attempts} attempts\t{url}")
+            count += 1
+    print(f"{count} dead letters in {queue.url} and {len(queued)} consumer dead-letter queues")
     return 0
+
+
+def local_redelivery() -> RetryPolicy:
+    """How often a failed record or message is delivered before it is dead-lettered: `LOCAL_STREAM_RETRIES`
+    retries (fewer than on AWS: tests, demos), else the stack's."""
+    from horizon.retry import STREAM_REDELIVERY
+
+    retries = os.environ.get("LOCAL_STREAM_RETRIES")
+    return replace(STREAM_REDELIVERY, attempts=1 + int(retries)) if retries else STREAM_REDELIVERY
+
+
+def handler_of(name: str) -> Any:
+    """The Lambda handler of a function by its stack name (Saga → functions.saga.handler)."""
+    import importlib
+
+    return importlib.import_module(f"functions.{name.lower()}").handler
 
 
 def serve_functions(host: str, port: int) -> int:
@@ -168,7 +209,7 @@ def serve_functions(host: str, port: int) -> int:
     import boto3
     from botocore.config import Config
 
-    from functions import composition, projector, saga
+    from functions import composition, subscriptions
     from functions.api import OPEN_ROUTES
     from functions.routes import function_for
     from horizon.dynamodb.streams import is_commit_record
@@ -176,13 +217,18 @@ def serve_functions(host: str, port: int) -> int:
     from horizon.local.checkpoints import TableCheckpoints
     from horizon.local.deadletters import QueueDeadLetters
     from horizon.local.environments import Environments, preload
+    from horizon.local.fanout import LocalFanout
     from horizon.local.poller import StreamPoller, Subscription
+    from horizon.local.queues import QueuePoller
     from horizon.local.server import serve
-    from horizon.retry import AWS_RETRIES, STREAM_REDELIVERY
+    from horizon.retry import AWS_RETRIES
 
-    settings = composition.Settings.from_env()
-    endpoint = settings.endpoint_url
+    endpoint = composition.Settings.from_env().endpoint_url
     config = Config(retries=AWS_RETRIES, max_pool_connections=16)  # type: ignore[arg-type]
+    sqs = boto3.client("sqs", endpoint_url=endpoint, config=config)
+    fanout = LocalFanout(boto3.client("sns", endpoint_url=endpoint, config=config), sqs)
+    os.environ["FANOUT_TOPIC_ARN"] = fanout.topic_arn()
+    settings = composition.Settings.from_env()
     client = boto3.client("dynamodb", endpoint_url=endpoint, config=config)
     # A test composition (tests/e2e/poisoned_domain.py) loads only here: the Lambda handlers never read this variable.
     composition.use(composition.Container(settings, client, domain=os.environ.get(TEST_DOMAIN, "domain")))
@@ -193,22 +239,25 @@ def serve_functions(host: str, port: int) -> int:
         "query-api": Environments("functions.query_api:handler", limit),
     }
     stream_arn = client.describe_table(TableName=settings.events_table)["Table"]["LatestStreamArn"]
-    dead_letters = QueueDeadLetters(boto3.client("sqs", endpoint_url=endpoint, config=config))
-    retries = os.environ.get("LOCAL_STREAM_RETRIES")  # fewer redeliveries before a dead letter: tests, demos
-    redelivery = replace(STREAM_REDELIVERY, attempts=1 + int(retries)) if retries else STREAM_REDELIVERY
-    # One poller (one thread) per consumer, as each event source mapping on AWS polls on its own: a slow
-    # saga does not hold the projector back.
-    pollers = [
+    dead_letters = QueueDeadLetters(sqs)
+    redelivery = local_redelivery()
+    # One poller (one thread) per event source mapping, as each polls on its own on AWS: a slow saga does not
+    # hold the projector back. The stream has its two readers, as on the stack; every other consumer reads
+    # its own queue of the fan-out (functions/subscriptions.py).
+    pollers: list[StreamPoller | QueuePoller] = [
         StreamPoller(
             boto3.client("dynamodbstreams", endpoint_url=endpoint, config=config),
             stream_arn,
-            [Subscription(name, handler, accepts=is_commit_record)],
+            [Subscription(name.lower(), handler_of(name), accepts=is_commit_record)],
             checkpoints=TableCheckpoints(client),
             dead_letters=dead_letters,
             retry=redelivery,
         )
-        for name, handler in (("projector", projector.handler), ("saga", saga.handler))
+        for name in subscriptions.STREAM_READERS
     ]
+    for name in subscriptions.QUEUED:
+        url = fanout.queue_url(name)
+        pollers.append(QueuePoller(sqs, name.lower(), url, fanout.arn(url), handler_of(name), retry=redelivery))
 
     # The HTTP API's JWT authorizer, in front of the functions, with the development key `make token` signs with.
     gateway = authorizer(signing_key(), OPEN_ROUTES)

@@ -1,4 +1,4 @@
-"""Lambda entry point: the event table's stream → every projector of the domain."""
+"""Lambda entry point: the event table's stream (or a queue of the fan-out) → every projector of the domain."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         [runtime.process_batch for runtime in built.projectors],
         counted_as=telemetry.EVENTS_PROJECTED,
         opener=built.sealer.open_commits,
+        load=built.load_sealed,
     )
 
 

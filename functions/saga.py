@@ -1,4 +1,4 @@
-"""Lambda entry point: the event table's stream → every saga of the domain."""
+"""Lambda entry point: the saga's queue of the fan-out (or the event table's stream) → every saga of the domain."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Let each saga react to each commit in the batch; failed records are reported for redelivery."""
     built = container()
     consumers = [runtime.process_batch for runtime in built.sagas]
-    return process_stream_batch(event, context, consumers, opener=built.sealer.open_commits)
+    return process_stream_batch(event, context, consumers, opener=built.sealer.open_commits, load=built.load_sealed)
 
 
 handler = observed.wrap(_handle)

@@ -1,9 +1,11 @@
-"""Dead letters and re-drive: what a stream consumer gave up on, and processing it again from the events table.
+"""Dead letters and re-drive: what a consumer gave up on, and processing it again from the events table.
 
-A failure destination (the stack's SQS queue; locally a moto SQS queue) receives a pointer to the stream records
-(`DDBStreamBatchInfo`), never the records. Listing reads the pointed-to records to name the aggregates and
-versions. Re-drive never replays the records themselves: it runs catch-up for each named aggregate (or, when the
-records left the stream's 24 h window, for every aggregate), so the consumer's tracking decides what is new.
+A stream reader's failure destination (the stack's SQS queue; locally a moto SQS queue) receives a pointer to the
+stream records (`DDBStreamBatchInfo`), never the records. Listing reads the pointed-to records to name the
+aggregates and versions. A queued consumer's dead-letter queue (the fan-out, docs/deploy.md) holds the fan-out's
+messages themselves, each one commit, which name their aggregate and versions. Re-drive never replays the records
+or messages: it runs catch-up for each named aggregate (or, when the records left the stream's 24 h window, for
+every aggregate), so the consumer's tracking decides what is new.
 """
 
 from __future__ import annotations
@@ -16,7 +18,11 @@ from uuid import UUID
 
 from horizon.catchup import Slice, catch_up
 from horizon.consumers import SagaRuntime, TrackedConsumer
+from horizon.dynamodb.layout import FIRST, VERSION, parse_stream_key
 from horizon.dynamodb.streams import decode_record
+
+DEAD_LETTERS_OUTPUT_SUFFIX = "DeadLetterQueueUrl"
+"""The stack outputs `<Consumer>DeadLetterQueueUrl` for each queued consumer's dead-letter queue."""
 
 
 @dataclass(frozen=True)
@@ -41,8 +47,17 @@ class DeadLetter:
     """The pointed-to records left the stream: re-drive then catches the consumers up on every aggregate."""
 
 
-def read_letter(receipt: str, message: Mapping[str, Any], streams: Any) -> DeadLetter:
-    """Decode one failure message and read the records it points to from the stream."""
+def read_letter(receipt: str, message: Mapping[str, Any], streams: Any, consumer: str | None = None) -> DeadLetter:
+    """Decode one failure message and read the records it points to from the stream.
+
+    `consumer` names the function whose dead-letter queue of the fan-out held the message (which is then the
+    commit itself, not a pointer).
+    """
+    image = message.get("dynamodb", {}).get("NewImage", {})
+    if consumer is not None and FIRST in image:
+        aggregate_type, aggregate_id = parse_stream_key(image["pk"]["S"])
+        failed = Failed(aggregate_type, aggregate_id, int(image[FIRST]["N"]), int(image[VERSION]["N"]))
+        return DeadLetter(receipt, consumer, (failed,), "MaxReceiveCountExceeded", False)
     context = message.get("requestContext", {})
     response = message.get("responseContext", {})
     function = str(context.get("functionArn", "unknown")).rsplit(":", 1)[-1]
@@ -82,10 +97,14 @@ def _commits(streams: Any, info: Mapping[str, Any]) -> Iterator[Failed]:
 def consumers_of(letter: DeadLetter, consumers: Mapping[str, TrackedConsumer]) -> list[TrackedConsumer]:
     """The consumers a failed function runs: a saga function runs the sagas, a projector function the projectors.
 
-    A function named after one consumer is that consumer. Re-driving a consumer that had not failed is harmless.
+    A function named after one consumer is that consumer; the fan-out function stands for every consumer.
+    Re-driving a consumer that had not failed is harmless.
     """
-    if letter.function in consumers:
-        return [consumers[letter.function]]
+    by_name = {name.lower(): consumer for name, consumer in consumers.items()}
+    if letter.function.lower() in by_name:  # the local queues name their consumer in lower case
+        return [by_name[letter.function.lower()]]
+    if "fanout" in letter.function.lower():  # the dispatcher gave up: no queued consumer saw those commits
+        return list(consumers.values())
     sagas = "saga" in letter.function.lower()
     return [c for c in consumers.values() if isinstance(c, SagaRuntime) == sagas]
 

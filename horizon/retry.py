@@ -62,8 +62,12 @@ STREAM_RETRIES = 10
 """Retries of a failed stream record after its first attempt: the event source mappings' MaximumRetryAttempts
 (infra/streams.py) and the local poller's imitation of them."""
 
+QUEUE_RECEIVES = 1 + STREAM_RETRIES
+"""Deliveries of a fan-out message before its consumer's queue moves it to its dead-letter queue: the first and
+as many retries as a stream record gets (infra/streams.py, and the local queues)."""
+
 STREAM_REDELIVERY = RetryPolicy(attempts=1 + STREAM_RETRIES, base_seconds=0.1, cap_seconds=2.0, jitter=False)
-"""The local poller redelivers a failed record this often, with these pauses, before dead-lettering it."""
+"""The local pollers redeliver a failed record or message this often, with these pauses, before dead-lettering it."""
 
 COMMAND_CONFLICTS = RetryPolicy(attempts=5, base_seconds=0.02, cap_seconds=0.32)
 """A command that lost the optimistic-concurrency race reloads and decides again; then 503 with Retry-After."""

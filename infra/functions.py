@@ -47,8 +47,9 @@ SPECS = {
     "Projector": FunctionSpec(
         "functions.projector.handler", "horizon-projector", "Event stream to read models", 512, STREAM_TIMEOUT
     ),
-    "Saga": FunctionSpec(
-        "functions.saga.handler", "horizon-saga", "Event stream to saga commands", 512, STREAM_TIMEOUT
+    "Saga": FunctionSpec("functions.saga.handler", "horizon-saga", "Its queue to saga commands", 512, STREAM_TIMEOUT),
+    "Fanout": FunctionSpec(
+        "functions.fanout.handler", "horizon-fanout", "Event stream to the fan-out topic", 256, STREAM_TIMEOUT
     ),
     "CatchUp": FunctionSpec(
         "functions.catch_up.handler", "horizon-catch-up", "One Scan segment of a catch-up", 1024, CATCH_UP_TIMEOUT
@@ -127,13 +128,17 @@ class HorizonFunctions(Construct):
         self.projector = built["Projector"]
         self.saga = built["Saga"]
         self.catch_up = built["CatchUp"]
+        self.fanout = built["Fanout"]
 
-    def grant_permissions(self, arns: Mapping[Resource, str]) -> None:
-        """Give each function's role exactly its grants (infra/permissions.py), on these resources' ARNs."""
+    def grant_permissions(self, arns: Mapping[Resource, str], queues: Mapping[str, str]) -> None:
+        """Give each function's role exactly its grants (infra/permissions.py), on these resources' ARNs;
+        `queues` names each queued consumer's own queue of the fan-out."""
         for name, function in self.by_name.items():
             assert function.role is not None
             wanted = permissions.grants(name, table_cmk=self._stage.table_cmk) - permissions.TRACING
             own = {**arns, Resource.LOG_GROUP: self._log_groups[name].log_group_arn, Resource.ANY: "*"}
+            if name in queues:
+                own[Resource.OWN_QUEUE] = queues[name]
             for statement in statements(wanted, own):
                 function.add_to_role_policy(statement)
             for finding, reason in acknowledged(wanted).items():

@@ -14,6 +14,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from functions import subscriptions as wiring
 from horizon import telemetry
 from infra.stage import Stage
 
@@ -42,9 +43,12 @@ class Monitoring(Construct):
         stage: Stage,
         functions: Mapping[str, lambda_.Function],
         stream_functions: Mapping[str, lambda_.Function],
+        queued_functions: Mapping[str, lambda_.Function],
         services: Mapping[str, str],
         api: apigwv2.HttpApi,
         failures: sqs.IQueue,
+        dead_letters: Mapping[str, sqs.IQueue],
+        queues: Mapping[str, sqs.IQueue],
     ) -> None:
         super().__init__(scope, construct_id)
         self.topic = sns.Topic(self, "Alarms", display_name=f"Horizon {stage.name} alarms", enforce_ssl=True)
@@ -79,6 +83,22 @@ class Monitoring(Construct):
                 threshold=ITERATOR_AGE_LIMIT.to_milliseconds(),
                 description=f"The {name.lower()} function's stream mapping is behind.",
             )
+        for name, queue in queues.items():
+            self._alarm(
+                f"{name}QueueAge",
+                queue.metric_approximate_age_of_oldest_message(period=PERIOD, statistic="Maximum"),
+                threshold=ITERATOR_AGE_LIMIT.to_seconds(),
+                description=f"The {name.lower()} function's queue is behind (its iterator age, for a queue).",
+            )
+        for name, queue in dead_letters.items():
+            self._alarm(
+                f"{name}DeadLettersNotEmpty",
+                queue.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum"),
+                threshold=0,
+                description=f"The {name.lower()} function gave up on a commit: see docs/delivery.md to re-drive it.",
+            )
+        consumers = [name for name in (*stream_functions, *queued_functions) if name != wiring.FANOUT]
+        for name in consumers:
             self._alarm(
                 f"{name}ConsumerLag",
                 consumer_lag(services[name]),
@@ -104,11 +124,15 @@ class Monitoring(Construct):
                 [
                     horizon_metric(telemetry.EVENTS_PROJECTED, services["Projector"]),
                     horizon_metric(telemetry.SAGA_DECISIONS, services["Saga"]),
-                    *(horizon_metric(telemetry.COMMITS_FAILED, services[n]) for n in stream_functions),
+                    *(horizon_metric(telemetry.COMMITS_FAILED, services[n]) for n in consumers),
                     failures.metric_number_of_messages_sent(period=PERIOD, statistic="Sum", label="Dead letters"),
+                    *(
+                        queue.metric_number_of_messages_sent(period=PERIOD, statistic="Sum", label=f"{n} dead letters")
+                        for n, queue in dead_letters.items()
+                    ),
                 ],
             ),
-            graph("Consumer lag (ms)", [consumer_lag(services[n]) for n in stream_functions]),
+            graph("Consumer lag (ms)", [consumer_lag(services[n]) for n in consumers]),
             graph(
                 "Iterator age (ms)", [f.metric("IteratorAge", statistic="Maximum") for f in stream_functions.values()]
             ),
@@ -117,7 +141,13 @@ class Monitoring(Construct):
             graph("Function errors", [f.metric_errors() for f in functions.values()]),
             graph("Throttles", [f.metric_throttles() for f in functions.values()]),
             graph("API", [api.metric_count(), api.metric_client_error(), api.metric_server_error()]),
-            graph("Failure queue", [failures.metric_approximate_number_of_messages_visible()]),
+            graph(
+                "Failure and dead-letter queues",
+                [
+                    failures.metric_approximate_number_of_messages_visible(),
+                    *(q.metric_approximate_number_of_messages_visible() for q in dead_letters.values()),
+                ],
+            ),
         )
 
     def _alarm(self, name: str, metric: cloudwatch.IMetric, *, threshold: float, description: str) -> None:

@@ -38,6 +38,8 @@ class Resource(StrEnum):
     CLAIMS_SECRET = "secret keying the unique-value claims"
     TABLE_KEY = "KMS key of the tables (prod with table_cmk)"
     FAILURES = "stream failure queue"
+    FANOUT_TOPIC = "the fan-out's SNS FIFO topic"
+    OWN_QUEUE = "the function's own SQS FIFO queue of the fan-out"
     LOG_GROUP = "the function's own log group"
     ANY = "*"
     """Only for actions that have no resource-level permissions."""
@@ -97,6 +99,8 @@ CODE: dict[str, frozenset[Grant]] = {
     | _CONSUME
     # A rebuild's purge lists a generation's documents and deletes them (horizon/generations.py).
     | _on(Resource.READ, "dynamodb:Query", "dynamodb:DeleteItem"),
+    # The dispatcher publishes each commit (PublishBatch is authorized as sns:Publish) and touches no table.
+    "Fanout": _on(Resource.FANOUT_TOPIC, "sns:Publish"),
 }
 """Function name (infra/functions.py SPECS) → what its code calls. One entry per function.
 
@@ -123,12 +127,16 @@ STREAM_CONSUMER = (
 )
 """Lambda's event source mapping polls the stream and sends a give-up pointer to the queue, as the function."""
 
+QUEUE_CONSUMER = _on(Resource.OWN_QUEUE, "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+"""Lambda's event source mapping polls a queued consumer's own queue and deletes what succeeded, as the function."""
+
 SERVICE: dict[str, frozenset[Grant]] = {
     "Command": LOGS | TRACING,
     "Query": LOGS | TRACING,
     "Projector": LOGS | TRACING | STREAM_CONSUMER,
-    "Saga": LOGS | TRACING | STREAM_CONSUMER,
+    "Saga": LOGS | TRACING | QUEUE_CONSUMER,
     "CatchUp": LOGS | TRACING,
+    "Fanout": LOGS | TRACING | STREAM_CONSUMER,
 }
 
 TABLES = frozenset({Resource.EVENTS, Resource.READ, Resource.KEYS})

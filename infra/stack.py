@@ -8,6 +8,8 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
+from functions import subscriptions
+from horizon.redrive import DEAD_LETTERS_OUTPUT_SUFFIX
 from infra.api import HttpApi
 from infra.auth import TokenIssuer
 from infra.catch_up import CatchUpMachine
@@ -49,9 +51,16 @@ class HorizonStack(Stack):
             stage=stage,
             authorizer=self.tokens.authorizer,
         )
+        by_name = self.functions.by_name
         self.consumers = CommitConsumers(
-            self, "Consumers", table=self.tables.events, projector=self.functions.projector, saga=self.functions.saga
+            self,
+            "Consumers",
+            table=self.tables.events,
+            readers={name: by_name[name] for name in subscriptions.STREAM_READERS},
+            fanout=self.functions.fanout,
         )
+        for name in subscriptions.QUEUED:
+            self.consumers.add_queued(name, by_name[name])
         stream = self.tables.events.table_stream_arn
         assert stream is not None, "the events table is streamed (infra/tables.py)"
         self.functions.grant_permissions(
@@ -63,8 +72,10 @@ class HorizonStack(Stack):
                 Resource.DATA_KEY_WRAPPER: self.personal.wrapper.key_arn,
                 Resource.CLAIMS_SECRET: self.personal.claims_secret.secret_arn,
                 Resource.FAILURES: self.consumers.failures.queue_arn,
+                Resource.FANOUT_TOPIC: self.consumers.topic.topic_arn,
                 **({Resource.TABLE_KEY: self.tables.key.key_arn} if self.tables.key is not None else {}),
-            }
+            },
+            {name: queue.queue_arn for name, queue in self.consumers.queues.items()},
         )
         self.catch_up = CatchUpMachine(self, "CatchUp", function=self.functions.catch_up, stage=stage)
         self.monitoring = Monitoring(
@@ -72,10 +83,13 @@ class HorizonStack(Stack):
             "Monitoring",
             stage=stage,
             functions=self.functions.by_name,
-            stream_functions={"Projector": self.functions.projector, "Saga": self.functions.saga},
+            stream_functions={name: by_name[name] for name in subscriptions.STREAM_READERS},
+            queued_functions={name: by_name[name] for name in subscriptions.QUEUED},
             services=self.functions.services,
             api=self.http.api,
             failures=self.consumers.failures,
+            dead_letters=self.consumers.dead_letters,
+            queues=self.consumers.queues,
         )
 
         CfnOutput(self, "ApiUrl", value=self.http.url, description="Base URL of the HTTP API")
@@ -83,5 +97,7 @@ class HorizonStack(Stack):
         CfnOutput(self, "ReadTableName", value=self.tables.read.table_name)
         CfnOutput(self, "KeysTableName", value=self.personal.keys.table_name)
         CfnOutput(self, "FailureQueueUrl", value=self.consumers.failures.queue_url)
+        for name, queue in self.consumers.dead_letters.items():
+            CfnOutput(self, f"{name}{DEAD_LETTERS_OUTPUT_SUFFIX}", value=queue.queue_url)
         CfnOutput(self, "CatchUpStateMachineArn", value=self.catch_up.state_machine.state_machine_arn)
         CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)

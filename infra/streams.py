@@ -1,15 +1,20 @@
-"""The event table's stream → projector and saga: event source mappings that deliver only commits."""
+"""Commits to consumers: two stream readers (projector, fan-out), and one FIFO queue per further consumer."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import jsii
 from aws_cdk import Acknowledgment, Duration, Names, Validations
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from horizon.retry import STREAM_RETRIES
+from horizon.retry import QUEUE_RECEIVES, STREAM_RETRIES
 
 TIP_COMMITS = lambda_.FilterCriteria.filter(
     {
@@ -24,6 +29,14 @@ horizon/dynamodb/streams.py skips anything else as well, so the filter is a savi
 RETRY_ATTEMPTS = STREAM_RETRIES
 MAX_RECORD_AGE = Duration.hours(24)
 PARALLELIZATION_FACTOR = 2
+MAX_STREAM_READERS = 2
+"""DynamoDB Streams serves about two concurrent readers per shard; a third mapping is throttled."""
+
+QUEUE_BATCH_SIZE = 10
+"""The most an SQS FIFO event source mapping hands a function at once."""
+VISIBILITY_TIMEOUT_PER_FUNCTION_TIMEOUT = 6
+"""Lambda's advice for a queue's visibility timeout: six times the function's timeout."""
+RETENTION = Duration.days(14)
 
 
 @jsii.implements(lambda_.IEventSourceDlq)
@@ -75,11 +88,12 @@ def commit_stream(
 
 
 class CommitConsumers(Construct):
-    """Stream event source mappings for the projector and the saga, sharing one failure queue.
+    """The stream's two readers, the fan-out topic, and a FIFO queue (with its dead-letter queue) per consumer.
 
-    The queue receives a pointer (shard and sequence numbers, and the function) for each batch given up on,
-    not the records; the commits themselves stay in the events table, and the consumer repairs the gap when
-    the aggregate's next commit arrives.
+    The stream readers share one failure queue, which receives a pointer (shard and sequence numbers, and the
+    function) for each batch given up on, not the records; the commits themselves stay in the events table, and
+    the consumer repairs the gap when the aggregate's next commit arrives. A queued consumer's dead-letter queue
+    receives the messages themselves.
     """
 
     def __init__(
@@ -88,20 +102,81 @@ class CommitConsumers(Construct):
         construct_id: str,
         *,
         table: dynamodb.ITable,
-        projector: lambda_.Function,
-        saga: lambda_.Function,
+        readers: Mapping[str, lambda_.Function],
+        fanout: lambda_.Function,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.failures = sqs.Queue(
+        if len(readers) > MAX_STREAM_READERS:
+            raise ValueError(f"{len(readers)} stream readers, more than the stream serves ({MAX_STREAM_READERS})")
+        if fanout not in readers.values():
+            raise ValueError("the fan-out function must be one of the stream's readers")
+        self.failures = _queue(self, "Failures", fifo=False)
+        _acknowledge_dead_letter_queue(self.failures, "the stream mappings")
+        self.mappings = [commit_stream(reader, table, self.failures) for reader in readers.values()]
+        self.topic = sns.Topic(
             self,
-            "Failures",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            "Commits",
+            fifo=True,
+            # High-throughput FIFO: the ordering (and throughput) unit is the message group, one per aggregate.
+            fifo_throughput_scope=sns.FifoThroughputScope.MESSAGE_GROUP,
             enforce_ssl=True,
-            retention_period=Duration.days(14),
+            # The AWS managed key: SNS delivers to the SQS-encrypted queues with no key policy to write.
+            master_key=kms.Alias.from_alias_name(self, "SnsKey", "alias/aws/sns"),
         )
-        Validations.of(self.failures).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-SQS3", reason="This queue is itself the failure destination of the stream mappings."
-            )
+        # sns:Publish is the fan-out's entry of infra/permissions.py; no grant here (grant_publish would also add
+        # kms:GenerateDataKey*, which the AWS managed key never needs).
+        fanout.add_environment("FANOUT_TOPIC_ARN", self.topic.topic_arn)
+        self.queues: dict[str, sqs.Queue] = {}
+        self.dead_letters: dict[str, sqs.Queue] = {}
+
+    def add_queued(self, name: str, consumer: lambda_.Function) -> sqs.Queue:
+        """Feed `consumer` from its own FIFO queue of the fan-out topic; the stream gains no reader."""
+        dead = _queue(self, f"{name}DeadLetters", fifo=True)
+        _acknowledge_dead_letter_queue(dead, f"the {name} queue")
+        timeout = consumer.timeout.to_seconds() if consumer.timeout else 3
+        queue = _queue(
+            self,
+            f"{name}Queue",
+            fifo=True,
+            visibility_timeout=Duration.seconds(timeout * VISIBILITY_TIMEOUT_PER_FUNCTION_TIMEOUT),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=dead, max_receive_count=QUEUE_RECEIVES),
         )
-        self.mappings = [commit_stream(consumer, table, self.failures) for consumer in (projector, saga)]
+        # Raw delivery: the body is the message the dispatcher published, which the consumer decodes.
+        self.topic.add_subscription(subscriptions.SqsSubscription(queue, raw_message_delivery=True))
+        # A failed message fails the later ones of its group (its aggregate), which then come again in order.
+        # A mapping that grants nothing: consuming the queue is in the consumer's entry of infra/permissions.py.
+        consumer.add_event_source_mapping(
+            f"{name}Queue",
+            event_source_arn=queue.queue_arn,
+            batch_size=QUEUE_BATCH_SIZE,
+            report_batch_item_failures=True,
+        )
+        self.queues[name] = queue
+        self.dead_letters[name] = dead
+        return queue
+
+
+def _queue(scope: Construct, construct_id: str, *, fifo: bool, **settings: object) -> sqs.Queue:
+    fifo_settings: dict[str, object] = {}
+    if fifo:
+        # High-throughput FIFO: deduplication and the throughput limit are per message group (aggregate).
+        fifo_settings = {
+            "fifo": True,
+            "deduplication_scope": sqs.DeduplicationScope.MESSAGE_GROUP,
+            "fifo_throughput_limit": sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+        }
+    return sqs.Queue(
+        scope,
+        construct_id,
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        retention_period=RETENTION,
+        **fifo_settings,  # type: ignore[arg-type]
+        **settings,  # type: ignore[arg-type]
+    )
+
+
+def _acknowledge_dead_letter_queue(queue: sqs.Queue, of: str) -> None:
+    Validations.of(queue).acknowledge(
+        Acknowledgment(id="AwsSolutions-SQS3", reason=f"This queue is itself the dead-letter destination of {of}.")
+    )

@@ -71,6 +71,8 @@ class CallRecorder:
             yield Call(f"kms:{operation}", self.kms_key, None)
         elif service == "secrets-manager":
             yield Call(f"secretsmanager:{operation}", self.secret, None)
+        elif service == "sns" and operation in ("Publish", "PublishBatch"):
+            yield Call("sns:Publish", Resource.FANOUT_TOPIC, None)  # IAM authorizes PublishBatch as sns:Publish
         elif operation in ITEM_OPERATIONS:
             yield self._item(operation, params)
         elif operation in ("BatchGetItem", "BatchWriteItem"):

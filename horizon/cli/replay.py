@@ -87,33 +87,54 @@ def republish(
         raise click.exceptions.Exit(FAILED)
 
 
-queue_option = click.option("--queue", "queue_url", help="Failure queue URL (default: the stack's, or the local one).")
+queue_option = click.option(
+    "--queue",
+    "queue_url",
+    help="One queue's URL (default: the stack's failure and dead-letter queues, or the local ones).",
+)
 
 
-def _queue(connection: Connection, queue_url: str | None) -> tuple[Any, str]:
+def _queues(connection: Connection, queue_url: str | None) -> tuple[Any, list[tuple[str, str | None]]]:
+    """The SQS client, and each queue to read with the consumer it belongs to (None: the stream readers' queue)."""
     sqs = connection.client("sqs")
     if queue_url:
-        return sqs, queue_url
+        return sqs, [(queue_url, None)]
     if connection.target.stack:
-        return sqs, connection.output(FAILURE_QUEUE_OUTPUT)
+        from horizon.redrive import DEAD_LETTERS_OUTPUT_SUFFIX
+
+        outputs = connection.outputs()
+        queued = [
+            (url, key.removesuffix(DEAD_LETTERS_OUTPUT_SUFFIX))
+            for key, url in sorted(outputs.items())
+            if key.endswith(DEAD_LETTERS_OUTPUT_SUFFIX)
+        ]
+        return sqs, [(connection.output(FAILURE_QUEUE_OUTPUT), None), *queued]
     from horizon.local.deadletters import DEAD_LETTER_QUEUE
+    from horizon.local.fanout import dead_letter_queues
 
-    return sqs, str(sqs.get_queue_url(QueueName=DEAD_LETTER_QUEUE)["QueueUrl"])
+    local = [(url, consumer) for consumer, url in dead_letter_queues(sqs).items()]
+    return sqs, [(str(sqs.get_queue_url(QueueName=DEAD_LETTER_QUEUE)["QueueUrl"]), None), *local]
 
 
-def _letters(connection: Connection, queue_url: str | None) -> tuple[Any, str, list[Any]]:
+def _letters(connection: Connection, queue_url: str | None) -> tuple[Any, list[tuple[str, Any]]]:
+    """The SQS client and every letter of every queue, with the URL of the queue that holds it."""
     from horizon.redrive import parse_body, read_letter
 
-    sqs, url = _queue(connection, queue_url)
+    sqs, queues = _queues(connection, queue_url)
     streams = connection.client("dynamodbstreams")
-    seen: dict[str, Any] = {}
-    while True:  # VisibilityTimeout 0: listing hides nothing from the consumers of the queue
-        page = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
-        fresh = [m for m in page.get("Messages", []) if m["MessageId"] not in seen]
-        if not fresh:
-            return sqs, url, list(seen.values())
-        for message in fresh:
-            seen[message["MessageId"]] = read_letter(message["ReceiptHandle"], parse_body(message["Body"]), streams)
+    found: list[tuple[str, Any]] = []
+    for url, consumer in queues:
+        seen: set[str] = set()
+        while True:  # VisibilityTimeout 0: listing hides nothing from the consumers of the queue
+            page = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
+            fresh = [m for m in page.get("Messages", []) if m["MessageId"] not in seen]
+            if not fresh:
+                break
+            for message in fresh:
+                seen.add(message["MessageId"])
+                letter = read_letter(message["ReceiptHandle"], parse_body(message["Body"]), streams, consumer)
+                found.append((url, letter))
+    return sqs, found
 
 
 @click.command(name="dead-letters")
@@ -121,10 +142,10 @@ def _letters(connection: Connection, queue_url: str | None) -> tuple[Any, str, l
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per letter.")
 @click.pass_obj
 def dead_letters(connection: Connection, queue_url: str | None, as_json: bool) -> None:
-    """What the stream consumers gave up on: consumer, aggregate, versions and the error, one line each."""
+    """What the consumers gave up on: consumer, aggregate, versions and the error, one line each."""
     import json
 
-    for letter in _letters(connection, queue_url)[2]:
+    for _, letter in _letters(connection, queue_url)[1]:
         commits = [
             {"aggregate_type": c.aggregate_type, "aggregate_id": str(c.aggregate_id), "first": c.first, "last": c.last}
             for c in letter.commits
@@ -147,11 +168,11 @@ def redrive(connection: Connection, queue_url: str | None, guest_limit: int) -> 
     """Process every dead letter again from the events table; remove each one that now succeeds."""
     from horizon.redrive import redrive as redrive_letter
 
-    sqs, url, letters = _letters(connection, queue_url)
+    sqs, letters = _letters(connection, queue_url)
     consumers = connection.consumers(guest_limit)
     healed = 0
     still: dict[str, str] = {}
-    for letter in letters:
+    for url, letter in letters:
         failed = redrive_letter(letter, consumers)
         if failed:
             still |= failed

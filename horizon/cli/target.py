@@ -107,11 +107,17 @@ class Connection:
             if default is None:
                 raise TargetError(f"{name} needs --stack")
             return default
-        stacks = self.client("cloudformation").describe_stacks(StackName=self.target.stack)["Stacks"]
-        outputs = {o["OutputKey"]: o["OutputValue"] for s in stacks for o in s.get("Outputs", [])}
+        outputs = self.outputs()
         if name not in outputs:
             raise TargetError(f"stack {self.target.stack} has no {name} output")
-        return str(outputs[name])
+        return outputs[name]
+
+    def outputs(self) -> dict[str, str]:
+        """Every CloudFormation output of the target stack, by key (none without a stack)."""
+        if not self.target.stack:
+            return {}
+        stacks = self.client("cloudformation").describe_stacks(StackName=self.target.stack)["Stacks"]
+        return {o["OutputKey"]: str(o["OutputValue"]) for s in stacks for o in s.get("Outputs", [])}
 
     @cached_property
     def dynamodb(self) -> Any:

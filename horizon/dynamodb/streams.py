@@ -1,4 +1,4 @@
-"""DynamoDB Streams → commits: decode tip records and run a consumer with partial batch responses.
+"""DynamoDB Streams (or a fan-out queue) → commits: decode tip records, run consumers with partial batch responses.
 
 Only tip records carry commits (see docs/event-store.md); event items and anything else are acknowledged
 and skipped. A consumer takes the whole batch at once (it coalesces writes) and reports the aggregates that
@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from horizon import telemetry
 from horizon.dynamodb.layout import TIP_SORT_KEY, decode_tip
@@ -42,6 +43,10 @@ Opener = Callable[[Sequence[Sequence[Event]]], Sequence[Sequence[Event]]]
 """Opens the sealed personal fields of a batch's commits (horizon.privacy.sealing.Sealer.open_commits)."""
 
 
+Loader = Callable[[str, UUID, int, int], list[Event]]
+"""Reads versions first..last of one aggregate from the event store, as stored (sealed): a commit sent by pointer."""
+
+
 def process_stream_batch(
     event: dict[str, Any],
     context: Any,
@@ -49,21 +54,30 @@ def process_stream_batch(
     *,
     counted_as: str | None = None,
     opener: Opener | None = None,
+    load: Loader | None = None,
 ) -> dict[str, list[dict[str, str]]]:
-    """Feed every commit in a Lambda stream batch to each consumer; return the partial batch response.
+    """Feed every commit in a Lambda batch to each consumer; return the partial batch response.
 
+    The batch comes from the events table's stream or from a consumer's queue of the fan-out (its records'
+    `eventSource` says which, horizon/dynamodb/fanout.py); both carry tip images, decoded by `decode_record`.
     A record fails when its aggregate failed in any consumer, so it and the aggregate's later records come back.
     The events of the commits that succeeded are counted as `counted_as`, and their lag is reported.
     `opener`, when given, opens the batch's personal fields once (one key read) before any consumer sees them.
+    `load` reads a commit the fan-out sent by pointer (too large for a message).
     """
-    decoded: list[tuple[dict[str, Any], list[Event]]] = []
-    broken: list[dict[str, Any]] = []
-    for record in event.get("Records", []):
+    from horizon.dynamodb import fanout
+
+    records = event.get("Records", [])
+    queued = bool(records) and records[0].get("eventSource") == fanout.QUEUE_SOURCE
+    decoded: list[tuple[str, list[Event]]] = []
+    broken: list[str] = []
+    for record in records:
+        identifier = fanout.message_id(record) if queued else record["dynamodb"]["SequenceNumber"]
         try:
-            decoded.append((record, decode_record(record)))
+            decoded.append((identifier, fanout.decode_message(record, load) if queued else decode_record(record)))
         except Exception:  # a record we cannot read is reported, not allowed to sink the batch
-            logger.exception("undecodable stream record %s", record.get("eventID"))
-            broken.append(record)
+            logger.exception("undecodable record %s", identifier)
+            broken.append(identifier)
     commits: Sequence[Sequence[Event]] = [commit for _, commit in decoded if commit]
     if opener is not None and commits:
         commits = opener(commits)
@@ -72,9 +86,11 @@ def process_stream_batch(
         for stream, error in consume(commits).items():
             logger.error("%s %s failed (%s); its records will be redelivered", stream[0], stream[1], error)
             failed.add(stream)
-    broken += [record for record, commit in decoded if commit and commit[0].stream in failed]
+    broken += [identifier for identifier, commit in decoded if commit and commit[0].stream in failed]
+    if queued:
+        broken = fanout.with_later_messages_of_their_groups(records, broken)
     _report([commit for commit in commits if commit[0].stream not in failed], len(failed), counted_as)
-    return {"batchItemFailures": [{"itemIdentifier": r["dynamodb"]["SequenceNumber"]} for r in broken]}
+    return {"batchItemFailures": [{"itemIdentifier": identifier} for identifier in broken]}
 
 
 def _report(done: Sequence[Sequence[Event]], failures: int, counted_as: str | None) -> None:

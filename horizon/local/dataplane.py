@@ -1,4 +1,4 @@
-"""The local data plane: moto's DynamoDB, DynamoDB Streams and SQS served over HTTP, and kept on disk.
+"""The local data plane: moto's DynamoDB, DynamoDB Streams, SNS and SQS served over HTTP, and kept on disk.
 
 One process owns the data; everything else (the functions, the AWS CLI, NoSQL Workbench, scripts) talks to it
 at its endpoint, the way they would talk to DynamoDB Local. Requests are served one at a time: moto's backends
@@ -176,6 +176,9 @@ class DataPlane:
 
             with self._lock:
                 answer = b"".join(app(environ, remember))
+                if action == "ReceiveMessage" and b'"Messages"' not in answer:
+                    # The queue pollers ask several times a second; an empty answer changed nothing worth keeping.
+                    changes = False
                 if changes:
                     self._dirty = True
                     if record is not None and self._journal is not None and status and status[0].startswith("2"):

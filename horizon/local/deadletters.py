@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
 
 DEAD_LETTER_QUEUE = "horizon-local-failures"
 """The local stand-in for the stack's failure queue."""
@@ -79,10 +80,11 @@ class MemoryDeadLetters(DeadLetters):
 class QueueDeadLetters(DeadLetters):
     """Dead letters as messages of an SQS queue (moto's, locally), created on first use."""
 
-    def __init__(self, client: SQSClient, queue: str = DEAD_LETTER_QUEUE) -> None:
+    def __init__(self, client: SQSClient, queue: str = DEAD_LETTER_QUEUE, *, url: str | None = None) -> None:
         self._client = client
         self._queue = queue
-        self._url: str | None = None
+        self._url = url
+        """Given: an existing queue (a consumer's dead-letter queue of the fan-out), used as it is."""
 
     @property
     def url(self) -> str:
@@ -98,18 +100,23 @@ class QueueDeadLetters(DeadLetters):
         body = failure_message(consumer, stream_arn, shard_id, record, attempts)
         self._client.send_message(QueueUrl=self.url, MessageBody=body)
 
-    def list(self) -> list[tuple[str, dict[str, Any]]]:
-        """Every message now in the queue as (receipt handle, message), without hiding any from others."""
-        seen: dict[str, tuple[str, dict[str, Any]]] = {}
+    def messages(self) -> list[MessageTypeDef]:
+        """Every message now in the queue, as received (with its system attributes), hiding none from others."""
+        seen: dict[str, MessageTypeDef] = {}
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
-            page = self._client.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10, VisibilityTimeout=0)
+            page = self._client.receive_message(
+                QueueUrl=self.url, MaxNumberOfMessages=10, VisibilityTimeout=0, MessageSystemAttributeNames=["All"]
+            )
             fresh = [m for m in page.get("Messages", []) if m["MessageId"] not in seen]
             if not fresh:
                 break
-            for message in fresh:
-                seen[message["MessageId"]] = (message["ReceiptHandle"], json.loads(message["Body"]))
+            seen.update((message["MessageId"], message) for message in fresh)
         return list(seen.values())
+
+    def list(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every message now in the queue as (receipt handle, message), without hiding any from others."""
+        return [(message["ReceiptHandle"], json.loads(message["Body"])) for message in self.messages()]
 
     def delete(self, receipt_handle: str) -> None:
         """Remove one message (after a successful re-drive)."""

@@ -1,4 +1,4 @@
-"""Flat memory and latency for long-running moto: four workarounds for moto 5.2.5, applied by `patch_moto()`.
+"""Flat memory and latency for long-running moto: workarounds for moto 5.2.5, applied by `patch_moto()`.
 
 1. `DynamoDBBackend.transact_write_items` deep-copies every table a transaction touches, so that it can put the
    copy back if the transaction is cancelled. Each transaction therefore costs time and memory in proportion to
@@ -13,6 +13,11 @@
 4. `DynamoDBStreamsBackend` keeps every shard iterator it ever issued (each GetRecords issues one), where
    DynamoDB expires them after 15 minutes. A poller issues thousands an hour; we keep the newest 1,000.
 
+5. `Topic.publish` keeps every message a topic ever published; the fan-out publishes every commit. We drop them.
+
+Two more make moto behave as AWS does where the local stack relies on it: KMS keys that a replayed journal
+recreates identically, and FIFO message groups released as soon as their messages are visible again.
+
 See docs/local.md ("moto's memory growth") for the measurements and an upstream-ready description.
 """
 
@@ -24,7 +29,7 @@ import threading
 import types
 from typing import Any
 
-UNTRACKED_SERVICES = frozenset({"dynamodb", "dynamodbstreams", "sqs", "kms"})
+UNTRACKED_SERVICES = frozenset({"dynamodb", "dynamodbstreams", "sqs", "sns", "kms"})
 """Services whose model instances moto's tracker should not keep alive (moto's S3 reads its tracker: not S3)."""
 
 _lock = threading.Lock()
@@ -42,7 +47,50 @@ def patch_moto() -> None:
         _query_the_partition_only()
         _forget_old_shard_iterators()
         _replayable_kms_keys()
+        _fifo_groups_free_when_visible()
+        _forget_published_messages()
         _patched = True
+
+
+def _forget_published_messages() -> None:
+    """moto's SNS topic keeps every message it ever published (`sent_notifications`, for tests that inspect it).
+
+    The fan-out publishes every commit, so the local stack would grow by each commit's message for ever (and
+    save them all in each snapshot). Delivery to the subscribed queues is done by then; the list is dropped.
+    """
+    from moto.sns.models import Topic
+
+    original = Topic.publish
+
+    @functools.wraps(original)
+    def publish(self: Topic, *args: Any, **kwargs: Any) -> str:
+        message_id = original(self, *args, **kwargs)
+        self.sent_notifications.clear()
+        return message_id
+
+    Topic.publish = publish  # type: ignore[method-assign]
+
+
+def _fifo_groups_free_when_visible() -> None:
+    """A FIFO message group is held only while one of its messages is invisible, as on SQS.
+
+    moto counts a message in flight until a later receive meets it visible again, one message at a time, so
+    after a receive with VisibilityTimeout=0 (listing a dead-letter queue, or a retry made visible at once) the
+    group's other messages still hold it and only one message per receive comes back. Forgetting, before each
+    receive, the in-flight marks of messages that are visible again gives SQS's answer.
+    """
+    from moto.sqs.models import SQSBackend
+
+    original = SQSBackend.receive_message
+
+    @functools.wraps(original)
+    def receive_message(self: SQSBackend, queue_name: str, *args: Any, **kwargs: Any) -> Any:
+        queue = self.get_queue(queue_name)
+        for message in [m for m in queue.pending_messages if m.visible]:
+            queue.pending_messages.discard(message)
+        return original(self, queue_name, *args, **kwargs)
+
+    SQSBackend.receive_message = receive_message  # type: ignore[method-assign]
 
 
 def _replayable_kms_keys() -> None:

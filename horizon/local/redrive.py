@@ -1,12 +1,14 @@
-"""List the local dead letters, and re-drive them: fetch each record from the stream and hand it to its consumer.
+"""List the local dead letters, and re-drive them: hand each record or message to its consumer again.
 
-A dead letter is a pointer (stream, shard, sequence number), as on AWS; locally the stream keeps every record,
-so a pointer can always be followed. A record its consumer now accepts is deleted from the queue; one it still
-rejects stays for the next try.
+A stream reader's dead letter is a pointer (stream, shard, sequence number), as on AWS; locally the stream keeps
+every record, so a pointer can always be followed. A queued consumer's dead letter is the fan-out's message
+itself, in that consumer's dead-letter queue. A record its consumer now accepts is deleted from the queue; one it
+still rejects stays for the next try.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -14,9 +16,12 @@ from typing import TYPE_CHECKING, Any
 from horizon.local.deadletters import QueueDeadLetters, consumer_of
 from horizon.local.lambda_context import LocalContext
 from horizon.local.poller import StreamHandler, as_lambda_record
+from horizon.local.queues import QueueHandler
+from horizon.local.queues import as_lambda_record as as_queue_record
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
 
 
 @dataclass(frozen=True)
@@ -77,5 +82,47 @@ def redrive(
             failing += 1
             continue
         queue.delete(letter.receipt_handle)
+        done += 1
+    return done, failing
+
+
+@dataclass(frozen=True)
+class HeldMessage:
+    """One message of a consumer's dead-letter queue of the fan-out: the commit itself, not a pointer."""
+
+    message: MessageTypeDef
+    consumer: str
+    commit: str
+    """Aggregate and versions, e.g. Invitation#6b1f…#v2-2."""
+    attempts: int
+
+
+def queue_letters(queue: QueueDeadLetters, consumer: str) -> list[HeldMessage]:
+    """Every message in one consumer's dead-letter queue, as the queue holds them."""
+    held = []
+    for message in queue.messages():
+        image = json.loads(message["Body"]).get("dynamodb", {}).get("NewImage", {})
+        commit = (
+            f"{image.get('pk', {}).get('S')}#v{image.get('first', {}).get('N')}-{image.get('version', {}).get('N')}"
+        )
+        attempts = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "0"))
+        held.append(HeldMessage(message, consumer, commit, attempts))
+    return held
+
+
+def redrive_queue(queue: QueueDeadLetters, consumer: str, handler: QueueHandler) -> tuple[int, int]:
+    """Hand each held message to its consumer again, as its queue would; return (re-driven, still failing)."""
+    done = failing = 0
+    for held in queue_letters(queue, consumer):
+        record = as_queue_record(held.message, "local-dead-letters")
+        try:
+            response = handler({"Records": [record]}, LocalContext(consumer)) or {}
+        except Exception:
+            failing += 1
+            continue
+        if response.get("batchItemFailures"):
+            failing += 1
+            continue
+        queue.delete(held.message["ReceiptHandle"])
         done += 1
     return done, failing

@@ -77,7 +77,8 @@ def test_the_log_has_one_access_line_per_request_and_one_line_per_consumer_batch
         r'command-api "POST /commands/CreateInvite" 200 \d+ \d+ ms',
         rf'query-api "GET /invitations/{marker}\?min_version=1" 200 \d+ \d+ ms',
         r"INFO horizon\.local\.poller: projector: \d+ records in \d+ ms, 0 failed",
-        r"INFO horizon\.local\.poller: saga: \d+ records in \d+ ms, 0 failed",
+        r"INFO horizon\.local\.poller: fanout: \d+ records in \d+ ms, 0 failed",
+        r"INFO horizon\.local\.queues: saga: \d+ messages in \d+ ms, 0 failed",
     ]
 
     def logged() -> str | None:  # each line is written just after its answer is sent

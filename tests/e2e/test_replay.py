@@ -134,9 +134,16 @@ def test_a_poison_commit_is_dead_lettered_alone_and_redrive_heals_it_after_the_f
         assert replay.client.command("CreateInvite", id=str(poisoned), name="Icarus").status == 200
         assert replay.client.command("AcceptInvite", id=str(poisoned)).status == 200
         replay.invite("Daedalus")
-        # THEN the healthy one is counted, and the poisoned one's commits are dead letters
+
+        def answered() -> bool | None:  # the saga's answer: a third commit the projector fails on too
+            events = replay.client.get(f"/aggregates/Invitation/{poisoned}/events").body["events"]
+            return len(events) == 3 or None
+
+        # Waiting for it before the fix: a commit still being retried at the fix would not be a letter.
+        replay.client.wait_for(answered, "the saga's answer to the poisoned invitation")
+        # THEN the healthy one is counted, and the poisoned one's three commits are dead letters
         replay.settled(counters["num_guests"] + 1, counters["num_confirmed"] + 1)
-        letters = replay.dead_letters(2)
+        letters = replay.dead_letters(3)
         assert all(line.startswith(f"projector: Invitation {poisoned} v") for line in letters)
     finally:
         replay.poison.unlink()  # the fix
@@ -144,6 +151,6 @@ def test_a_poison_commit_is_dead_lettered_alone_and_redrive_heals_it_after_the_f
     healed = replay.horizon("redrive")
 
     # THEN the poisoned invitation is counted once, and nothing is left to re-drive
-    assert (healed.exit_code, healed.output) == (0, "redrive: 2 healed, 0 kept\n")
+    assert (healed.exit_code, healed.output) == (0, "redrive: 3 healed, 0 kept\n")
     assert replay.settled(counters["num_guests"] + 2, counters["num_confirmed"] + 2)
     assert replay.horizon("dead-letters").output == ""

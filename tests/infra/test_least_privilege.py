@@ -14,6 +14,7 @@ from aws_cdk import CfnResource
 from aws_cdk.assertions import Template
 from constructs import IConstruct
 
+from functions import subscriptions
 from infra import permissions
 from infra.app import build_app
 from infra.permissions import CLAIMS, Grant, Resource
@@ -55,6 +56,11 @@ def resource_names(stack: HorizonStack, function: str) -> dict[str, Resource]:
     names = {json.dumps({"Fn::GetAtt": [logical_id(stack, c), a]}): r for r, (c, a) in attribute.items()}
     # A secret's ARN is its Ref.
     names[json.dumps({"Ref": logical_id(stack, stack.personal.claims_secret)})] = Resource.CLAIMS_SECRET
+    names[json.dumps({"Ref": logical_id(stack, stack.consumers.topic)})] = Resource.FANOUT_TOPIC  # a topic's ARN
+    if function in stack.consumers.queues:
+        names[json.dumps({"Fn::GetAtt": [logical_id(stack, stack.consumers.queues[function]), "Arn"]})] = (
+            Resource.OWN_QUEUE
+        )
     return names | {json.dumps("*"): Resource.ANY}
 
 
@@ -137,9 +143,18 @@ def test_only_the_stream_consumers_read_the_stream_and_send_to_the_failure_queue
 ) -> None:
     for function in stack.functions.by_name:
         names = {resource for _, resource, _ in role_grants(stack, template, function)}
-        consumer = function in ("Projector", "Saga")
+        consumer = function in subscriptions.STREAM_READERS  # the projector and the fan-out, never a third
         assert (Resource.EVENTS_STREAM in names) is consumer
         assert (Resource.FAILURES in names) is consumer
+
+
+def test_only_queued_consumers_consume_a_queue_and_each_only_its_own(stack: HorizonStack, template: Template) -> None:
+    for function in stack.functions.by_name:
+        consumed = {
+            action for action, resource, _ in role_grants(stack, template, function) if resource is Resource.OWN_QUEUE
+        }
+        wanted = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+        assert consumed == (wanted if function in subscriptions.QUEUED else set())
 
 
 def test_only_writers_of_the_tables_may_generate_data_keys_with_the_table_key(
@@ -150,6 +165,9 @@ def test_only_writers_of_the_tables_may_generate_data_keys_with_the_table_key(
         on_key = {
             action for action, resource, _ in role_grants(stack, template, function) if resource is Resource.TABLE_KEY
         }
+        if function == subscriptions.FANOUT:
+            assert on_key == set()  # it touches no table
+            continue
         writes = function != "Query"
         assert ("kms:GenerateDataKey*" in on_key) is writes
         assert {"kms:Decrypt", "kms:DescribeKey"} <= on_key

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
+from functions import subscriptions
 from infra.functions import SPECS
 from infra.stack import HorizonStack
 
@@ -39,7 +40,9 @@ def test_alarms_cover_dead_letters_iterator_age_errors_throttles_5xx_and_lag(tem
 def test_every_alarm_notifies_the_alarm_topic_and_tolerates_silence(template: Template, stack: HorizonStack) -> None:
     topic = stack.get_logical_id(stack.monitoring.topic.node.default_child)  # type: ignore[arg-type]
     alarms = template.find_resources("AWS::CloudWatch::Alarm").values()
-    assert len(alarms) == 1 + len(SPECS) * 2 + 2 * 2 + 1
+    readers, queued = len(subscriptions.STREAM_READERS), len(subscriptions.QUEUED)
+    lag = readers - 1 + queued  # every consumer; the fan-out only passes commits on
+    assert len(alarms) == 1 + len(SPECS) * 2 + readers + 2 * queued + lag + 1
     for alarm in alarms:
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic}]
         assert alarm["Properties"]["OKActions"] == [{"Ref": topic}]

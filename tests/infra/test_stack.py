@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ HANDLERS = {
     "projector": "functions.projector.handler",
     "saga": "functions.saga.handler",
     "catch_up": "functions.catch_up.handler",
+    "fanout": "functions.fanout.handler",
 }
 WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
 TIP_ONLY = {"eventName": ["INSERT", "MODIFY"], "dynamodb": {"Keys": {"sk": {"N": ["0"]}}}}
@@ -88,7 +90,7 @@ def test_the_read_table_is_keyed_pk_string_sk_string_without_a_stream(template: 
     )
 
 
-def test_five_functions_run_their_handlers_on_arm64_python_3_14(template: Template) -> None:
+def test_six_functions_run_their_handlers_on_arm64_python_3_14(template: Template) -> None:
     functions = template.find_resources("AWS::Lambda::Function")
     assert sorted(f["Properties"]["Handler"] for f in functions.values()) == sorted(HANDLERS.values())
     for function in functions.values():
@@ -104,7 +106,7 @@ def test_the_functions_run_the_python_that_make_typecheck_checks_them_against() 
     assert RUNTIME.name == f"python{LAMBDA_PYTHON}"
 
 
-def test_the_five_functions_share_one_code_asset(template: Template) -> None:
+def test_the_six_functions_share_one_code_asset(template: Template) -> None:
     functions = template.find_resources("AWS::Lambda::Function").values()
     assert len({json.dumps(f["Properties"]["Code"], sort_keys=True) for f in functions}) == 1
 
@@ -130,6 +132,7 @@ def test_api_functions_answer_within_10_seconds_stream_functions_within_60_and_c
         HANDLERS["projector"]: 60,
         HANDLERS["saga"]: 60,
         HANDLERS["catch_up"]: 900,
+        HANDLERS["fanout"]: 60,
     }
 
 
@@ -155,19 +158,24 @@ def test_the_projector_writes_the_read_table_only(template: Template, stack: Hor
     assert actions_on(template, HANDLERS["projector"], logical_id(stack, stack.tables.read)) & WRITES
 
 
-def test_projector_and_saga_consume_the_event_stream(template: Template, stack: HorizonStack) -> None:
+def stream_mappings(template: Template, stack: HorizonStack) -> list[Mapping[str, Any]]:
+    """The event source mappings that read the events table's stream."""
+    stream = {"Fn::GetAtt": [logical_id(stack, stack.tables.events), "StreamArn"]}
     mappings = template.find_resources("AWS::Lambda::EventSourceMapping").values()
+    return [m for m in mappings if m["Properties"]["EventSourceArn"] == stream]
+
+
+def test_the_projector_and_the_fan_out_are_the_streams_only_readers(template: Template, stack: HorizonStack) -> None:
+    mappings = stream_mappings(template, stack)
     targets = {m["Properties"]["FunctionName"]["Ref"] for m in mappings}
-    assert targets == {function_id(template, HANDLERS["projector"]), function_id(template, HANDLERS["saga"])}
-    events = logical_id(stack, stack.tables.events)
-    assert all(m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [events, "StreamArn"]} for m in mappings)
+    assert targets == {function_id(template, HANDLERS["projector"]), function_id(template, HANDLERS["fanout"])}
 
 
 def test_stream_mappings_retry_failed_records_and_send_the_rest_to_the_queue(
     template: Template, stack: HorizonStack
 ) -> None:
     queue = logical_id(stack, stack.consumers.failures)
-    for mapping in template.find_resources("AWS::Lambda::EventSourceMapping").values():
+    for mapping in stream_mappings(template, stack):
         properties = mapping["Properties"]
         assert properties["StartingPosition"] == "TRIM_HORIZON"
         assert properties["BatchSize"] == 100
@@ -179,8 +187,8 @@ def test_stream_mappings_retry_failed_records_and_send_the_rest_to_the_queue(
         assert properties["DestinationConfig"] == {"OnFailure": {"Destination": {"Fn::GetAtt": [queue, "Arn"]}}}
 
 
-def test_stream_mappings_deliver_only_tip_records(template: Template) -> None:
-    for mapping in template.find_resources("AWS::Lambda::EventSourceMapping").values():
+def test_stream_mappings_deliver_only_tip_records(template: Template, stack: HorizonStack) -> None:
+    for mapping in stream_mappings(template, stack):
         filters = mapping["Properties"]["FilterCriteria"]["Filters"]
         assert [json.loads(f["Pattern"]) for f in filters] == [TIP_ONLY]
 

@@ -23,7 +23,7 @@ from moto import mock_aws
 
 from domain.guest_list import GuestListProjector
 from domain.response_saga import ResponseSaga
-from functions import catch_up, command_api, composition, projector, query_api, saga
+from functions import catch_up, command_api, composition, fanout, projector, query_api, saga
 from functions.routes import function_for
 from horizon.dynamodb.datakeys import create_local_keys
 from horizon.dynamodb.layout import stream_key
@@ -49,6 +49,7 @@ HANDLERS: dict[str, Handler] = {
     "Projector": projector.handler,
     "Saga": saga.handler,
     "CatchUp": catch_up.handler,
+    "Fanout": fanout.handler,
 }
 """infra/functions.py's function names → the Lambda handler each runs."""
 
@@ -62,8 +63,10 @@ class Deployment:
     settings: composition.Settings
     recorders: dict[str, CallRecorder] = field(default_factory=dict)
     containers: dict[str, composition.Container] = field(default_factory=dict)
-    missed: dict[str, set[str]] = field(default_factory=lambda: {"Projector": set(), "Saga": set()})
-    """Per stream consumer, aggregates (stream keys) whose commits it does not get: records that expired."""
+    missed: dict[str, set[str]] = field(default_factory=lambda: {"Projector": set(), "Saga": set(), "Fanout": set()})
+    """Per stream consumer, aggregates (stream keys) whose commits it does not get: records that expired. The saga
+    gets the stream's records directly here (its handler takes both shapes); the fan-out publishes them too, so
+    its one call is recorded."""
 
     def __post_init__(self) -> None:
         tables = {EVENTS_TABLE: Resource.EVENTS, READ_TABLE: Resource.READ, self.settings.keys_table: Resource.KEYS}
@@ -80,7 +83,8 @@ class Deployment:
         recorder = self.recorders[function]
         clients = recorder.attach(boto3.client("dynamodb")), recorder.attach(boto3.client("kms"))
         secrets = recorder.attach(boto3.client("secretsmanager"))
-        self.containers[function] = composition.Container(self.settings, *clients, secrets=secrets)
+        self.containers[function] = container = composition.Container(self.settings, *clients, secrets=secrets)
+        container.sns = recorder.attach(boto3.client("sns"))
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         """Run `function`'s handler on `event` with its own container, as its Lambda would."""
@@ -211,6 +215,7 @@ def recorded() -> Iterator[dict[str, CallRecorder]]:
         patch.setenv("EVENTS_TABLE", EVENTS_TABLE)
         patch.setenv("READ_TABLE", READ_TABLE)
         patch.setenv("GUEST_LIMIT", "2")
+        patch.setenv("FANOUT_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:lp-commits.fifo")
         patch.delenv("DYNAMODB_ENDPOINT_URL", raising=False)
         patch_moto()
         stack.enter_context(mock_aws())
@@ -219,6 +224,7 @@ def recorded() -> Iterator[dict[str, CallRecorder]]:
         settings = composition.Settings.from_env()
         create_local_keys(client, boto3.client("kms"), settings.keys_table, settings.kms_key_id)
         create_local_secret(boto3.client("secretsmanager"), settings.claims_secret_id)
+        boto3.client("sns").create_topic(Name="lp-commits.fifo", Attributes={"FifoTopic": "true"})
         deployment = Deployment(settings)
         story(deployment)
         yield deployment.recorders

@@ -12,7 +12,11 @@ from domain import build_registry
 from horizon.cli.app import cli
 from horizon.consumers import ProjectorRuntime
 from horizon.dynamodb import DynamoDBEventStore, DynamoDBReadStore
+from horizon.dynamodb.fanout import message_of
 from horizon.dynamodb.streams import decode_record
+from horizon.local.deadletters import QueueDeadLetters
+from horizon.local.fanout import LocalFanout, dead_letter_queues
+from horizon.local.poller import as_lambda_record
 from horizon.redrive import read_letter
 from tests import poison_domain
 from tests.catch_up_support import COUNTER_KEY, long_history
@@ -111,3 +115,43 @@ def test_a_poison_commit_parks_only_its_aggregate_and_redrive_heals_it_after_the
 def test_a_letter_whose_records_left_the_stream_redrives_every_aggregate() -> None:
     letter = read_letter("r", {"requestContext": {"functionArn": "arn:aws:lambda:x:1:function:Horizon-Saga"}}, None)
     assert (letter.function, letter.commits, letter.expired) == ("Horizon-Saga", (), True)
+
+
+def test_a_queued_consumers_dead_letters_name_their_commits_and_redrive_heals_them(
+    dynamodb: DynamoDBClient, dynamodb_event_store: DynamoDBEventStore, dynamodb_read_store: DynamoDBReadStore
+) -> None:
+    sqs = boto3.client("sqs")
+    _ = QueueDeadLetters(sqs).url  # the stream readers' failure queue, empty
+    LocalFanout(boto3.client("sns"), sqs).create(["FlakyCounter"])
+    poisoned = long_history(dynamodb_event_store, 4, per_commit=2)[0].aggregate_id
+    # GIVEN the consumer's queue gave up on both commits: they sit in its dead-letter queue, as messages
+    dead = dead_letter_queues(sqs)["flakycounter"]
+    streams = boto3.client("dynamodbstreams")
+    arn = dynamodb.describe_table(TableName=EVENTS_TABLE)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    for record in streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]:
+        message = message_of(as_lambda_record(dict(record), arn))
+        if message is not None:
+            sqs.send_message(
+                QueueUrl=dead,
+                MessageBody=message.body,
+                MessageGroupId=message.group,
+                MessageDeduplicationId=message.deduplication_id,
+            )
+    options = ["--events-table", EVENTS_TABLE, "--read-table", READ_TABLE]
+    options += ["--registry", "tests.poison_domain:build_registry"]
+    # WHEN an operator lists every dead letter of the (local) stack
+    listed = CliRunner().invoke(cli, [*options, "dead-letters"])
+    assert listed.exit_code == 0, listed.output
+    assert listed.output.splitlines() == [
+        f"flakycounter: Invitation {poisoned} v1-2 · MaxReceiveCountExceeded",
+        f"flakycounter: Invitation {poisoned} v3-4 · MaxReceiveCountExceeded",
+    ]
+    # THEN a re-drive catches the consumer up from the events table and empties its dead-letter queue
+    healed = CliRunner().invoke(cli, [*options, "redrive"])
+    assert (healed.exit_code, healed.stdout) == (0, "redrive: 2 healed, 0 kept\n")
+    tally = dynamodb_read_store.get("FlakyCounter", COUNTER_KEY)
+    assert tally is not None
+    assert tally.body == {"events": 4}
+    assert CliRunner().invoke(cli, [*options, "dead-letters"]).output == ""

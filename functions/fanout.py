@@ -1,0 +1,23 @@
+"""Lambda entry point: the event table's stream → the fan-out topic, one message per commit.
+
+The stream's second and last reader: every consumer besides the projector reads the commits from its own queue
+subscribed to the topic (horizon/dynamodb/fanout.py, docs/deploy.md "Fan-out").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions.composition import container
+from functions.observability import observe
+from horizon.dynamodb.fanout import publish_stream_batch
+
+observed = observe("horizon-fanout")
+
+
+def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Publish each commit in the batch; failed records (and their aggregates' later ones) are redelivered."""
+    return publish_stream_batch(event, container().fanout)
+
+
+handler = observed.wrap(_handle)

@@ -1,0 +1,196 @@
+"""The fan-out: commits from the events table's stream to a FIFO topic, and from each consumer's queue back to commits.
+
+The stream serves about two readers per shard, so it has exactly two: the projector, and the dispatcher here,
+which publishes every commit once to an SNS FIFO topic. Each further consumer has its own SQS FIFO queue
+subscribed to the topic (docs/deploy.md, "Fan-out"). A message is the stream record itself with its tip image
+cut down to the commit, so a consumer decodes it with the stream's own parser (`decode_record`) and runs the
+same tracking, deduplication, gap repair and outbox. The message group is the aggregate, so each queue keeps an
+aggregate's commits in order and a failing aggregate holds up only itself; the deduplication id is the
+aggregate and version, so a record the stream delivers twice within five minutes is published once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from horizon.dynamodb.layout import EVENTS, FIRST, VERSION, parse_stream_key
+from horizon.dynamodb.streams import Loader, decode_record, is_commit_record
+from horizon.events import Event
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns import SNSClient
+
+logger = logging.getLogger(__name__)
+
+QUEUE_SOURCE = "aws:sqs"
+"""The `eventSource` of the records Lambda hands a function from an SQS queue."""
+
+MAX_MESSAGE_BYTES = 262_144
+"""SNS's and SQS's cap on one message, and on one PublishBatch request altogether."""
+
+MAX_BATCH_ENTRIES = 10
+"""PublishBatch's cap on entries per request."""
+
+MAX_ID_LENGTH = 128
+"""SNS FIFO's cap on a message group id and a deduplication id."""
+
+
+@dataclass(frozen=True)
+class Message:
+    """One commit as the dispatcher publishes it."""
+
+    record_id: str
+    """The stream record's sequence number: what a partial batch response names."""
+    group: str
+    deduplication_id: str
+    body: str
+
+
+def message_of(record: dict[str, Any]) -> Message | None:
+    """The message for a stream record: its tip image cut to the commit (or to a pointer when too large)."""
+    if not is_commit_record(record):
+        return None
+    dynamodb = record["dynamodb"]
+    image = dynamodb["NewImage"]
+    version, first = int(image[VERSION]["N"]), int(image[FIRST]["N"])
+    # The tip also holds earlier pending events, the snapshot and command records: consumers need none of them.
+    commit = {key: image[key] for key in ("pk", "sk", VERSION, FIRST)}
+    commit[EVENTS] = {"L": image[EVENTS]["L"][-(version - first + 1) :]}
+    carried = {
+        key: dynamodb[key] for key in ("Keys", "SequenceNumber", "ApproximateCreationDateTime") if key in dynamodb
+    }
+    envelope = {"eventName": record["eventName"], "eventSourceARN": record.get("eventSourceARN")}
+    body = json.dumps({**envelope, "dynamodb": {**carried, "NewImage": commit}}, separators=(",", ":"))
+    if len(body.encode()) > MAX_MESSAGE_BYTES:
+        # A commit may hold 256 kB of envelopes; the consumer reads such a commit from the events table.
+        del commit[EVENTS]
+        body = json.dumps({**envelope, "dynamodb": {**carried, "NewImage": commit}}, separators=(",", ":"))
+    pk = str(image["pk"]["S"])
+    return Message(str(dynamodb["SequenceNumber"]), _bounded(pk), _bounded(f"{pk}#{version}"), body)
+
+
+def _bounded(text: str) -> str:
+    return text if len(text) <= MAX_ID_LENGTH else hashlib.sha256(text.encode()).hexdigest()
+
+
+Publisher = Callable[[Sequence[Message]], set[str]]
+"""Publishes messages in order (at most one PublishBatch's worth); returns the record ids that failed."""
+
+
+def publish_stream_batch(event: dict[str, Any], publish: Publisher) -> dict[str, list[dict[str, str]]]:
+    """Publish every commit of a stream batch in stream order; the partial batch response names what failed.
+
+    After an aggregate's message fails, its later messages are not published but reported too, so Lambda
+    redelivers them after it and the topic never carries an aggregate's commits out of order.
+    """
+    failed: list[str] = []
+    failed_groups: set[str] = set()
+    pending: list[Message] = []
+    for record in event.get("Records", []):
+        try:
+            message = message_of(record)
+        except Exception:  # an unreadable record is reported, not allowed to sink the batch
+            logger.exception("undecodable stream record %s", record.get("eventID"))
+            failed.append(str(record["dynamodb"]["SequenceNumber"]))
+            continue
+        if message is not None:
+            pending.append(message)
+    for chunk in _chunks(pending):
+        sendable = [message for message in chunk if message.group not in failed_groups]
+        refused = publish(sendable) if sendable else set()
+        for message in chunk:
+            if message.group in failed_groups or message.record_id in refused:
+                failed_groups.add(message.group)
+                failed.append(message.record_id)
+    return {"batchItemFailures": [{"itemIdentifier": record_id} for record_id in failed]}
+
+
+def _chunks(messages: Sequence[Message]) -> list[list[Message]]:
+    """PublishBatch-sized chunks in order, each with at most one message per group: when an entry is refused,
+    its aggregate's next commit is in a later chunk, which can then hold it back."""
+    chunks: list[list[Message]] = [[]]
+    size = 0
+    groups: set[str] = set()
+    for message in messages:
+        weight = len(message.body.encode())
+        full = len(chunks[-1]) == MAX_BATCH_ENTRIES or size + weight > MAX_MESSAGE_BYTES
+        if chunks[-1] and (full or message.group in groups):
+            chunks.append([])
+            size, groups = 0, set()
+        chunks[-1].append(message)
+        size += weight
+        groups.add(message.group)
+    return [chunk for chunk in chunks if chunk]
+
+
+class TopicPublisher:
+    """Publishes to an SNS FIFO topic with PublishBatch (sns:Publish on the topic is all it needs)."""
+
+    def __init__(self, client: SNSClient, topic_arn: str) -> None:
+        self._client = client
+        self._topic_arn = topic_arn
+
+    def __call__(self, messages: Sequence[Message]) -> set[str]:
+        """Publish one chunk; a refused entry (or a failed request) comes back as its record id."""
+        by_entry = {str(index): message for index, message in enumerate(messages)}
+        try:
+            answer = self._client.publish_batch(
+                TopicArn=self._topic_arn,
+                PublishBatchRequestEntries=[
+                    {
+                        "Id": entry,
+                        "Message": message.body,
+                        "MessageGroupId": message.group,
+                        "MessageDeduplicationId": message.deduplication_id,
+                    }
+                    for entry, message in by_entry.items()
+                ],
+            )
+        except Exception:  # throttled or unreachable after botocore's retries: the stream will deliver them again
+            logger.exception("publishing %d commits to the fan-out topic failed", len(messages))
+            return {message.record_id for message in messages}
+        refused = answer.get("Failed", [])
+        for failure in refused:
+            logger.error("the fan-out topic refused a commit: %s %s", failure.get("Code"), failure.get("Message"))
+        return {by_entry[failure["Id"]].record_id for failure in refused}
+
+
+def message_id(record: dict[str, Any]) -> str:
+    """What a partial batch response names for an SQS record."""
+    return str(record["messageId"])
+
+
+def decode_message(record: dict[str, Any], load: Loader | None) -> list[Event]:
+    """The commit an SQS record of the fan-out carries: decoded by the stream's parser, or loaded by pointer."""
+    transported = json.loads(record["body"])
+    image = transported.get("dynamodb", {}).get("NewImage", {})
+    if EVENTS in image or FIRST not in image:
+        return decode_record(transported)
+    if load is None:
+        raise LookupError("a commit sent by pointer needs the event store, and this consumer has none")
+    aggregate_type, aggregate_id = parse_stream_key(image["pk"]["S"])
+    return load(aggregate_type, aggregate_id, int(image[FIRST]["N"]), int(image[VERSION]["N"]))
+
+
+def with_later_messages_of_their_groups(records: Sequence[dict[str, Any]], failed: Sequence[str]) -> list[str]:
+    """The failed messages and every later message of the same group in the batch, in batch order.
+
+    A FIFO queue redelivers a group's messages in order only if none after a failure was deleted: an
+    undecodable message fails its group as a failed aggregate does.
+    """
+    failing = set(failed)
+    groups: set[str] = set()
+    result: list[str] = []
+    for record in records:
+        group = record.get("attributes", {}).get("MessageGroupId")
+        identifier = message_id(record)
+        if identifier in failing or (group is not None and group in groups):
+            result.append(identifier)
+            if group is not None:
+                groups.add(group)
+    return result

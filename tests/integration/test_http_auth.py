@@ -7,7 +7,6 @@ from uuid import UUID, uuid4
 import pytest
 
 from functions.api import OPEN_ROUTES
-
 from tests.integration.http_support import (
     GUEST_CLAIMS,
     GUEST_EMAIL,

@@ -7,7 +7,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
-.PHONY: venv run reset dead-letters redrive token test test-slow lint typecheck unit integration e2e infra-test bench synth bootstrap diff deploy destroy clean
+.PHONY: venv run reset dead-letters redrive token test test-slow lint typecheck unit integration e2e smoke infra-test bench synth bootstrap diff deploy destroy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,12 @@ integration: $(STAMP)
 
 e2e: $(STAMP)
 	$(BIN)/python -m pytest -q tests/e2e
+
+## make smoke API=<ApiUrl> — the end-to-end suite, unchanged, against a deployed stack; HORIZON_TOKEN_HOST and
+## HORIZON_TOKEN_GUEST hold a host's and a guest's bearer token (README). Tests marked local_only are left out.
+smoke: $(STAMP)
+	@test -n "$(API)" || { echo "usage: make smoke API=<ApiUrl>, with HORIZON_TOKEN_HOST and HORIZON_TOKEN_GUEST set" >&2; exit 2; }
+	HORIZON_API_URL=$(API) $(BIN)/python -m pytest -q -p no:cacheprovider -m "e2e and not local_only and not slow" tests/e2e
 
 ## make infra-test — CDK assertions and cdk-nag on the synthesized stack (no bundling, no AWS)
 infra-test: $(STAMP)

@@ -22,6 +22,7 @@ from horizon.consistency import read_at_least
 from horizon.errors import AggregateNotFound
 from horizon.generations import live_collection
 from horizon.http.command_routes import add_command_routes
+from horizon.http.contract import AUTHENTICATED, READS, answers, cursor_query, security_schemes
 from horizon.http.event_routes import add_event_routes
 from horizon.http.principal import principal_of
 from horizon.http.resolver import Route, build_resolver, route_of
@@ -42,6 +43,9 @@ ROUTES: list[Route] = [
 
 OPEN_ROUTES: list[Route] = [("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/"), ("GET", "/health")]
 """The only routes that need no token, on AWS (infra/api.py) and locally (the front door)."""
+
+MAX_CURSOR = 1024
+"""The longest `cursor` /invitations takes: far more than the cursor of any invitation id it hands out."""
 
 READERS = public(HOSTS)
 """Who may query: hosts read everything."""
@@ -65,10 +69,17 @@ class Health(BaseModel):
 def add_query_routes(app: BaseRouter) -> None:
     """The read side: invitations, the guest list, event histories, health and the OpenAPI document."""
 
-    @app.get("/invitations", summary="List invitations", tags=["queries"], operation_id="ListInvitations")
+    @app.get(
+        "/invitations",
+        summary="List invitations",
+        tags=["queries"],
+        operation_id="ListInvitations",
+        responses=answers("A page of invitations", (*READS, 400), {400: "A cursor this API did not hand out"}),
+        security=AUTHENTICATED,
+    )
     def list_invitations(
         limit: Annotated[int, Query(ge=1, le=100, description="Page size, 1 to 100")] = 20,
-        cursor: Annotated[str | None, Query(max_length=1024, description="`next_cursor` of the last page")] = None,
+        cursor: Annotated[str | None, cursor_query(max_length=MAX_CURSOR)] = None,
     ) -> InvitationPage:
         reads = container().read_store
         page = reads.list(live_collection(reads, InvitationProjector.name), limit, cursor)
@@ -80,10 +91,15 @@ def add_query_routes(app: BaseRouter) -> None:
         summary="One invitation",
         tags=["queries"],
         operation_id="GetInvitation",
-        responses={
-            403: {"description": "Neither a host nor the guest whose verified e-mail the invitation has"},
-            404: {"description": "No such invitation (yet)"},
-        },
+        responses=answers(
+            "The invitation's read model",
+            (*READS, 404),
+            {
+                403: "Neither a host nor the guest whose verified e-mail the invitation has",
+                404: "No such invitation (yet)",
+            },
+        ),
+        security=AUTHENTICATED,
     )
     def get_invitation(
         invitation_id: UUID,
@@ -118,18 +134,32 @@ def add_query_routes(app: BaseRouter) -> None:
             raise AggregateNotFound("Invitation", invitation_id, "GetInvitation")
         return InvitationView.model_validate(doc.body)
 
-    @app.get("/guestlist", summary="The guest-list counters", tags=["queries"], operation_id="GetGuestList")
+    @app.get(
+        "/guestlist",
+        summary="The guest-list counters",
+        tags=["queries"],
+        operation_id="GetGuestList",
+        responses=answers("The counters", READS),
+        security=AUTHENTICATED,
+    )
     def guest_list() -> GuestList:
         built = container()
         doc = built.read_store.get(live_collection(built.read_store, GuestListProjector.name), GUEST_LIST_KEY)
         counters = GuestList.model_validate(doc.body) if doc else GuestList()
         return counters.model_copy(update={"guest_limit": built.settings.guest_limit})
 
-    @app.get("/health", summary="Liveness", tags=["meta"], operation_id="Health", security=[{}])
+    # Open routes name no security; API Gateway may still throttle them (429).
+    @app.get("/health", summary="Liveness", tags=["meta"], operation_id="Health", responses=answers("Up", (429,)))
     def health() -> Health:
         return Health(status="ok")
 
-    @app.get("/openapi.json", summary="This document", tags=["meta"], operation_id="OpenAPI", security=[{}])
+    @app.get(
+        "/openapi.json",
+        summary="This document",
+        tags=["meta"],
+        operation_id="OpenAPI",
+        responses=answers("The OpenAPI 3.1 document", (429,), body={"type": "object"}),
+    )
     def openapi() -> Response[str]:
         return Response(200, "application/json", _openapi_document())
 
@@ -184,15 +214,12 @@ def _openapi_document() -> str:
     app = build_resolver(ROUTES)
     _add_commands(app)
     add_query_routes(app)
-    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
-
     return app.get_openapi_json_schema(
         title="Horizon guest list",
         version="0.1.0",
         description="Commands in, events out, read models back. Every route but /health and /openapi.json needs "
         "a bearer token (a Cognito ID token on AWS; `make token ROLE=host` locally).",
-        security_schemes={"bearer": HTTPBearer(bearerFormat="JWT")},
-        security=[{"bearer": []}],
+        security_schemes=security_schemes(),
     )
 
 

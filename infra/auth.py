@@ -81,7 +81,9 @@ class TokenIssuer(Construct):
             cognito.CfnUserPoolGroup(self, f"Group-{role}", user_pool_id=pool.user_pool_id, group_name=role)
         client = pool.add_client(
             "Api",
-            auth_flows=cognito.AuthFlow(user_srp=True),
+            # SRP for apps; the admin flow lets a deployer with AWS credentials (cognito-idp:AdminInitiateAuth)
+            # fetch a user's tokens from the CLI, as the README's smoke test does. No password crosses without IAM.
+            auth_flows=cognito.AuthFlow(user_srp=True, admin_user_password=True),
             generate_secret=False,
             prevent_user_existence_errors=True,
             id_token_validity=Duration.hours(1),

@@ -17,6 +17,7 @@ from horizon import telemetry
 from horizon.command_handler import CommandContext, CommandHandler
 from horizon.commands import Command
 from horizon.errors import BadRequest, ConcurrencyError, DomainError
+from horizon.http.contract import AUTHENTICATED, READS, answers
 from horizon.http.principal import principal_of
 from horizon.idempotency import claim
 from horizon.readstore import ReadStore
@@ -25,6 +26,19 @@ from horizon.registry import Registry
 MAX_IDEMPOTENCY_KEY = 128
 MAX_CORRELATION_ID = 128
 _PRINTABLE = re.compile(r"[\x20-\x7e]+")
+_HEADER_PARAMETERS = [
+    {
+        "name": name,
+        "in": "header",
+        "required": False,
+        "description": description,
+        "schema": {"type": "string", "minLength": 1, "maxLength": limit, "pattern": f"^{_PRINTABLE.pattern}$"},
+    }
+    for name, limit, description in [
+        ("Idempotency-Key", MAX_IDEMPOTENCY_KEY, "The same command sent again with this key runs once"),
+        ("X-Correlation-Id", MAX_CORRELATION_ID, "Carried into every event the request causes"),
+    ]
+]
 
 
 class AppendedEvent(BaseModel):
@@ -105,20 +119,22 @@ def _add_route(
         description=(model.__doc__ or "").strip(),
         tags=[aggregate_type],
         operation_id=name,
-        responses={
-            200: {"description": "Handled; `events` is empty for a no-op"},
-            400: {"description": "Malformed JSON, or a body that is not an object"},
-            401: {"description": "No valid bearer token"},
-            403: {"description": _forbidden(model)},
-            404: {"description": "Unknown command type, or the aggregate does not exist"},
-            409: {"description": "Rejected by a domain rule"},
-            413: {"description": "Body over 64 KiB"},
-            422: {
-                "description": "The body does not match the command's schema, or the Idempotency-Key was used for "
-                "another command or body"
+        responses=answers(
+            "Handled; `events` is empty for a no-op",
+            (*READS, 400, 404, 409, 413, 415, 500),
+            {
+                400: "Malformed JSON, a body that is not an object, bad base64 or not UTF-8; an Idempotency-Key or "
+                "X-Correlation-Id that is empty, over 128 characters or not printable ASCII",
+                403: _forbidden(model),
+                404: "Unknown command type, or the aggregate does not exist",
+                422: "The body does not match the command's schema (`errors` names each field), or the "
+                "Idempotency-Key was used for another command or body",
             },
-            503: {"description": "Too much contention or throttling: send the same command again after Retry-After"},
-        },
+        ),
+        security=AUTHENTICATED,
+        # The two headers are read (and refused with a 400) by `_context`, not by Powertools' validation,
+        # which would answer 422: so they are declared here, where the route has no other parameter.
+        openapi_extensions={"parameters": _HEADER_PARAMETERS},
     )(run)
 
 

@@ -12,29 +12,24 @@ from uuid import UUID
 
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import AwareDatetime, BaseModel
 
 from horizon.errors import BadRequest
 from horizon.events import Event
 from horizon.eventstore import EventStore
 from horizon.history import read_page, state_at
-from horizon.http.problems import PROBLEM_JSON, ProblemDetails
+from horizon.http.contract import AUTHENTICATED, READS, answers, cursor_query
 from horizon.registry import Registry
 
 MAX_PAGE = 1000
 _CURSOR = re.compile(r"after:([1-9][0-9]{0,17})")
 
-_PROBLEM_CAUSES = {
+_CAUSES = {
     400: "Contradictory or foreign values: from_version > to_version, both version and as_of, a foreign cursor",
     404: "Unknown aggregate type, no such aggregate, or a version or time outside its history (`current_version`)",
     422: "A value of the wrong type or range: not an integer, below 1, limit outside 1-1000, a malformed time "
     "(RFC 3339 with an offset)",
     500: "Unreadable history: a stored event today's code cannot read (the body names it); an operational error",
-}
-_PROBLEMS: dict[int, OpenAPIResponse] = {
-    status: {"description": cause, "content": {PROBLEM_JSON: {"model": ProblemDetails}}}
-    for status, cause in _PROBLEM_CAUSES.items()
 }
 
 
@@ -64,7 +59,8 @@ def add_event_routes(app: BaseRouter, registry: Callable[[], Registry], store: C
         summary="An aggregate's state, now or in the past",
         tags=["events"],
         operation_id="GetAggregateState",
-        responses={200: {"description": "The state after `version`, after `as_of`, or now"}, **_PROBLEMS},
+        responses=answers("The state after `version`, after `as_of`, or now", READS, _CAUSES),
+        security=AUTHENTICATED,
     )
     def state(
         aggregate_type: str,
@@ -96,7 +92,8 @@ def add_event_routes(app: BaseRouter, registry: Callable[[], Registry], store: C
         summary="An aggregate's events, page by page",
         tags=["events"],
         operation_id="GetAggregateEvents",
-        responses={200: {"description": "A page of events; `next_cursor` is null on the last"}, **_PROBLEMS},
+        responses=answers("A page of events; `next_cursor` is null on the last", READS, _CAUSES),
+        security=AUTHENTICATED,
     )
     def history(
         aggregate_type: str,
@@ -104,7 +101,7 @@ def add_event_routes(app: BaseRouter, registry: Callable[[], Registry], store: C
         from_version: Annotated[int, Query(ge=1, description="The first version (default 1)")] = 1,
         to_version: Annotated[int | None, Query(ge=1, description="The last version (default: the newest)")] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Page size, 1 to {MAX_PAGE}")] = 100,
-        cursor: Annotated[str | None, Query(max_length=64, description="`next_cursor` of the last page")] = None,
+        cursor: Annotated[str | None, cursor_query(max_length=64)] = None,
     ) -> EventHistory:
         registry().aggregate(aggregate_type)
         start = from_version if cursor is None else _decode_cursor(cursor) + 1

@@ -25,6 +25,14 @@ TITLES = {
 them are a contract, listed in the README."""
 
 
+class FieldError(BaseModel):
+    """One field a validation problem (422 `validation-failed`) refused: where, which rule, and why."""
+
+    loc: str
+    type: str
+    msg: str
+
+
 class ProblemDetails(BaseModel):
     """The RFC 9457 body of every error answer (for the OpenAPI document); extensions vary by problem."""
 
@@ -34,6 +42,8 @@ class ProblemDetails(BaseModel):
     title: str
     status: int
     detail: str
+    errors: list[FieldError] | None = None
+    """Only in `validation-failed` problems."""
 
 
 def problem(status: int, detail: str, *, title: str | None = None, **extensions: Any) -> Response[str]:

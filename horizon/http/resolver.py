@@ -40,6 +40,7 @@ from horizon.retry import RETRY_AFTER_SECONDS, is_throttling
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
+_METHODS_WITH_BODY = {"POST", "PUT", "PATCH"}
 _NOT_AN_OBJECT = {"model_attributes_type", "model_type", "dict_type", "missing"}
 
 Route = tuple[str, str]
@@ -215,6 +216,9 @@ def resolve(
             principal_of(event)
         except Unauthenticated as error:
             return problem_event(401, str(error), headers={"WWW-Authenticate": "Bearer"})
+    if method not in _METHODS_WITH_BODY:
+        # No query route reads a body: ignore it rather than answer 413 or 415, which no query documents.
+        event = {**event, "body": None, "isBase64Encoded": False}
     admitted = admit(event)
     if "statusCode" in admitted:
         return admitted

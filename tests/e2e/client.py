@@ -1,4 +1,4 @@
-"""A tiny HTTP client for the end-to-end tests (stdlib only) with a deadline-bound wait helper."""
+"""A tiny HTTP client for the end-to-end tests (stdlib HTTP) with a deadline-bound wait helper."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
+
+from horizon.local.auth import issue
 
 T = TypeVar("T")
 
@@ -21,15 +23,27 @@ class Answer:
 
 
 class Client:
-    def __init__(self, base_url: str, token: str | None = None, key: bytes = b"") -> None:
-        self.base_url = base_url
+    def __init__(
+        self, base_url: str, token: str | None = None, key: bytes = b"", tokens: Mapping[str, str] | None = None
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
         self.token = token
         self.key = key
-        """The stack's development signing key, to mint tokens for other roles."""
+        """The local stack's development signing key, to mint tokens for other roles (empty for a deployed one)."""
+        self.tokens = dict(tokens or {})
+        """A deployed stack's tokens by role (`hosts`, `guests`), as its user pool issued them."""
 
     def as_(self, token: str | None) -> Client:
         """The same stack with another bearer token (None: no Authorization header)."""
-        return Client(self.base_url, token, self.key)
+        return Client(self.base_url, token, self.key, self.tokens)
+
+    def as_role(self, role: str, subject: str = "e2e-user") -> Client:
+        """The same stack with a token of `role`: minted with the local key, or the deployed stack's own."""
+        if self.key:
+            return self.as_(issue(self.key, [role], subject=subject))
+        if role not in self.tokens:
+            raise AssertionError(f"no {role} token: set HORIZON_TOKEN_{role.upper().removesuffix('S')}")
+        return self.as_(self.tokens[role])
 
     def request(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Answer:
         data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())

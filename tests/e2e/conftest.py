@@ -1,4 +1,10 @@
-"""Starts the real local stack (`python -m functions.local`) on free ports and a temporary data directory."""
+"""Starts the real local stack (`python -m functions.local`) on free ports and a temporary data directory, or,
+for `make smoke`, points the same tests at a deployed stack.
+
+Smoke mode: `HORIZON_API_URL` names the stack, `HORIZON_TOKEN_HOST` and `HORIZON_TOKEN_GUEST` are bearer tokens
+of a host and a guest (README, "Smoke-test a deployed stack"). Tests marked `local_only` need the local stack's
+internals (its signing key, CLI, data directory, log, restarts) or a stack of their own; smoke mode deselects them.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +25,31 @@ from horizon.local.auth import issue, signing_key
 from tests.e2e.client import Client
 
 ROOT = Path(__file__).resolve().parents[2]
+
+API_URL = "HORIZON_API_URL"
+TOKENS = {"hosts": "HORIZON_TOKEN_HOST", "guests": "HORIZON_TOKEN_GUEST"}
+"""The environment of smoke mode: the deployed stack's URL and a bearer token per role."""
+
+
+def deployed() -> Client | None:
+    """A host's client of the deployed stack named by HORIZON_API_URL, or None to run the local stack."""
+    url = os.environ.get(API_URL)
+    if not url:
+        return None
+    tokens = {role: os.environ[name] for role, name in TOKENS.items() if os.environ.get(name)}
+    if "hosts" not in tokens:
+        raise pytest.UsageError(f"{API_URL} is set: set {TOKENS['hosts']} too (README: smoke-test a deployed stack)")
+    return Client(url, tokens["hosts"], tokens=tokens)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In smoke mode, leave out what only the local stack can run, whatever `-m` says."""
+    if not os.environ.get(API_URL):
+        return
+    local = [item for item in items if item.get_closest_marker("local_only")]
+    if local:
+        config.hook.pytest_deselected(items=local)
+        items[:] = [item for item in items if not item.get_closest_marker("local_only")]
 
 
 def free_port() -> int:
@@ -116,6 +147,13 @@ def running_stack(log: Path, guest_limit: int) -> Iterator[Client]:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
-    """The stack of the seed's story (GUEST_LIMIT=2), shared by the session: its saga state is the story's."""
+    """The stack of the seed's story (GUEST_LIMIT=2), shared by the session: its saga state is the story's.
+
+    In smoke mode, the deployed stack instead: whatever its state, so tests that need fresh counters are local_only.
+    """
+    remote = deployed()
+    if remote is not None:
+        yield remote
+        return
     with running_stack(tmp_path_factory.mktemp("stack") / "stack.log", guest_limit=2) as client:
         yield client

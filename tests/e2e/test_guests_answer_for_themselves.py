@@ -14,7 +14,7 @@ from horizon.local.auth import issue
 from tests.e2e.client import Answer, Client
 from tests.e2e.conftest import running_stack
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.local_only]
 
 DEMETER, HADES = "demeter@olympus.example", "hades@underworld.example"
 

@@ -12,7 +12,7 @@ import pytest
 
 from tests.e2e.conftest import ROOT, free_port
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.local_only]
 
 
 def _start_beside_a_taken_port(tmp_path: Path, taken_as: str) -> tuple[int, subprocess.CompletedProcess[str]]:

@@ -15,7 +15,7 @@ import pytest
 from tests.e2e.client import Client
 from tests.e2e.conftest import LocalStack, local_stack
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.local_only]
 
 
 def projected(client: Client, invite: str, version: int) -> dict[str, object]:

@@ -16,7 +16,7 @@ from horizon.local.checkpoints import CHECKPOINTS_TABLE
 from horizon.local.fanout import TOPIC, dead_letter_queue_name, queue_name
 from tests.e2e.conftest import ROOT, local_stack
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.local_only]
 
 
 def client_of(service: str, endpoint: str) -> Any:

@@ -16,7 +16,7 @@ import pytest
 
 from tests.e2e.conftest import LocalStack, local_stack
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.local_only]
 
 CLIENTS = 100
 

@@ -12,7 +12,7 @@ import pytest
 
 from tests.e2e.conftest import LocalStack, local_stack
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(1800)]
+pytestmark = [pytest.mark.e2e, pytest.mark.local_only, pytest.mark.slow, pytest.mark.timeout(1800)]
 
 COMMANDS = 5_000
 CLIENTS = 8

@@ -21,7 +21,7 @@ from tests.e2e.client import Client
 from tests.e2e.conftest import LocalStack, local_stack
 from tests.e2e.poisoned_domain import POISON_FILE
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.local_only]
 
 
 @dataclass

@@ -11,7 +11,7 @@ import pytest
 from tests.e2e.client import Client
 from tests.e2e.conftest import running_stack
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.local_only]
 
 LIMIT = 3
 GUESTS = 8

@@ -64,6 +64,18 @@ def test_without_an_issuer_the_stack_makes_a_user_pool_with_hosts_and_guests_gro
     )
 
 
+def test_the_pool_client_signs_in_by_srp_and_by_the_admin_flow_the_readme_fetches_smoke_tokens_with(
+    template: Template,
+) -> None:
+    (client,) = template.find_resources("AWS::Cognito::UserPoolClient").values()
+
+    assert set(client["Properties"]["ExplicitAuthFlows"]) == {
+        "ALLOW_USER_SRP_AUTH",
+        "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+        "ALLOW_REFRESH_TOKEN_AUTH",
+    }
+
+
 def test_with_an_issuer_in_context_the_authorizer_trusts_it_and_no_pool_is_made() -> None:
     context = {**SKIP_BUNDLING, "jwt_issuer": "https://login.example.com/", "jwt_audience": "web,cli"}
     _, stack = build_app(context, nag=False)

@@ -188,7 +188,7 @@ def test_a_history_bound_past_the_end_is_not_found_with_the_current_version(stac
     assert problem["current_version"] == 3
 
 
-@pytest.mark.parametrize("cursor", ["garbage", "YWZ0ZXI6MA==", "YWZ0ZXI6LTE=", quote("é")])
+@pytest.mark.parametrize("cursor", ["garbage", "YWZ0ZXI6MA==", "YWZ0ZXI6LTE="])
 def test_a_foreign_history_cursor_is_a_bad_request(stack: Stack, cursor: str) -> None:
     invite_id = story(stack)
 

@@ -80,6 +80,7 @@ def run(runs: int) -> list[tuple[str, float]]:
     import boto3
     from moto.server import ThreadedMotoServer
 
+    from horizon import resource_names
     from horizon.dynamodb.datakeys import create_local_keys
     from horizon.dynamodb.eventstore import DynamoDBEventStore
     from horizon.dynamodb.layout import TIP_SORT_KEY, stream_key
@@ -104,7 +105,7 @@ def run(runs: int) -> list[tuple[str, float]]:
         create_tables(client, env["EVENTS_TABLE"], env["READ_TABLE"])
         env["AWS_ENDPOINT_URL_KMS"] = env["DYNAMODB_ENDPOINT_URL"]
         kms: Any = boto3.client("kms", endpoint_url=env["AWS_ENDPOINT_URL_KMS"], region_name=FAKE_AWS_ENV["AWS_REGION"])
-        create_local_keys(client, kms, "horizon-keys", "alias/horizon-data-keys")
+        create_local_keys(client, kms, resource_names.KEYS_TABLE, resource_names.KMS_KEY)
         from bench.principal import as_bench
         from domain import build_registry
         from domain.invitation import AcceptInvite, CreateInvite

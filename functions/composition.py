@@ -13,6 +13,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from horizon import resource_names
+
 if TYPE_CHECKING:
     from types import ModuleType
 
@@ -41,9 +43,9 @@ class Settings:
     read_wait_seconds: float
     region: str | None
     endpoint_url: str | None
-    keys_table: str = "horizon-keys"
-    kms_key_id: str = "alias/horizon-data-keys"
-    claims_secret_id: str = "horizon-claims-secret"
+    keys_table: str = resource_names.KEYS_TABLE
+    kms_key_id: str = resource_names.KMS_KEY
+    claims_secret_id: str = resource_names.CLAIMS_SECRET
     """The Secrets Manager secret (name or ARN) that keys unique-value claims; its value is fetched, never set."""
     fanout_topic_arn: str | None = None
     """The FIFO topic the dispatcher publishes commits to (the fan-out function only)."""
@@ -52,15 +54,15 @@ class Settings:
     def from_env(cls) -> Settings:
         """Read settings from the environment; a bad GUEST_LIMIT fails loudly at first use."""
         return cls(
-            events_table=os.environ.get("EVENTS_TABLE", "horizon-events"),
-            read_table=os.environ.get("READ_TABLE", "horizon-read"),
+            events_table=os.environ.get("EVENTS_TABLE", resource_names.EVENTS_TABLE),
+            read_table=os.environ.get("READ_TABLE", resource_names.READ_TABLE),
             guest_limit=int(os.environ.get("GUEST_LIMIT", "2")),
             read_wait_seconds=min(10.0, max(0.0, float(os.environ.get("READ_WAIT_SECONDS", "2")))),
             region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
             endpoint_url=os.environ.get("DYNAMODB_ENDPOINT_URL"),
-            keys_table=os.environ.get("KEYS_TABLE", "horizon-keys"),
-            kms_key_id=os.environ.get("KMS_KEY_ID", "alias/horizon-data-keys"),
-            claims_secret_id=os.environ.get("CLAIMS_SECRET_ID", "horizon-claims-secret"),
+            keys_table=os.environ.get("KEYS_TABLE", resource_names.KEYS_TABLE),
+            kms_key_id=os.environ.get("KMS_KEY_ID", resource_names.KMS_KEY),
+            claims_secret_id=os.environ.get("CLAIMS_SECRET_ID", resource_names.CLAIMS_SECRET),
             fanout_topic_arn=os.environ.get("FANOUT_TOPIC_ARN"),
         )
 

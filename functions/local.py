@@ -22,6 +22,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from horizon import resource_names
+
 if TYPE_CHECKING:
     from horizon.retry import RetryPolicy
 
@@ -30,8 +32,8 @@ WATCHED = [ROOT / "domain", ROOT / "horizon", ROOT / "functions"]
 """Where a saved change restarts the functions (RELOAD_DIRS, separated by the path separator, overrides it)."""
 
 LOCAL_ENV = {
-    "EVENTS_TABLE": "horizon-events",
-    "READ_TABLE": "horizon-read",
+    "EVENTS_TABLE": resource_names.EVENTS_TABLE,
+    "READ_TABLE": resource_names.READ_TABLE,
     "POWERTOOLS_SERVICE_NAME": "horizon-local",
     # Readable lines instead of JSON (functions/observability.py); EMF metrics would only be noise here.
     "HORIZON_LOG_FORMAT": "text",

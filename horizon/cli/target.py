@@ -12,17 +12,19 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from horizon import resource_names
+
 if TYPE_CHECKING:
     from horizon.consumers import TrackedConsumer
     from horizon.eventstore import EventStore
     from horizon.readstore import ReadStore
     from horizon.registry import Registry
 
-DEFAULT_EVENTS_TABLE = "horizon-events"
-DEFAULT_READ_TABLE = "horizon-read"
+DEFAULT_EVENTS_TABLE = resource_names.EVENTS_TABLE
+DEFAULT_READ_TABLE = resource_names.READ_TABLE
 DEFAULT_REGISTRY = "domain:build_registry"
-DEFAULT_KEYS_TABLE = "horizon-keys"
-DEFAULT_KMS_KEY = "alias/horizon-data-keys"
+DEFAULT_KEYS_TABLE = resource_names.KEYS_TABLE
+DEFAULT_KMS_KEY = resource_names.KMS_KEY
 LOCAL_REGION = "us-east-1"
 EVENTS_TABLE_OUTPUT = "EventsTableName"
 """The CloudFormation output of the Horizon stack that names its events table (infra/stack.py)."""

@@ -90,9 +90,9 @@ def latency(histories: Sequence[int], samples: int) -> tuple[list[tuple[int, flo
     """Rows of (history, median ms of a cold command, median ms of a warm command), and the peer's medians
     per mode, measured in the same process on the same moto backend."""
     from bench import peer
-    from bench.moto_env import moto_container
     from horizon.aggregate_cache import AggregateCache
     from horizon.command_handler import CommandHandler
+    from tests.moto_container import moto_container
 
     registry = _registry()
     rows = []
@@ -120,8 +120,8 @@ def latency(histories: Sequence[int], samples: int) -> tuple[list[tuple[int, flo
 
 def cold_load(histories: Sequence[int], samples: int) -> list[tuple[int, float, float]]:
     """Rows of (history, median ms to load the head and rebuild, median ms of a full replay with `load`)."""
-    from bench.moto_env import moto_container
     from horizon.command_handler import CommandHandler
+    from tests.moto_container import moto_container
 
     registry = _registry()
     rows = []
@@ -144,10 +144,10 @@ def cold_load(histories: Sequence[int], samples: int) -> list[tuple[int, float, 
 
 def projector_batch(guests: int) -> dict[str, Any]:
     """Project `guests` creations and acceptances one commit at a time, then as one batch, on fresh tables."""
-    from bench.moto_env import moto_container
     from domain.invitation import AcceptInvite, CreateInvite
     from horizon.dynamodb.readstore import DynamoDBReadStore
     from horizon.dynamodb.tables import create_tables
+    from tests.moto_container import moto_container
 
     result: dict[str, Any] = {}
     with moto_container() as (container, counter):

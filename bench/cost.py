@@ -28,10 +28,10 @@ def run(guests: int) -> list[tuple[str, float]]:
     import boto3
 
     from bench.capacity import CapacityMeter
-    from bench.moto_env import moto_container
     from bench.principal import as_bench
     from domain.invitation import AcceptInvite, CreateInvite
     from horizon.dynamodb.eventstore import DynamoDBEventStore
+    from tests.moto_container import moto_container
 
     with moto_container() as (container, _):
         raw = boto3.client("dynamodb")

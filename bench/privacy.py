@@ -16,7 +16,6 @@ Row = tuple[str, float, str]
 
 def run(samples: int) -> list[Row]:
     """Median ms and round trips of one command in each situation."""
-    from bench.moto_env import moto_container
     from bench.principal import as_bench
     from domain.invitation import AcceptInvite, CreateInvite
     from horizon.command_handler import CommandHandler
@@ -27,6 +26,7 @@ def run(samples: int) -> list[Row]:
     from horizon.privacy.cipher import FieldCipher
     from horizon.privacy.sealing import Sealer, SealingEventStore
     from horizon.uniqueness import Claimer
+    from tests.moto_container import moto_container
 
     rows: list[Row] = []
     with moto_container() as (container, counter):

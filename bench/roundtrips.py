@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 
-from bench.moto_env import moto_container
+from tests.moto_container import moto_container
 
 
 def _fmt(calls: Counter[str]) -> str:

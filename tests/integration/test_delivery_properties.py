@@ -201,7 +201,7 @@ def run_schedule(events: EventStore, reads: ReadStore, schedule: tuple[list[bool
     assert outcome(events, reads, ids) == clean_run(answers)
 
 
-@settings(max_examples=280, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(schedules)
 def test_any_schedule_on_the_memory_stores_ends_as_one_clean_in_order_run(
     schedule: tuple[list[bool], list[Step], frozenset[int]],
@@ -215,7 +215,7 @@ def tables(dynamodb: DynamoDBClient) -> DynamoDBClient:
 
 
 @settings(
-    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 )
 @given(schedule=schedules)
 def test_any_schedule_on_the_dynamodb_stores_ends_as_one_clean_in_order_run(

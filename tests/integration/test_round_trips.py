@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import uuid
 
-from bench.moto_env import moto_container
 from domain.invitation import AcceptInvite, ConfirmInvite, CreateInvite, Invitation, InvitationState, InviteAccepted
 from horizon.command_handler import CommandHandler
 from horizon.events import Event, Metadata
 from horizon.eventstore import Snapshot
+from tests.moto_container import moto_container
 from tests.principals import as_host, as_saga
 
 

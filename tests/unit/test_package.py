@@ -31,3 +31,20 @@ def test_importing_the_package_imports_no_submodule_and_no_pydantic() -> None:
     probe = "import sys, horizon; print(sorted(m for m in sys.modules if m.startswith(('horizon.', 'pydantic'))))"
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_no_test_imports_the_benchmarks() -> None:
+    # The benchmarks are never part of `make test`: a test that imports bench/ would make them part of it.
+    import ast
+    from pathlib import Path
+
+    tests = Path(__file__).resolve().parents[1]
+    importers = []
+    for source in tests.rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            if any(name == "bench" or name.startswith("bench.") for name in names):
+                importers.append(source.name)
+    assert importers == []

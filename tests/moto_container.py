@@ -1,4 +1,6 @@
-"""A moto-backed container and a per-operation DynamoDB call counter, shared by the benchmarks."""
+"""A moto-backed container and a per-operation DynamoDB call counter: the round-trip tests and the benchmarks.
+
+It lives in tests/ because tests may not import bench/ (the benchmarks are never part of `make test`)."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ from uuid import UUID
 import click
 
 from horizon.cli.target import Connection
+from horizon.generations import POINTER_TTL_SECONDS
 
 FAILED = 5
 FAILURE_QUEUE_OUTPUT = "FailureQueueUrl"
@@ -198,10 +199,12 @@ def redrive(connection: Connection, queue_url: str | None, guest_limit: int) -> 
 )
 @click.option(
     "--settle",
-    type=click.FloatRange(min=0),
-    default=10.0,
+    # Shorter than the stream's pointer cache, the last pass could run before a runtime stops writing the old
+    # generation, and what it wrote there would be purged with it: lost to readers until the aggregate commits.
+    type=click.FloatRange(min=POINTER_TTL_SECONDS),
+    default=POINTER_TTL_SECONDS,
     show_default=True,
-    help="Seconds the stream may still write the old generation (its pointer cache).",
+    help="Seconds the stream may still write the old generation (its pointer cache; no less).",
 )
 @click.option("--guest-limit", type=click.IntRange(min=0), default=2, show_default=True, help="Domain setting.")
 @wait_option

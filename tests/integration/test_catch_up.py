@@ -158,7 +158,8 @@ def test_rebuild_builds_the_next_generation_switches_readers_and_deletes_the_old
     accepted(dynamodb_event_store, 3)
     assert horizon("republish", GuestListProjector.name).exit_code == 0  # generation 0, as the stream built it
 
-    result = horizon("rebuild", GuestListProjector.name, "--segments", "2", "--grace", "0", "--settle", "0")
+    # The settle is the stream runtimes' pointer cache, which the CLI will not shorten: 10 s of this test.
+    result = horizon("rebuild", GuestListProjector.name, "--segments", "2", "--grace", "0")
 
     assert (result.exit_code, result.output) == (0, "GuestList: generation 1 is live\n")
     assert live_collection(dynamodb_read_store, GuestListProjector.name) == "GuestList@1"

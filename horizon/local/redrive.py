@@ -73,17 +73,21 @@ def redrive(
         )["ShardIterator"]
         records = streams.get_records(ShardIterator=iterator, Limit=1)["Records"]
         record = as_lambda_record(dict(records[0]), letter.stream_arn)
-        try:
-            response = handler({"Records": [record]}, LocalContext(letter.consumer)) or {}
-        except Exception:
-            failing += 1
-            continue
-        if response.get("batchItemFailures"):
+        if not _handled(handler, record, letter.consumer):
             failing += 1
             continue
         queue.delete(letter.receipt_handle)
         done += 1
     return done, failing
+
+
+def _handled(handler: StreamHandler | QueueHandler, record: dict[str, Any], consumer: str) -> bool:
+    """Whether the consumer took one record: it neither raised nor reported the record failed."""
+    try:
+        response = handler({"Records": [record]}, LocalContext(consumer)) or {}
+    except Exception:
+        return False
+    return not response.get("batchItemFailures")
 
 
 @dataclass(frozen=True)
@@ -115,12 +119,7 @@ def redrive_queue(queue: QueueDeadLetters, consumer: str, handler: QueueHandler)
     done = failing = 0
     for held in queue_letters(queue, consumer):
         record = as_queue_record(held.message, "local-dead-letters")
-        try:
-            response = handler({"Records": [record]}, LocalContext(consumer)) or {}
-        except Exception:
-            failing += 1
-            continue
-        if response.get("batchItemFailures"):
+        if not _handled(handler, record, consumer):
             failing += 1
             continue
         queue.delete(held.message["ReceiptHandle"])

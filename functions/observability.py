@@ -16,8 +16,8 @@ import json
 import logging
 import os
 import warnings
-import weakref
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,8 +35,28 @@ PAYLOAD_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer")
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
-_routed: weakref.WeakSet[logging.Handler] = weakref.WeakSet()
-"""The Powertools handlers route_framework_logs installed, so the next call can replace them."""
+
+class _InvokingFunction(logging.Handler):
+    """Hands a framework record to the Powertools handler of the function whose invocation logged it.
+
+    On Lambda one function runs per process; the local stack and the tests run several at once in threads, and
+    one shared handler would label a projector's lines with the saga's service and correlation id.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.latest: logging.Handler | None = None
+        """The handler of the function that routed last: for records logged outside any invocation."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Format and write `record` through the invoking function's handler."""
+        handler = _invoking.get() or self.latest
+        if handler is not None:
+            handler.handle(record)
+
+
+_invoking: ContextVar[logging.Handler | None] = ContextVar("horizon_invoking_function", default=None)
+_dispatch = _InvokingFunction()
 
 
 class PowertoolsTelemetry(Telemetry):
@@ -83,8 +103,12 @@ class Observability:
         def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
             # Per invocation, not per import: the local stack and the tests load every function in one process.
             route_framework_logs(self.logger)
-            with reporting_to(self.telemetry):
-                return logged(event, context)
+            token = _invoking.set(self.logger.registered_handler)
+            try:
+                with reporting_to(self.telemetry):
+                    return logged(event, context)
+            finally:
+                _invoking.reset(token)
 
         return invoke
 
@@ -116,13 +140,11 @@ def quiet_payload_loggers() -> None:
 def route_framework_logs(logger: Logger) -> None:
     """Send the framework's stdlib log records through `logger`'s handler, at its level; quiet the AWS SDK."""
     quiet_payload_loggers()
+    _dispatch.latest = logger.registered_handler
     for name in FRAMEWORK_LOGGERS:
         framework = logging.getLogger(name)
-        # Replace the handler another function installed (the local stack and the tests load several in one
-        # process), and keep any other handler someone attached on purpose.
-        others = [h for h in framework.handlers if h not in _routed]
-        framework.handlers = [*others, logger.registered_handler]
-        _routed.add(logger.registered_handler)
+        if _dispatch not in framework.handlers:  # any other handler someone attached on purpose stays
+            framework.addHandler(_dispatch)
         framework.setLevel(logger.log_level)
         framework.propagate = False
     for name in LOCAL_RUNTIME_LOGGERS:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -35,6 +37,36 @@ def test_a_framework_log_line_is_json_with_the_service_correlation_id_and_comman
     assert line["command"] == "AcceptInvite"
     assert line["aggregate_id"] == "a-1"
     assert line["function_name"] == "test"
+
+
+def test_functions_running_at_once_in_one_process_each_label_their_own_framework_lines(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The local stack runs the projector and the saga in threads of one process.
+    both_inside = threading.Barrier(2, timeout=5)
+
+    def function(service: str) -> Callable[[], Any]:
+        observed = observe(service)
+
+        def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+            both_inside.wait()  # each has routed the framework's logs before either logs
+            logging.getLogger("horizon.consumers").warning("a line of %s", service)
+            both_inside.wait()
+            return {}
+
+        return lambda: observed.wrap(handler)({}, LocalContext(service))
+
+    threads = [threading.Thread(target=function(s)) for s in ("horizon-test-one", "horizon-test-two")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    lines = [line for line in _lines(capsys.readouterr().out) if str(line.get("message")).startswith("a line of")]
+    assert sorted((line["message"], line["service"]) for line in lines) == [
+        ("a line of horizon-test-one", "horizon-test-one"),
+        ("a line of horizon-test-two", "horizon-test-two"),
+    ]
 
 
 def test_log_level_decides_what_the_framework_logs(
@@ -108,9 +140,10 @@ def test_the_local_runtime_keeps_its_own_log_handlers() -> None:
     other = observe("horizon-test-runtime-other")
     other.wrap(lambda event, context: {})({}, LocalContext("test"))
     assert logging.getLogger("horizon.local").handlers == logging.getLogger().handlers
+    # However many functions routed the framework's logs, each record is handled once.
     framework = logging.getLogger("horizon").handlers
-    assert other.logger.registered_handler in framework
-    assert observed.logger.registered_handler not in framework
+    assert len([h for h in framework if type(h).__module__ == "functions.observability"]) == 1
+    assert not {observed.logger.registered_handler, other.logger.registered_handler} & set(framework)
 
 
 def test_the_aws_sdk_never_logs_payloads_even_when_everything_else_is_at_debug(

@@ -14,6 +14,11 @@ from horizon.local.auth import issue
 
 T = TypeVar("T")
 
+WAIT_SECONDS = 60.0
+"""How long a wait for an eventual outcome may take before the test fails: a passing wait returns as soon as
+the outcome shows, so only a failing test pays for a generous bound, and a loaded CI machine (2 cores, two
+stacks and their pollers) is slower than a laptop by several times."""
+
 
 @dataclass
 class Answer:
@@ -72,7 +77,7 @@ class Client:
         except OSError:
             return False
 
-    def wait_for(self, probe: Callable[[], T | None], what: str, timeout: float = 20.0) -> T:
+    def wait_for(self, probe: Callable[[], T | None], what: str, timeout: float = WAIT_SECONDS) -> T:
         """Poll `probe` until it returns something truthy; fail with `what` after `timeout` seconds."""
         deadline = time.monotonic() + timeout
         while True:

@@ -1,8 +1,9 @@
 """Capacity units from what crosses the wire: DynamoDB's sizing rules applied to the items we read and write.
 
 moto does not report consumed capacity faithfully, so the meter sizes items itself (attribute names plus values,
-rounded up per item to 1 KB for writes and 4 KB for strongly consistent reads, doubled in transactions). For an
-UpdateItem it sizes the item after the update with an uncounted read, as DynamoDB charges the larger image.
+rounded up per item to 1 KB for writes and 4 KB for strongly consistent reads, doubled in transactions). A
+PutItem that replaces an item, and an UpdateItem, are charged the larger of the two images, so the meter sizes
+the item it replaces (before a PutItem) or the item after the update with an uncounted read.
 """
 
 from __future__ import annotations
@@ -43,12 +44,15 @@ class CapacityMeter:
         client.meta.events.register("after-call.dynamodb", self._after)
 
     def _before(self, model: Any, params: dict[str, Any], **_: Any) -> None:
-        self._pending = {"op": model.name, "params": params}
+        self._pending = {"op": model.name, "params": params, "replaced": 0}
+        if model.name == "PutItem":
+            key = {name: params["Item"][name] for name in ("pk", "sk") if name in params["Item"]}
+            self._pending["replaced"] = item_bytes(self._sizer(params["TableName"], key) or {})
 
     def _after(self, model: Any, parsed: dict[str, Any], **_: Any) -> None:
         op, params = model.name, dict(self._pending.get("params", {}))
         if op == "PutItem":
-            self.units["WRU"] += _kb(item_bytes(params["Item"]), 1024)
+            self.units["WRU"] += _kb(max(item_bytes(params["Item"]), self._pending.get("replaced", 0)), 1024)
         elif op == "UpdateItem":
             after = self._sizer(params["TableName"], params["Key"]) or params["Key"]
             self.units["WRU"] += _kb(item_bytes(after), 1024)

@@ -72,7 +72,7 @@ class CommandHandler:
         # The one place every entry point passes through, so no route, saga or CLI can skip the audience check.
         admission = admit(context.principal, self._operation(command), command.audience)
         aggregate_type = self._registry.binding(type(command)).aggregate.aggregate_type
-        head = self._cache.get(aggregate_type, command.id) if self._cache is not None else None
+        head = self._cache.head(aggregate_type, command.id) if self._cache is not None else None
         from_cache = head is not None
         attempt = 1
         while True:
@@ -86,7 +86,7 @@ class CommandHandler:
                 head, from_cache = None, False
             except ConcurrencyError as lost:
                 if self._cache is not None:
-                    self._cache.forget(aggregate_type, command.id)
+                    self._cache.forget((aggregate_type, command.id))
                 if attempt == self._retry.attempts:
                     raise
                 telemetry.current().count(telemetry.COMMANDS_RETRIED)
@@ -207,10 +207,19 @@ class CommandHandler:
         aggregate.version = events[-1].version
         snapshot = self._snapshot(aggregate)
         self._store.append(events, expected, snapshot)
+        # Types, ids and versions only: the events' data may hold personal fields (docs/privacy.md).
+        logger.debug(
+            "%s %s: committed %s at v%d-%d",
+            aggregate_type,
+            command.id,
+            ", ".join(event.type for event in events),
+            events[0].version,
+            events[-1].version,
+        )
         if self._cache is not None:
             record = command_record(events)
             commands = (*head.commands, record)[-RECENT_COMMANDS:] if record else head.commands
-            self._cache.put(aggregate_type, command.id, Head(aggregate.version, snapshot, (), commands))
+            self._cache.remember(aggregate_type, command.id, Head(aggregate.version, snapshot, (), commands))
         return CommandResult(aggregate_type, command.id, events[-1].version, events)
 
     def _snapshot(self, aggregate: Aggregate) -> Snapshot | None:

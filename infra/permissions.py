@@ -65,12 +65,10 @@ IDEMPOTENCY_RECORDS = (IDEMPOTENCY,)
 
 _LOAD_HISTORY = _on(Resource.EVENTS, "dynamodb:GetItem", "dynamodb:Query")
 """The tip (one GetItem), then the calved batches that hold older events (Query)."""
-_APPEND = _on(Resource.EVENTS, "dynamodb:UpdateItem")
-"""A commit on an existing aggregate: one conditional UpdateItem of its tip."""
-_CREATE_AND_CLAIM = _on(Resource.EVENTS, "dynamodb:PutItem") | _on(
-    Resource.EVENTS, "dynamodb:DeleteItem", partitions=CLAIMS
-)
-"""A new tip, a calved batch, a claim (PutItem, alone or in a transaction); a released claim (DeleteItem)."""
+_APPEND = _on(Resource.EVENTS, "dynamodb:PutItem")
+"""A commit: one conditional PutItem of its whole tip (horizon/dynamodb/tips.py), or a calving transaction."""
+_CREATE_AND_CLAIM = _APPEND | _on(Resource.EVENTS, "dynamodb:DeleteItem", partitions=CLAIMS)
+"""A new tip, a claim (PutItem, alone or in a transaction); a released claim (DeleteItem)."""
 _OPEN_SEALED = _on(Resource.KEYS, "dynamodb:BatchGetItem") | _on(Resource.DATA_KEY_WRAPPER, "kms:Decrypt")
 """Read the subjects' wrapped data keys and unwrap them."""
 _SEAL = _on(Resource.KEYS, "dynamodb:PutItem") | _on(Resource.DATA_KEY_WRAPPER, "kms:GenerateDataKey")
@@ -106,10 +104,9 @@ CODE: dict[str, frozenset[Grant]] = {
 
 Not granted because the code never asks, as the recorded story shows:
 - DeleteItem on the events table outside claim items, for anyone; BatchWriteItem and Scan but for catch-up's Scan;
-- PutItem on the events table for the saga and catch-up: they only answer existing invitations (UpdateItem),
-  and an invitation's tip never reaches TIP_BUDGET (4,096 bytes) before they do, so they never calve (1,605
-  bytes measured with every field at its longest, created and accepted). A domain whose sagas write long
-  histories needs it: its story calves, and the comparison fails until the grant is added;
+- UpdateItem on the events table, for anyone: a commit rewrites its tip whole. IAM cannot tell a tip's
+  conditional PutItem from an overwrite of an event, which is why the condition lives in the one module that
+  writes tips (horizon/dynamodb/eventstore.py) and never in a caller;
 - DeleteItem on the read table for the projector and saga: no projection of this domain deletes a document
   (only catch-up's rebuild purges whole generations);
 - GetItem on the data-key table: a failed create returns the existing key (ALL_OLD);

@@ -38,6 +38,13 @@ class CallCounter:
         result.update(self.calls - before)
 
 
+def another_lambda(container: Any) -> Any:
+    """A second Lambda container of the same function: the same tables and clients, none of its memory."""
+    from functions.composition import Container
+
+    return Container(container.settings, container.dynamodb, container.kms)
+
+
 @contextmanager
 def moto_container() -> Iterator[tuple[Any, CallCounter]]:
     """A composition-root Container on fresh moto tables, with a call counter on its client."""

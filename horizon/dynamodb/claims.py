@@ -4,7 +4,8 @@ A claim is an item `pk = claim#<scope>#<keyed hash>`, `sk = -1` (below every tip
 consumer mistakes it for a commit), `owner = <the aggregate's stream key>`. The tip remembers the claims it
 holds (`claims`: scope → hash), so a release needs no value in clear: it reads the tip, then deletes the claim
 items and rewrites the tip in one transaction conditional on the tip's version. Only commits that claim or
-release pay for the transaction (2 WCU per item per KB) and, past creation, the extra tip read.
+release pay for the transaction (2 WCU per item per KB); past creation they read the tip only when this
+container does not hold it already (horizon/dynamodb/tips.py).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class DynamoDBClaimingEventStore(DynamoDBEventStore, ClaimingEventStore):
             tip = self._tip_item(commit, bodies, [], size, snapshot)
             tip_condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
         else:
-            old = self._tip(commit.aggregate_type, commit.aggregate_id) or {}
+            old = self._old_tip(commit)
             if not old or int(old[VERSION]["N"]) != expected_version:
                 raise commit.conflict(old)
             held = {scope: value["S"] for scope, value in old.get(HELD, {}).get("M", {}).items()}
@@ -86,6 +87,7 @@ class DynamoDBClaimingEventStore(DynamoDBEventStore, ClaimingEventStore):
                 condition = "attribute_not_exists(pk) OR #o = :me"
                 actions.append(self._claim("Put", scope, digest, condition, owner, commit.pk))
         self._transact(commit, actions, tip_index, taken)
+        self._tips.remember(tip)
 
     def _claim(
         self, verb: str, scope: str, digest: str, condition: str, values: dict[str, Any], owner: str | None = None
@@ -106,8 +108,7 @@ class DynamoDBClaimingEventStore(DynamoDBEventStore, ClaimingEventStore):
             reasons: list[dict[str, Any]] = [dict(r) for r in error.response.get("CancellationReasons", [])]
             codes = [reason.get("Code") for reason in reasons]
             if len(reasons) > tip_index and codes[tip_index] == "ConditionalCheckFailed":
-                old: dict[str, Any] = dict(reasons[tip_index].get("Item") or {})
-                raise commit.conflict(old) from error
+                raise self._lost(commit, dict(reasons[tip_index].get("Item") or {})) from error
             for index, scope in taken.items():
                 if len(codes) > index and codes[index] == "ConditionalCheckFailed":
                     raise ValueTaken(commit.aggregate_type, commit.aggregate_id, scope) from error

@@ -1,8 +1,9 @@
 """The DynamoDB event store: a tip item per aggregate, written by every commit, and calved batch items.
 
-A commit is one conditional UpdateItem of the tip that appends its events to the tip's pending list and
-replaces the snapshot. When the pending events pass TIP_BUDGET bytes, the next commit calves them into an
-immutable batch item in the same transaction as its own tip write. See docs/event-store.md.
+A commit is one conditional PutItem of the whole tip: its events appended to the tip's pending list, the
+snapshot replaced, built from the tip this container last read or wrote (horizon/dynamodb/tips.py). When the
+pending events pass TIP_BUDGET bytes, the commit calves them into an immutable batch item in the same
+transaction as its own tip write. See docs/event-store.md.
 """
 
 from __future__ import annotations
@@ -16,9 +17,6 @@ from horizon.dynamodb.layout import (
     COMMANDS,
     EVENTS,
     FIRST,
-    SNAPSHOT,
-    SNAPSHOT_VERSION,
-    STATE_VERSION,
     TIP_SORT_KEY,
     VERSION,
     decode_events,
@@ -28,6 +26,7 @@ from horizon.dynamodb.layout import (
     parse_stream_key,
     stream_key,
 )
+from horizon.dynamodb.tips import TipCache, appended, version_of, with_snapshot
 from horizon.errors import ConcurrencyError, InvalidEvents
 from horizon.events import Event
 from horizon.eventstore import (
@@ -61,10 +60,13 @@ Every tip write costs one write unit per KB of the tip, so a small tip keeps the
 class DynamoDBEventStore(EventStore):
     """Event store on one DynamoDB table; the boto3 client is injected, never created here."""
 
-    def __init__(self, client: DynamoDBClient, table_name: str, *, page_size: int | None = None) -> None:
+    def __init__(
+        self, client: DynamoDBClient, table_name: str, *, page_size: int | None = None, tips: TipCache | None = None
+    ) -> None:
         self._client = client
         self._table = table_name
         self._page_size = page_size
+        self._tips = tips if tips is not None else TipCache()
 
     def load(self, aggregate_type: str, aggregate_id: UUID, after_version: int = 0) -> list[Event]:
         """Return the aggregate's events with a version above `after_version`, in version order."""
@@ -139,27 +141,55 @@ class DynamoDBEventStore(EventStore):
     def _tip(self, aggregate_type: str, aggregate_id: UUID) -> dict[str, Any] | None:
         key = {"pk": {"S": stream_key(aggregate_type, aggregate_id)}, "sk": {"N": TIP_SORT_KEY}}
         item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
-        return None if item is None else dict(item)
+        if item is None:
+            return None
+        self._tips.remember(dict(item))
+        return dict(item)
+
+    def _old_tip(self, commit: _Commit) -> dict[str, Any]:
+        """The tip a commit continues: the one this container holds unless it is older than expected, else read.
+
+        A held tip newer than expected is a lost race decided without a request; {} when there is no tip.
+        """
+        held = self._tips.get(commit.pk)
+        if held is None or version_of(held) < commit.expected:
+            held = self._tip(commit.aggregate_type, commit.aggregate_id)
+        return held or {}
 
     def append(self, events: Sequence[Event], expected_version: int, snapshot: Snapshot | None = None) -> None:
         """Atomically store events (and the state after them) continuing from `expected_version`."""
         commit, bodies, size, snapshot = self._prepare(events, expected_version, snapshot)
+        if expected_version == 0:
+            tip = self._tip_item(commit, bodies, [], size, snapshot)
+            condition = "attribute_not_exists(pk)"
+            names: dict[str, str] = {}
+            values: dict[str, Any] = {}
+        else:
+            old = self._old_tip(commit)
+            if not old or version_of(old) != expected_version:
+                raise commit.conflict(old)
+            if int(old.get(BYTES, {}).get("N", "0")) + size > TIP_BUDGET:
+                self._calve(commit, old, bodies, size, snapshot)
+                return
+            tip = appended(old, commit.version, bodies, size, snapshot)
+            condition, names, values = "#v = :expected", {"#v": VERSION}, {":expected": {"N": str(expected_version)}}
+        request: dict[str, Any] = {"ConditionExpression": condition, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+        if names:
+            request |= {"ExpressionAttributeNames": names, "ExpressionAttributeValues": values}
         try:
-            if expected_version == 0:
-                # A new aggregate: the whole tip in one PutItem (moto's stream image of an inserting UpdateItem
-                # holds only the keys, and there is nothing to append to anyway).
-                self._client.put_item(**self._put(commit, bodies, size, snapshot))
-            else:
-                self._client.update_item(**self._update(commit, bodies, size, snapshot))
+            self._client.put_item(TableName=self._table, Item=tip, **request)
         except self._client.exceptions.ConditionalCheckFailedException as error:
             response: dict[str, Any] = dict(error.response)
-            old: dict[str, Any] = dict(response.get("Item") or {})
-            if not old or expected_version == 0 or int(old[VERSION]["N"]) != expected_version:
-                raise commit.conflict(old) from error
-            # The tip is at our version but its pending events are past the budget: calve them first.
-            self._calve(commit, old, bodies, size, snapshot)
-        except self._client.exceptions.TransactionConflictException as error:
+            raise self._lost(commit, dict(response.get("Item") or {})) from error
+        except self._client.exceptions.TransactionConflictException as error:  # a calve held the tip
             raise commit.conflict(None) from error
+        self._tips.remember(tip)
+
+    def _lost(self, commit: _Commit, winner: dict[str, Any]) -> ConcurrencyError:
+        """The error for a lost race, keeping the winner's tip (ALL_OLD) for the retry's write."""
+        if winner:
+            self._tips.remember(winner)
+        return commit.conflict(winner)
 
     def _prepare(
         self, events: Sequence[Event], expected_version: int, snapshot: Snapshot | None
@@ -200,50 +230,7 @@ class DynamoDBEventStore(EventStore):
         }
         if commands:
             tip[COMMANDS] = {"L": [{"S": text} for text in commands]}
-        if snapshot is not None:
-            tip |= {
-                SNAPSHOT: {"S": snapshot.state},
-                STATE_VERSION: {"N": str(snapshot.state_version)},
-                SNAPSHOT_VERSION: {"N": str(commit.version)},
-            }
-        return tip
-
-    def _put(self, commit: _Commit, bodies: list[str], size: int, snapshot: Snapshot | None) -> dict[str, Any]:
-        return {
-            "TableName": self._table,
-            "Item": self._tip_item(commit, bodies, [], size, snapshot),
-            "ConditionExpression": "attribute_not_exists(pk)",
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }
-
-    def _update(self, commit: _Commit, bodies: list[str], size: int, snapshot: Snapshot | None) -> dict[str, Any]:
-        names = {"#v": VERSION, "#f": FIRST, "#e": EVENTS, "#b": BYTES}
-        values: dict[str, Any] = {
-            ":v": {"N": str(commit.version)},
-            ":f": {"N": str(commit.expected + 1)},
-            ":new": {"L": [{"S": body} for body in bodies]},
-            ":empty": {"L": []},
-            ":b": {"N": str(size)},
-        }
-        expression = "SET #v = :v, #f = :f, #e = list_append(if_not_exists(#e, :empty), :new)"
-        names |= {"#s": SNAPSHOT, "#sv": STATE_VERSION, "#sn": SNAPSHOT_VERSION}
-        if snapshot is None:
-            tail = " REMOVE #s, #sv, #sn"
-        else:
-            expression += ", #s = :s, #sv = :sv, #sn = :v"
-            values |= {":s": {"S": snapshot.state}, ":sv": {"N": str(snapshot.state_version)}}
-            tail = ""
-        condition = "#v = :expected AND #b <= :room"
-        values |= {":expected": {"N": str(commit.expected)}, ":room": {"N": str(TIP_BUDGET - size)}}
-        return {
-            "TableName": self._table,
-            "Key": {"pk": {"S": commit.pk}, "sk": {"N": TIP_SORT_KEY}},
-            "UpdateExpression": f"{expression} ADD #b :b{tail}",
-            "ConditionExpression": condition,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }
+        return with_snapshot(tip, snapshot, commit.version)
 
     def _calve(
         self,
@@ -282,11 +269,14 @@ class DynamoDBEventStore(EventStore):
             reasons = error.response.get("CancellationReasons", [])
             tip_reason: dict[str, Any] = dict(reasons[-1]) if reasons else {}
             if tip_reason.get("Code") == "ConditionalCheckFailed":
-                raise commit.conflict(dict(tip_reason.get("Item") or {})) from error
+                raise self._lost(commit, dict(tip_reason.get("Item") or {})) from error
             if {r.get("Code") for r in reasons} & {"ConditionalCheckFailed", "TransactionConflict"}:
                 # Another writer calved or held the tip first: the same race, decided before our condition ran.
                 raise commit.conflict(None) from error
             raise
+        except self._client.exceptions.TransactionConflictException as error:
+            raise commit.conflict(None) from error
+        self._tips.remember(tip)
 
 
 class _Commit:

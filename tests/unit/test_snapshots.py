@@ -108,7 +108,7 @@ def test_a_rejection_decided_from_the_cache_is_checked_against_the_store(registr
     invite = uuid4()
     handler.handle(CreateInvite(id=invite, name="Athena"), as_host())
     wrong = Snapshot(1, 1, state(status="declined"))
-    cache.put("Invitation", invite, Head(1, wrong))
+    cache.remember("Invitation", invite, Head(1, wrong))
     # WHEN the guest accepts, THEN the store's head decides, and the accept is stored
     result = handler.handle(AcceptInvite(id=invite), as_host())
     assert [event.type for event in result.events] == ["InviteAccepted"]
@@ -136,27 +136,27 @@ def test_the_cache_is_bounded_by_count_bytes_and_lifetime() -> None:
         return Head(1, Snapshot(1, 1, "x" * size))
 
     for aggregate in ids:
-        cache.put("T", aggregate, head(10))
-    assert cache.get("T", ids[0]) is None, "the least recently used entry went first"
+        cache.remember("T", aggregate, head(10))
+    assert cache.head("T", ids[0]) is None, "the least recently used entry went first"
     assert len(cache) == 2
 
-    cache.put("T", ids[0], head(1_500))
+    cache.remember("T", ids[0], head(1_500))
     assert cache.bytes <= 2_000
-    assert cache.get("T", ids[0]) is not None
-    assert cache.get("T", ids[1]) is None
-    assert cache.get("T", ids[2]) is None
+    assert cache.head("T", ids[0]) is not None
+    assert cache.head("T", ids[1]) is None
+    assert cache.head("T", ids[2]) is None
 
-    cache.put("T", ids[1], head(5_000))
-    assert cache.get("T", ids[1]) is None, "an entry larger than the whole budget is not kept"
+    cache.remember("T", ids[1], head(5_000))
+    assert cache.head("T", ids[1]) is None, "an entry larger than the whole budget is not kept"
 
     now[0] = 61.0
-    assert cache.get("T", ids[0]) is None, "an entry older than its lifetime is gone"
+    assert cache.head("T", ids[0]) is None, "an entry older than its lifetime is gone"
     assert len(cache) == 0
 
 
 def test_a_head_without_a_snapshot_is_not_cached() -> None:
     cache = AggregateCache()
     aggregate = uuid4()
-    cache.put("T", aggregate, Head(1, Snapshot(1, 1, "{}")))
-    cache.put("T", aggregate, Head(2))
-    assert cache.get("T", aggregate) is None
+    cache.remember("T", aggregate, Head(1, Snapshot(1, 1, "{}")))
+    cache.remember("T", aggregate, Head(2))
+    assert cache.head("T", aggregate) is None

@@ -29,12 +29,20 @@ def run() -> list[tuple[str, int, str]]:
             CommandHandler(container.registry, another_lambda(container).event_store).handle(
                 CreateInvite(id=invite, name="Athena"), as_host()
             )
-        rows.append(("cold container, new aggregate (CreateInvite; its new data key: 1 PutItem)", calls.total(), _fmt(calls)))
+        rows.append(
+            ("cold container, new aggregate (CreateInvite; its new data key: 1 PutItem)", calls.total(), _fmt(calls))
+        )
         with counter.measure() as calls:
             accepted = CommandHandler(container.registry, another_lambda(container).event_store).handle(
                 AcceptInvite(id=invite), as_host()
             )
-        rows.append(("cold container, existing aggregate (AcceptInvite; its data key: 1 BatchGetItem)", calls.total(), _fmt(calls)))
+        rows.append(
+            (
+                "cold container, existing aggregate (AcceptInvite; its data key: 1 BatchGetItem)",
+                calls.total(),
+                _fmt(calls),
+            )
+        )
         other = uuid.uuid4()
         warm.handle(CreateInvite(id=other, name="Hades"), as_host())
         with counter.measure() as calls:

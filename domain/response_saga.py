@@ -43,13 +43,14 @@ class ResponseSaga(Saga[Seats]):
 
     name: ClassVar[str] = "ResponseSaga"
     model = Seats
+    reacts_to: ClassVar[frozenset[str] | None] = frozenset({InviteAccepted.event_type})
 
     def __init__(self, guest_limit: int) -> None:
         self.guest_limit = guest_limit
 
     def state_key(self, event: Event) -> str | None:
         """One seat list for the whole guest list; only acceptances concern it."""
-        return "seats" if event.type == InviteAccepted.event_type else None
+        return "seats" if self.reacts_to and event.type in self.reacts_to else None
 
     def react(self, state: Seats | None, event: Event, data: EventData) -> tuple[Seats | None, Sequence[Command]]:
         """Take a seat if one is free."""

@@ -142,7 +142,9 @@ def _prepare(endpoint_url: str) -> None:
     TableCheckpoints(client).create_table()
     _ = QueueDeadLetters(boto3.client("sqs", endpoint_url=endpoint_url)).url
     fanout = LocalFanout(boto3.client("sns", endpoint_url=endpoint_url), boto3.client("sqs", endpoint_url=endpoint_url))
-    fanout.create(subscriptions.QUEUED, receives=local_redelivery().attempts)
+    domain = os.environ.get(TEST_DOMAIN, "domain")  # the functions run the test domain's consumers, if any
+    filters = {name: subscriptions.reacts_to(name, settings.guest_limit, domain) for name in subscriptions.QUEUED}
+    fanout.create(filters, receives=local_redelivery().attempts)
 
 
 def dead_letters(*, redrive: bool) -> int:

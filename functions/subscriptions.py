@@ -6,11 +6,28 @@ stack both wire consumers from these lists, so adding a consumer is one line in 
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from horizon.projection import EventTypes
+
 FANOUT = "Fanout"
 """The dispatcher: it publishes every commit to the fan-out topic (functions/fanout.py)."""
 
 STREAM_READERS = ("Projector", FANOUT)
 """The events table's stream serves about two readers per shard: these two, the read models' latency first."""
 
-QUEUED = ("Saga",)
-"""Every other consumer: its own FIFO queue subscribed to the fan-out topic, its own dead-letter queue."""
+QUEUED = {"Saga": "build_sagas"}
+"""Every other consumer: its own FIFO queue subscribed to the fan-out topic, its own dead-letter queue; with the
+domain's function that builds what it runs (functions/composition.py builds the same)."""
+
+
+def reacts_to(name: str, guest_limit: int, domain: str = "domain") -> EventTypes:
+    """The event types a queued function reacts to: what its consumers declare (None: every type).
+
+    Its queue's subscription filters on them (infra/streams.py, horizon/local/fanout.py).
+    """
+    from horizon.projection import reacting_to
+
+    return reacting_to(getattr(importlib.import_module(domain), QUEUED[name])(guest_limit))

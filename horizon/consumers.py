@@ -32,7 +32,7 @@ from horizon.errors import AggregateNotFound, DomainError, ReadModelConflict
 from horizon.events import Event, EventData
 from horizon.eventstore import EventStore
 from horizon.generations import GENERATIONS, POINTER_TTL_SECONDS, collection_of
-from horizon.projection import Projector, Saga
+from horizon.projection import EventTypes, Projector, Saga
 from horizon.readstore import Document, DocumentKey, ReadStore, Write
 from horizon.registry import Registry
 from horizon.retry import CONSUMER_CONFLICTS, RetryPolicy
@@ -145,6 +145,9 @@ class TrackedConsumer(ABC):
                 document = self._reads.get(*key)
                 return ((document.position or 0) if document else 0), False
         return 0, False
+
+    reacts_to: EventTypes = None
+    """The event types the consumer declared (None: all): it folds no other, whatever its key function says."""
 
     tracks_in_documents = False
     """Whether each aggregate's position lives beside its one document instead of in a tracking document."""
@@ -275,7 +278,8 @@ class TrackedConsumer(ABC):
 
     def keys(self, event: Event) -> list[DocumentKey]:
         """The document an event will read and write, if any: one per consumer and event at most."""
-        key = self.key_of(event)
+        # An undeclared type is a no-op by construction, so a subscription that never delivers it changes nothing.
+        key = None if self.reacts_to is not None and event.type not in self.reacts_to else self.key_of(event)
         return [] if key is None else [(self.name, key)]
 
     def fold(
@@ -329,6 +333,7 @@ class ProjectorRuntime(TrackedConsumer):
         super().__init__(projector.name, registry, reads, events)
         self.projector = projector
         self.model = projector.model
+        self.reacts_to = projector.reacts_to
         self.tracks_in_documents = projector.per_aggregate
         self._follows = generation is None
         self._resolved_at = float("-inf")
@@ -383,6 +388,7 @@ class SagaRuntime(TrackedConsumer):
         super().__init__(saga.name, registry, reads, events)
         self.saga = saga
         self.model = saga.model
+        self.reacts_to = saga.reacts_to
         self._commands = commands
 
     def key_of(self, event: Event) -> str | None:

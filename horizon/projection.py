@@ -7,7 +7,7 @@ Both are pure: they get the current document and an event and return the next do
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -16,6 +16,9 @@ from horizon.commands import Command
 from horizon.events import Event, EventData
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+
+EventTypes = frozenset[str] | None
+"""The stored event types (`Event.type`) a consumer reacts to; None: every type."""
 
 
 class Projector(ABC, Generic[ModelT]):
@@ -27,6 +30,9 @@ class Projector(ABC, Generic[ModelT]):
     """True when each document follows one aggregate only (no other aggregate's events touch it) and is never
     deleted: the runtime then keeps the aggregate's position beside the document and writes it with one
     single-item conditional write, instead of a transaction with a separate tracking document."""
+    reacts_to: ClassVar[EventTypes] = None
+    """The event types this projector reacts to (None: all). The runtime folds no other type, and a queued
+    consumer's subscription only delivers commits that hold one of them (docs/deploy.md, "Fan-out")."""
 
     @abstractmethod
     def document_key(self, event: Event) -> str | None:
@@ -42,6 +48,9 @@ class Saga(ABC, Generic[ModelT]):
 
     name: ClassVar[str]
     model: type[ModelT]
+    reacts_to: ClassVar[EventTypes] = None
+    """The event types this saga reacts to (None: all). The runtime folds no other type, and its queue's
+    subscription only delivers commits that hold one of them (docs/deploy.md, "Fan-out")."""
 
     @abstractmethod
     def state_key(self, event: Event) -> str | None:
@@ -57,3 +66,18 @@ class Saga(ABC, Generic[ModelT]):
         Must be idempotent: a crash can make the runtime report the same rejection twice.
         """
         return state
+
+
+def reacting_to(consumers: Iterable[Projector[BaseModel] | Saga[BaseModel]]) -> EventTypes:
+    """The event types any of these consumers reacts to: their union, or None when one reacts to every type."""
+    found: set[str] = set()
+    for consumer in consumers:
+        if consumer.reacts_to is None:
+            return None
+        found |= consumer.reacts_to
+    return frozenset(found)
+
+
+def concerns(types: EventTypes, event_types: Iterable[str]) -> bool:
+    """Whether a commit of these event types concerns a consumer that reacts to `types`."""
+    return types is None or not types.isdisjoint(event_types)

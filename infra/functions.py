@@ -21,6 +21,8 @@ from infra.tables import EventStoreTables
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 """The newest Python runtime aws-cdk-lib knows; the bundler installs wheels for the same version."""
+ARCHITECTURE = lambda_.Architecture.ARM_64
+"""Every function's (infra/bundling.py's PLATFORMS match it); bench/cost.py prices duration by it."""
 
 
 @dataclass(frozen=True)
@@ -162,7 +164,7 @@ class HorizonFunctions(Construct):
             self,
             name,
             runtime=RUNTIME,
-            architecture=lambda_.Architecture.ARM_64,
+            architecture=ARCHITECTURE,
             code=code,
             handler=spec.handler,
             description=f"Horizon: {spec.description}",

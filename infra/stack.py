@@ -60,7 +60,7 @@ class HorizonStack(Stack):
             fanout=self.functions.fanout,
         )
         for name in subscriptions.QUEUED:
-            self.consumers.add_queued(name, by_name[name])
+            self.consumers.add_queued(name, by_name[name], subscriptions.reacts_to(name, guest_limit))
         stream = self.tables.events.table_stream_arn
         assert stream is not None, "the events table is streamed (infra/tables.py)"
         self.functions.grant_permissions(

@@ -14,6 +14,8 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from horizon.dynamodb.fanout import filter_policy
+from horizon.projection import EventTypes
 from horizon.retry import QUEUE_RECEIVES, STREAM_RETRIES
 
 TIP_COMMITS = lambda_.FilterCriteria.filter(
@@ -26,6 +28,8 @@ TIP_COMMITS = lambda_.FilterCriteria.filter(
 """Only tip records (sk = 0) carry commits. Event items and removals never invoke a function (and cost nothing).
 horizon/dynamodb/streams.py skips anything else as well, so the filter is a saving, not a correctness need."""
 
+STREAM_BATCH_SIZE = 100
+"""Records a stream mapping hands a function at once, at most."""
 RETRY_ATTEMPTS = STREAM_RETRIES
 MAX_RECORD_AGE = Duration.hours(24)
 PARALLELIZATION_FACTOR = 2
@@ -67,7 +71,7 @@ def commit_stream(
         # From the oldest record still in the stream: a new consumer catches up on the last 24 hours. Older
         # history is read from the table when a consumer meets a gap (horizon/consumers.py).
         starting_position=lambda_.StartingPosition.TRIM_HORIZON,
-        batch_size=100,
+        batch_size=STREAM_BATCH_SIZE,
         filters=[TIP_COMMITS],
         # horizon/dynamodb/streams.py answers with the failed records, and with every later record of the
         # same aggregate, so Lambda retries from the first failure and keeps each aggregate's commits in order.
@@ -129,8 +133,11 @@ class CommitConsumers(Construct):
         self.queues: dict[str, sqs.Queue] = {}
         self.dead_letters: dict[str, sqs.Queue] = {}
 
-    def add_queued(self, name: str, consumer: lambda_.Function) -> sqs.Queue:
-        """Feed `consumer` from its own FIFO queue of the fan-out topic; the stream gains no reader."""
+    def add_queued(self, name: str, consumer: lambda_.Function, reacts_to: EventTypes = None) -> sqs.Queue:
+        """Feed `consumer` from its own FIFO queue of the fan-out topic; the stream gains no reader.
+
+        `reacts_to` (the event types its consumers declare, None: all) becomes the subscription's filter policy.
+        """
         dead = _queue(self, f"{name}DeadLetters", fifo=True)
         _acknowledge_dead_letter_queue(dead, f"the {name} queue")
         timeout = consumer.timeout.to_seconds() if consumer.timeout else 3
@@ -141,8 +148,18 @@ class CommitConsumers(Construct):
             visibility_timeout=Duration.seconds(timeout * VISIBILITY_TIMEOUT_PER_FUNCTION_TIMEOUT),
             dead_letter_queue=sqs.DeadLetterQueue(queue=dead, max_receive_count=QUEUE_RECEIVES),
         )
-        # Raw delivery: the body is the message the dispatcher published, which the consumer decodes.
-        self.topic.add_subscription(subscriptions.SqsSubscription(queue, raw_message_delivery=True))
+        # Raw delivery: the body is the message the dispatcher published, which the consumer decodes. The filter
+        # drops, before any request is billed to the queue, the commits none of the consumer's event types is in.
+        policy = filter_policy(reacts_to)
+        filters = None
+        if policy is not None:
+            filters = {
+                attribute: sns.SubscriptionFilter.string_filter(allowlist=values)
+                for attribute, values in policy.items()
+            }
+        self.topic.add_subscription(
+            subscriptions.SqsSubscription(queue, raw_message_delivery=True, filter_policy=filters)
+        )
         # A failed message fails the later ones of its group (its aggregate), which then come again in order.
         # A mapping that grants nothing: consuming the queue is in the consumer's entry of infra/permissions.py.
         consumer.add_event_source_mapping(

@@ -6,7 +6,10 @@ subscribed to the topic (docs/deploy.md, "Fan-out"). A message is the stream rec
 cut down to the commit, so a consumer decodes it with the stream's own parser (`decode_record`) and runs the
 same tracking, deduplication, gap repair and outbox. The message group is the aggregate, so each queue keeps an
 aggregate's commits in order and a failing aggregate holds up only itself; the deduplication id is the
-aggregate and version, so a record the stream delivers twice within five minutes is published once.
+aggregate and version, so a record the stream delivers twice within five minutes is published once. The
+message attribute `event_types` lists the commit's event types: a consumer that declares the types it reacts to
+(`reacts_to` on a Saga or Projector) has its queue subscribed with a filter policy on it (`filter_policy`), so
+its queue never receives, and its function is never invoked for, a commit it would not act on.
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from horizon.dynamodb.layout import EVENTS, FIRST, VERSION, parse_stream_key
 from horizon.dynamodb.streams import Loader, decode_record, is_commit_record
 from horizon.events import Event
+from horizon.projection import EventTypes
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
@@ -39,6 +43,17 @@ MAX_BATCH_ENTRIES = 10
 MAX_ID_LENGTH = 128
 """SNS FIFO's cap on a message group id and a deduplication id."""
 
+EVENT_TYPES = "event_types"
+"""The message attribute (String.Array) naming the event types of the commit a message carries."""
+
+
+def filter_policy(types: EventTypes) -> dict[str, list[str]] | None:
+    """The subscription filter policy of a consumer reacting to `types`: any of them in the commit (None: all).
+
+    SNS matches a String.Array attribute when any of its values matches the policy's list.
+    """
+    return None if types is None else {EVENT_TYPES: sorted(types)}
+
 
 @dataclass(frozen=True)
 class Message:
@@ -49,6 +64,19 @@ class Message:
     group: str
     deduplication_id: str
     body: str
+    event_types: tuple[str, ...] = ()
+    """The commit's distinct event types, in order: the attribute subscription filter policies match on."""
+
+    def attributes(self) -> dict[str, Any]:
+        """The message attributes SNS filters on (and delivers to a raw subscription's queue)."""
+        return {EVENT_TYPES: {"DataType": "String.Array", "StringValue": json.dumps(list(self.event_types))}}
+
+    def size(self) -> int:
+        """What counts toward the message cap: the body and the attributes' names, types and values."""
+        return len(self.body.encode()) + sum(
+            len(name) + len(value["DataType"]) + len(value["StringValue"].encode())
+            for name, value in self.attributes().items()
+        )
 
 
 def message_of(record: dict[str, Any]) -> Message | None:
@@ -61,17 +89,20 @@ def message_of(record: dict[str, Any]) -> Message | None:
     # The tip also holds earlier pending events, the snapshot and command records: consumers need none of them.
     commit = {key: image[key] for key in ("pk", "sk", VERSION, FIRST)}
     commit[EVENTS] = {"L": image[EVENTS]["L"][-(version - first + 1) :]}
+    types = tuple(dict.fromkeys(str(json.loads(body["S"])["t"]) for body in commit[EVENTS]["L"]))
     carried = {
         key: dynamodb[key] for key in ("Keys", "SequenceNumber", "ApproximateCreationDateTime") if key in dynamodb
     }
     envelope = {"eventName": record["eventName"], "eventSourceARN": record.get("eventSourceARN")}
     body = json.dumps({**envelope, "dynamodb": {**carried, "NewImage": commit}}, separators=(",", ":"))
-    if len(body.encode()) > MAX_MESSAGE_BYTES:
+    pk = str(image["pk"]["S"])
+    message = Message(str(dynamodb["SequenceNumber"]), _bounded(pk), _bounded(f"{pk}#{version}"), body, types)
+    if message.size() > MAX_MESSAGE_BYTES:
         # A commit may hold 256 kB of envelopes; the consumer reads such a commit from the events table.
         del commit[EVENTS]
         body = json.dumps({**envelope, "dynamodb": {**carried, "NewImage": commit}}, separators=(",", ":"))
-    pk = str(image["pk"]["S"])
-    return Message(str(dynamodb["SequenceNumber"]), _bounded(pk), _bounded(f"{pk}#{version}"), body)
+        message = replace(message, body=body)
+    return message
 
 
 def _bounded(text: str) -> str:
@@ -117,7 +148,7 @@ def _chunks(messages: Sequence[Message]) -> list[list[Message]]:
     size = 0
     groups: set[str] = set()
     for message in messages:
-        weight = len(message.body.encode())
+        weight = message.size()
         full = len(chunks[-1]) == MAX_BATCH_ENTRIES or size + weight > MAX_MESSAGE_BYTES
         if chunks[-1] and (full or message.group in groups):
             chunks.append([])
@@ -147,6 +178,7 @@ class TopicPublisher:
                         "Message": message.body,
                         "MessageGroupId": message.group,
                         "MessageDeduplicationId": message.deduplication_id,
+                        "MessageAttributes": message.attributes(),
                     }
                     for entry, message in by_entry.items()
                 ],

@@ -2,21 +2,26 @@
 
 The same shape as the stack's (infra/streams.py): the fan-out function publishes each commit to the topic, the
 topic delivers it raw to every consumer's queue, and a queue moves a message to its dead-letter queue after
-`QUEUE_RECEIVES` deliveries. Creating it all is idempotent, so a restored data plane keeps what it had.
+`QUEUE_RECEIVES` deliveries. Each subscription carries the filter policy the stack derives from what its
+consumer reacts to (moto's SNS applies it as SNS does). Creating it all is idempotent, so a restored data plane
+keeps what it had.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from horizon.dynamodb.fanout import filter_policy
 from horizon.retry import QUEUE_RECEIVES
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.literals import QueueAttributeNameType
+
+    from horizon.projection import EventTypes
 
 TOPIC = "horizon-local-commits.fifo"
 PREFIX = "horizon-local-"
@@ -56,29 +61,45 @@ class LocalFanout:
         self._sns = sns
         self._sqs = sqs
 
-    def create(self, consumers: Sequence[str], *, receives: int = QUEUE_RECEIVES) -> str:
+    def create(self, consumers: Mapping[str, EventTypes], *, receives: int = QUEUE_RECEIVES) -> str:
         """The topic, each consumer's queue and DLQ, and the raw subscriptions; returns the topic's ARN.
 
+        `consumers` maps each consumer to the event types it reacts to (None: all), its subscription's filter.
         A queue moves a message to its DLQ after `receives` deliveries (fewer than on AWS for tests and demos).
         """
         topic = self._sns.create_topic(
             Name=TOPIC, Attributes={"FifoTopic": "true", "ContentBasedDeduplication": "false"}
         )["TopicArn"]
-        for consumer in consumers:
+        for consumer, types in consumers.items():
             dead = self._sqs.create_queue(QueueName=dead_letter_queue_name(consumer), Attributes=FIFO)["QueueUrl"]
             redrive = {"deadLetterTargetArn": self._arn(dead), "maxReceiveCount": receives}
             queue = self._queue(queue_name(consumer), {**FIFO, "RedrivePolicy": json.dumps(redrive)})
-            self._sns.subscribe(
-                TopicArn=topic,
-                Protocol="sqs",
-                Endpoint=self._arn(queue),
-                Attributes={"RawMessageDelivery": "true"},
-            )
+            self._subscribe(topic, self._arn(queue), filter_policy(types))
         return topic
+
+    def _subscribe(self, topic: str, queue_arn: str, policy: dict[str, list[str]] | None) -> None:
+        """Subscribe the queue raw, with this filter policy, whatever an earlier start subscribed it with."""
+        attributes = {"RawMessageDelivery": "true"}
+        if policy is not None:
+            attributes["FilterPolicy"] = json.dumps(policy)
+        arn = self._sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes=attributes)[
+            "SubscriptionArn"
+        ]
+        # Subscribing again returns the existing subscription with its old attributes: set the policy anew.
+        old = self._sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"].get("FilterPolicy")
+        if policy is not None and old != attributes["FilterPolicy"]:
+            self._sns.set_subscription_attributes(
+                SubscriptionArn=arn, AttributeName="FilterPolicy", AttributeValue=attributes["FilterPolicy"]
+            )
+        elif policy is None and old:
+            self._sns.unsubscribe(SubscriptionArn=arn)
+            self._sns.subscribe(
+                TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"}
+            )
 
     def topic_arn(self) -> str:
         """The topic's ARN (creating a topic that exists returns it)."""
-        return self.create([])
+        return self.create({})
 
     def queue_url(self, consumer: str) -> str:
         """The URL of one consumer's queue."""

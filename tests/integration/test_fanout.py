@@ -47,7 +47,7 @@ class Pipeline:
         self.reads = DynamoDBReadStore(dynamodb, READ_TABLE)
         self.sns, self.sqs = boto3.client("sns"), boto3.client("sqs")
         fanout = LocalFanout(self.sns, self.sqs)
-        self.topic = fanout.create(["Totals"])
+        self.topic = fanout.create({"Totals": None})
         self.publisher = TopicPublisher(self.sns, self.topic)
         self.stream_arn = str(dynamodb.describe_table(TableName=EVENTS_TABLE)["Table"]["LatestStreamArn"])
         self.totals = PoisonableTotals()

@@ -1,18 +1,23 @@
-"""List-price cost per million guest-list commands, from capacity units measured on the whole pipeline.
+"""List-price cost per million guest-list commands, from what the whole pipeline used (bench/pipeline.py).
 
-Each guest is invited and accepts over HTTP, and the saga answers (confirm or deny): three commands. Every
-commit goes through both projectors in stream batches of up to 100 records, and through the fan-out (one SNS FIFO
-message per commit, its size measured from the stream) to each queued consumer's SQS FIFO queue, read in batches
-of 10 (docs/deploy.md, "Fan-out").
+Capacity units are sized from the items on the wire (bench/capacity.py); fan-out requests and bytes are counted
+from the messages the dispatcher published and each queue received; Lambda duration is the handler seconds
+measured in the same run, priced at the memory size and architecture infra/functions.py configures. The handler
+seconds include moto's side of every call (its DynamoDB, SNS and SQS run in the same process), so the duration
+rows are an upper bound.
 """
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bench import pipeline
 
 HTTP_PER_MILLION = 1.00
 LAMBDA_REQUEST_PER_MILLION = 0.20
+LAMBDA_GB_SECOND = {"arm64": 0.0000133334, "x86_64": 0.0000166667}
+"""Lambda duration's list price per GB-second by architecture (us-east-1, first tier)."""
 SNS_FIFO_PUBLISH_PER_MILLION = 0.30
 """Per published message of up to 64 KB; a PublishBatch entry counts as one."""
 SNS_FIFO_PUBLISH_PER_GB = 0.017
@@ -20,104 +25,55 @@ SNS_FIFO_TO_SQS_PER_MILLION = 0.01
 SNS_FIFO_TO_SQS_PER_GB = 0.001
 SQS_FIFO_PER_MILLION = 0.50
 """Per request of up to 64 KB; counted here for the send (SNS's delivery), and per batch for receive and delete."""
-QUEUE_BATCH = 10
+WRITE_PER_MILLION = 0.625
+READ_PER_MILLION = 0.125
 
 
-def run(guests: int) -> list[tuple[str, float]]:
+def run(guests: int, *, filtered: bool = True) -> list[tuple[str, float]]:
     """Rows of (component, dollars per million commands)."""
-    import boto3
+    from bench import pipeline
 
-    from bench.capacity import CapacityMeter
-    from bench.principal import as_bench
-    from domain.invitation import AcceptInvite, CreateInvite
-    from horizon.dynamodb.eventstore import DynamoDBEventStore
-    from tests.moto_container import moto_container
+    return rows(pipeline.run(guests, filtered=filtered))
 
-    with moto_container() as (container, _):
-        raw = boto3.client("dynamodb")
 
-        def sizer(table: str, key: dict[str, Any]) -> dict[str, Any] | None:
-            item = raw.get_item(TableName=table, Key=key).get("Item")
-            return None if item is None else dict(item)
+def rows(measured: pipeline.Measured) -> list[tuple[str, float]]:
+    """The cost of one measured run, by component, per million commands."""
+    from infra.functions import ARCHITECTURE, SPECS
+    from infra.streams import QUEUE_BATCH_SIZE
 
-        meter = CapacityMeter(container.dynamodb, sizer)
-        phases: dict[str, dict[str, float]] = {}
-
-        def phase(name: str, before: dict[str, float]) -> None:
-            phases[name] = {unit: meter.units[unit] - before[unit] for unit in before}
-
-        before = meter.units.copy()
-        commits = []
-        invites = []
-        for _ in range(guests):
-            invite = uuid.uuid4()
-            invites.append(invite)
-            commits.append(container.command_handler.handle(CreateInvite(id=invite, name="Guest"), as_bench()).events)
-            commits.append(container.command_handler.handle(AcceptInvite(id=invite), as_bench()).events)
-        phase("command DynamoDB (create, accept)", before)
-        before = meter.units.copy()
-        for start in range(0, len(commits), 100):
-            for saga in container.sagas:
-                saga.process_batch(commits[start : start + 100])
-        phase("saga DynamoDB (incl. the command it sends)", before)
-        uncounted = DynamoDBEventStore(raw, container.settings.events_table)
-        answers = [tuple(uncounted.load("Invitation", invite, 2)) for invite in invites]
-        everything = commits + [answer for answer in answers if answer]
-        before = meter.units.copy()
-        for start in range(0, len(everything), 100):
-            for projector in container.projectors:
-                projector.process_batch(everything[start : start + 100])
-        for start in range(len(commits), len(everything), 100):
-            for saga in container.sagas:
-                saga.process_batch(everything[start : start + 100])
-        phase("projector DynamoDB (and the saga skipping answers)", before)
-        message_bytes = _fanout_message_bytes(raw, container.settings.events_table)
-
-    from functions.subscriptions import QUEUED
-
-    commands = 3 * guests
-    per_command = len(everything) / commands
-    queued = len(QUEUED)
-    rows = [("HTTP API (2 of 3 commands)", HTTP_PER_MILLION * 2 / 3)]
-    batches = 0.05 + queued * per_command / QUEUE_BATCH
-    rows.append(
+    per_million = 1e6 / measured.commands
+    published = len(measured.message_bytes)
+    message_bytes = sum(measured.message_bytes) / max(1, published)
+    result = [("HTTP API (2 of 3 commands)", HTTP_PER_MILLION * 2 / 3)]
+    requests = sum(measured.invocations.values())
+    result.append(
         (
-            "Lambda requests (commands, stream batches, queue batches of 10)",
-            LAMBDA_REQUEST_PER_MILLION * (2 / 3 + batches),
+            "Lambda requests (commands, stream batches of 100, queue batches of 10)",
+            LAMBDA_REQUEST_PER_MILLION * requests / 1e6 * per_million,
         )
     )
-    gigabytes = per_command * message_bytes / 1e9
-    publish = per_command * SNS_FIFO_PUBLISH_PER_MILLION + gigabytes * 1e6 * SNS_FIFO_PUBLISH_PER_GB
-    rows.append((f"fan-out: SNS FIFO publish, {message_bytes:.0f} B per commit", publish))
-    per_queue = per_command * (SNS_FIFO_TO_SQS_PER_MILLION + SQS_FIFO_PER_MILLION * (1 + 2 / QUEUE_BATCH))
-    per_queue += gigabytes * 1e6 * SNS_FIFO_TO_SQS_PER_GB
-    rows.append((f"fan-out: delivery and SQS FIFO requests, {queued} queued consumer(s)", queued * per_queue))
-    for name, units in phases.items():
-        dollars = units["WRU"] * 0.625 / 1e6 + units["RRU"] * 0.125 / 1e6
-        rows.append(
-            (f"{name}: {units['WRU'] / commands:.2f} WRU + {units['RRU'] / commands:.2f} RRU", dollars / commands * 1e6)
+    price = LAMBDA_GB_SECOND[ARCHITECTURE.name]
+    for function, seconds in measured.seconds.items():
+        memory = SPECS[function].memory_mb
+        milliseconds = seconds * 1000 / max(1, measured.invocations[function])
+        result.append(
+            (
+                f"Lambda duration: {function} at {memory} MB {ARCHITECTURE.name}, {milliseconds:.1f} ms per invocation",
+                seconds * memory / 1024 * price * per_million,
+            )
         )
-    return rows
-
-
-def _fanout_message_bytes(client: Any, table: str) -> float:
-    """The mean size of the fan-out's message for each commit in the events table's stream."""
-    import boto3
-
-    from horizon.dynamodb.fanout import message_of
-    from horizon.local.poller import as_lambda_record
-
-    streams = boto3.client("dynamodbstreams")
-    arn = client.describe_table(TableName=table)["Table"]["LatestStreamArn"]
-    sizes: list[int] = []
-    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")
-        position: str | None = iterator["ShardIterator"]
-        while position:
-            page = streams.get_records(ShardIterator=position, Limit=1000)
-            for record in page["Records"]:
-                message = message_of(as_lambda_record(dict(record), arn))
-                if message is not None:
-                    sizes.append(len(message.body.encode()))
-            position = page.get("NextShardIterator") if page["Records"] else None
-    return sum(sizes) / max(1, len(sizes))
+    publish = published * SNS_FIFO_PUBLISH_PER_MILLION / 1e6
+    publish += published * message_bytes / 1e9 * SNS_FIFO_PUBLISH_PER_GB
+    result.append((f"fan-out: SNS FIFO publish, {message_bytes:.0f} B per commit", publish * per_million))
+    for name, delivered in measured.delivered.items():
+        share = delivered / max(1, published)
+        queue = delivered * (SNS_FIFO_TO_SQS_PER_MILLION + SQS_FIFO_PER_MILLION * (1 + 2 / QUEUE_BATCH_SIZE)) / 1e6
+        queue += delivered * message_bytes / 1e9 * SNS_FIFO_TO_SQS_PER_GB
+        result.append((f"fan-out: delivery and SQS FIFO requests, {name} queue ({share:.0%} of commits)", queue * per_million))
+    for name, units in measured.units.items():
+        if not units["WRU"] and not units["RRU"]:
+            continue
+        dollars = (units["WRU"] * WRITE_PER_MILLION + units["RRU"] * READ_PER_MILLION) / 1e6
+        wru, rru = units["WRU"] / measured.commands, units["RRU"] / measured.commands
+        result.append((f"{name}: {wru:.2f} WRU + {rru:.2f} RRU", dollars * per_million))
+    return result

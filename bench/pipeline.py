@@ -1,0 +1,187 @@
+"""The guest-list pipeline run end to end on moto, measured: capacity units, handler seconds, fan-out messages.
+
+Each guest is invited and accepts, and the saga answers (confirm or deny): three commands. The commits go through
+the projectors in stream batches, and through the dispatcher to the SNS FIFO topic, whose subscriptions (with
+their filter policies, horizon/local/fanout.py) deliver them to each queued consumer's SQS FIFO queue, read in
+batches as Lambda would. Every handler's work is timed in-process, moto's side of each call included.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass
+class Measured:
+    """What one run of the pipeline used."""
+
+    commands: int
+    commits: int = 0
+    units: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Write and read units by phase."""
+    seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    """Handler seconds by function (infra/functions.py's names)."""
+    invocations: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    """Handler invocations by function, at the batch sizes of the stack's mappings."""
+    message_bytes: list[int] = field(default_factory=list)
+    """The size of each message the dispatcher published."""
+    delivered: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    """Messages each queued consumer's queue received."""
+
+
+def run(guests: int, *, filtered: bool = True) -> Measured:
+    """Invite `guests` guests who all accept, and carry every commit through the pipeline.
+
+    `filtered=False` subscribes each queue without its filter policy (every commit), for comparison.
+    """
+    import boto3
+
+    from bench.capacity import CapacityMeter
+    from bench.principal import as_bench
+    from domain.invitation import AcceptInvite, CreateInvite
+    from functions import subscriptions
+    from horizon.dynamodb.fanout import TopicPublisher, publish_stream_batch
+    from horizon.dynamodb.streams import process_stream_batch
+    from horizon.local.fanout import LocalFanout
+    from infra.streams import STREAM_BATCH_SIZE
+    from tests.moto_container import moto_container
+
+    measured = Measured(commands=3 * guests)
+    with moto_container() as (container, _):
+        raw = boto3.client("dynamodb")
+
+        def sizer(table: str, key: dict[str, Any]) -> dict[str, Any] | None:
+            item = raw.get_item(TableName=table, Key=key).get("Item")
+            return None if item is None else dict(item)
+
+        meter = CapacityMeter(container.dynamodb, sizer)
+
+        @contextmanager
+        def phase(name: str, function: str) -> Iterator[None]:
+            before, started = meter.units.copy(), time.perf_counter()
+            yield
+            measured.seconds[function] += time.perf_counter() - started
+            units = measured.units.setdefault(name, {unit: 0.0 for unit in before})
+            for unit in before:
+                units[unit] += meter.units[unit] - before[unit]
+
+        filters = {
+            name: subscriptions.reacts_to(name, container.settings.guest_limit) if filtered else None
+            for name in subscriptions.QUEUED
+        }
+        sns, sqs = boto3.client("sns"), boto3.client("sqs")
+        fanout = LocalFanout(sns, sqs)
+        publisher = TopicPublisher(sns, fanout.create(filters))
+        stream = _Stream(raw, container.settings.events_table)
+        saga_batch = [runtime.process_batch for runtime in container.sagas]
+        saga_phase = "saga DynamoDB (incl. the command it sends)"
+
+        def carry_new_commits() -> None:
+            """The dispatcher publishes what the stream holds since last time; each queued consumer reads it."""
+            for batch in _chunks(stream.new_records(), STREAM_BATCH_SIZE):
+                measured.message_bytes += [len(m.body.encode()) for m in _messages(batch)]
+                measured.invocations["Fanout"] += 1
+                with phase("fan-out", "Fanout"):
+                    publish_stream_batch({"Records": batch}, publisher)
+            for name in subscriptions.QUEUED:
+                for records in _queue_batches(sqs, fanout.queue_url(name)):
+                    measured.delivered[name] += len(records)
+                    measured.invocations[name] += 1
+                    with phase(saga_phase, name):
+                        process_stream_batch(
+                            {"Records": records},
+                            None,
+                            saga_batch,
+                            opener=container.sealer.open_commits,
+                            load=container.load_sealed,
+                        )
+
+        with phase("command DynamoDB (create, accept)", "Command"):
+            for _ in range(guests):
+                invite = uuid.uuid4()
+                container.command_handler.handle(CreateInvite(id=invite, name="Guest"), as_bench())
+                container.command_handler.handle(AcceptInvite(id=invite), as_bench())
+        measured.invocations["Command"] += 2 * guests
+        carry_new_commits()
+        carry_new_commits()  # the saga's answers
+        projectors = [runtime.process_batch for runtime in container.projectors]
+        for batch in _chunks(stream.records, STREAM_BATCH_SIZE):
+            measured.invocations["Projector"] += 1
+            with phase("projector DynamoDB", "Projector"):
+                process_stream_batch(
+                    {"Records": batch}, None, projectors, opener=container.sealer.open_commits, load=container.load_sealed
+                )
+        measured.commits = len(stream.records)
+    return measured
+
+
+class _Stream:
+    """The events table's stream as its mappings see it: tip records only, in order, each read once."""
+
+    def __init__(self, client: Any, table: str) -> None:
+        import boto3
+
+        self._streams = boto3.client("dynamodbstreams")
+        self._arn = client.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+        self.records: list[dict[str, Any]] = []
+        self._seen: set[str] = set()
+
+    def new_records(self) -> list[dict[str, Any]]:
+        """The commit records not returned before."""
+        from horizon.dynamodb.streams import is_commit_record
+        from horizon.local.poller import as_lambda_record
+
+        fresh: list[dict[str, Any]] = []
+        for shard in self._streams.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"]:
+            iterator = self._streams.get_shard_iterator(
+                StreamArn=self._arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+            )
+            position: str | None = iterator["ShardIterator"]
+            while position:
+                page = self._streams.get_records(ShardIterator=position, Limit=1000)
+                for record in page["Records"]:
+                    number = record["dynamodb"]["SequenceNumber"]
+                    lambda_record = as_lambda_record(dict(record), self._arn)
+                    if number not in self._seen and is_commit_record(lambda_record):
+                        self._seen.add(number)
+                        fresh.append(lambda_record)
+                position = page.get("NextShardIterator") if page["Records"] else None
+        self.records += fresh
+        return fresh
+
+
+def _messages(batch: list[dict[str, Any]]) -> list[Any]:
+    from horizon.dynamodb.fanout import message_of
+
+    return [message for record in batch if (message := message_of(record)) is not None]
+
+
+def _queue_batches(sqs: Any, url: str) -> Iterator[list[dict[str, Any]]]:
+    """Batches of the queue as its mapping hands them over, each deleted once handed over."""
+    from horizon.local.queues import BATCH_SIZE, as_lambda_record
+
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    while True:
+        messages = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=BATCH_SIZE, MessageSystemAttributeNames=["All"], WaitTimeSeconds=0
+        ).get("Messages", [])
+        if not messages:
+            return
+        yield [as_lambda_record(message, arn) for message in messages]
+        sqs.delete_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
+        )
+
+
+def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+

@@ -79,21 +79,7 @@ def main() -> int:
     speedup = batch["batch"]["records_per_second"] / batch["per commit"]["records_per_second"]
     lines += ["", f"Batch speed-up: {speedup:.1f} times."]
     lines += privacy_section(5 if quick else 15)
-    costs = cost.run(50 if quick else 200)
-    lines += [
-        "",
-        "## List-price cost per million guest-list commands (create, accept, the saga's answer)",
-        "",
-        "| component | $ per million commands |",
-        "| --- | ---: |",
-    ]
-    lines += [f"| {name} | {dollars:.2f} |" for name, dollars in costs]
-    lines += [
-        f"| **total** (Lambda duration not included) | **{sum(d for _, d in costs):.2f}** |",
-        "",
-        "Units are sized by bench/capacity.py from the items on the wire (moto does not report them); prices from"
-        " /work/shared/NOTES.md. docs/event-store.md explains the design choices behind each line.",
-    ]
+    lines += cost_section(50 if quick else 200)
     imports, first = coldstart.run(3 if quick else 7)
     base = dict(imports)["boto3"]
     lines += [
@@ -125,6 +111,31 @@ def main() -> int:
     README.write_text("\n".join(lines) + "\n")
     sys.stdout.write(README.read_text())
     return 0
+
+
+def cost_section(guests: int) -> list[str]:
+    """List-price cost per million guest-list commands by component, from one measured run (bench/cost.py)."""
+    costs = cost.run(guests)
+    lines = [
+        "",
+        "## List-price cost per million guest-list commands (create, accept, the saga's answer)",
+        "",
+        "| component | $ per million commands |",
+        "| --- | ---: |",
+    ]
+    lines += [f"| {name} | {dollars:.2f} |" for name, dollars in costs]
+    lines += [
+        f"| **total** (Lambda duration included) | **{sum(d for _, d in costs):.2f}** |",
+        "",
+        f"{guests} guests on moto, one run. Units are sized by bench/capacity.py from the items on the wire (moto does"
+        " not report them); prices from /work/shared/NOTES.md and docs/deploy.md (SNS FIFO, SQS FIFO). Lambda"
+        " duration is each handler's measured work priced at the memory and architecture infra/functions.py sets;"
+        " it includes moto's side of every call (same process), so those rows are an upper bound. The saga's queue"
+        ' receives only the commits its subscription\'s filter policy lets through (docs/deploy.md, "Fan-out").'
+        " docs/event-store.md explains the design choices behind each line. Reproduce this section alone:"
+        f" `python -c 'from bench import cost; print(cost.run({guests}))'`.",
+    ]
+    return lines
 
 
 def privacy_section(samples: int) -> list[str]:

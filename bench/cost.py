@@ -69,7 +69,9 @@ def rows(measured: pipeline.Measured) -> list[tuple[str, float]]:
         share = delivered / max(1, published)
         queue = delivered * (SNS_FIFO_TO_SQS_PER_MILLION + SQS_FIFO_PER_MILLION * (1 + 2 / QUEUE_BATCH_SIZE)) / 1e6
         queue += delivered * message_bytes / 1e9 * SNS_FIFO_TO_SQS_PER_GB
-        result.append((f"fan-out: delivery and SQS FIFO requests, {name} queue ({share:.0%} of commits)", queue * per_million))
+        result.append(
+            (f"fan-out: delivery and SQS FIFO requests, {name} queue ({share:.0%} of commits)", queue * per_million)
+        )
     for name, units in measured.units.items():
         if not units["WRU"] and not units["RRU"]:
             continue

@@ -69,7 +69,7 @@ def run(guests: int, *, filtered: bool = True) -> Measured:
             before, started = meter.units.copy(), time.perf_counter()
             yield
             measured.seconds[function] += time.perf_counter() - started
-            units = measured.units.setdefault(name, {unit: 0.0 for unit in before})
+            units = measured.units.setdefault(name, dict.fromkeys(before, 0.0))
             for unit in before:
                 units[unit] += meter.units[unit] - before[unit]
 
@@ -117,7 +117,11 @@ def run(guests: int, *, filtered: bool = True) -> Measured:
             measured.invocations["Projector"] += 1
             with phase("projector DynamoDB", "Projector"):
                 process_stream_batch(
-                    {"Records": batch}, None, projectors, opener=container.sealer.open_commits, load=container.load_sealed
+                    {"Records": batch},
+                    None,
+                    projectors,
+                    opener=container.sealer.open_commits,
+                    load=container.load_sealed,
                 )
         measured.commits = len(stream.records)
     return measured
@@ -184,4 +188,3 @@ def _queue_batches(sqs: Any, url: str) -> Iterator[list[dict[str, Any]]]:
 def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-

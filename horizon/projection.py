@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
-from typing import ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel
 
@@ -68,7 +68,7 @@ class Saga(ABC, Generic[ModelT]):
         return state
 
 
-def reacting_to(consumers: Iterable[Projector[BaseModel] | Saga[BaseModel]]) -> EventTypes:
+def reacting_to(consumers: Iterable[Projector[Any] | Saga[Any]]) -> EventTypes:
     """The event types any of these consumers reacts to: their union, or None when one reacts to every type."""
     found: set[str] = set()
     for consumer in consumers:

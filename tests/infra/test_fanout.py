@@ -11,7 +11,9 @@ from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Template
 
+from domain.invitation import InviteAccepted
 from functions import subscriptions
+from horizon.dynamodb.fanout import EVENT_TYPES, filter_policy
 from horizon.retry import QUEUE_RECEIVES
 from infra.app import build_app
 from infra.stack import HorizonStack
@@ -137,3 +139,32 @@ def test_each_queued_consumer_has_a_dead_letter_output_the_cli_reads(template: T
     outputs = template.find_outputs("*")
     for name in subscriptions.QUEUED:
         assert f"{name}DeadLetterQueueUrl" in outputs
+
+
+def subscription_of(template: Template, stack: HorizonStack, name: str) -> Mapping[str, Any]:
+    queue = logical_id(stack, stack.consumers.queues[name])
+    (found,) = [
+        dict(s["Properties"])
+        for s in template.find_resources("AWS::SNS::Subscription").values()
+        if s["Properties"]["Endpoint"] == {"Fn::GetAtt": [queue, "Arn"]}
+    ]
+    return found
+
+
+def test_each_queued_consumers_subscription_filters_on_the_event_types_its_consumers_declare(
+    template: Template, stack: HorizonStack
+) -> None:
+    for name in subscriptions.QUEUED:
+        declared = subscriptions.reacts_to(name, guest_limit=2)
+        assert declared is not None  # the guest list's saga declares its types
+        subscription = subscription_of(template, stack, name)
+        assert subscription["FilterPolicy"] == filter_policy(declared)
+        assert subscription.get("FilterPolicyScope", "MessageAttributes") == "MessageAttributes"
+    assert subscription_of(template, stack, "Saga")["FilterPolicy"] == {EVENT_TYPES: [InviteAccepted.event_type]}
+
+
+def test_a_consumer_that_declares_no_event_types_gets_every_commit(
+    with_a_third_consumer: tuple[Template, HorizonStack],
+) -> None:
+    bigger, bigger_stack = with_a_third_consumer
+    assert "FilterPolicy" not in subscription_of(bigger, bigger_stack, "Audit")

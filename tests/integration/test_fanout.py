@@ -190,3 +190,37 @@ def test_a_commit_too_large_for_a_message_travels_as_a_pointer_and_is_read_from_
     pipeline.dispatch()
     pipeline.drain()
     assert pipeline.total(str(counter), "Totals") == {"label": label, "total": 0}
+
+
+class IncrementsOnly(GrandTotalProjector):
+    """The grand total, declaring the one event type it reacts to."""
+
+    reacts_to = frozenset({"Incremented"})
+
+
+def test_a_consumer_declaring_its_event_types_gets_only_the_commits_holding_them_and_counts_each_once(
+    pipeline: Pipeline,
+) -> None:
+    fanout = LocalFanout(pipeline.sns, pipeline.sqs)
+    fanout.create({"Totals": None, "Grand": IncrementsOnly.reacts_to})
+    url = fanout.queue_url("Grand")
+    runtime = ProjectorRuntime(IncrementsOnly(), counter_registry(), pipeline.reads, pipeline.store)
+    received: list[str] = []
+
+    def consume(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        received.extend(json.loads(r["body"])["dynamodb"]["NewImage"]["version"]["N"] for r in event["Records"])
+        return process_stream_batch(event, context, [runtime.process_batch], load=pipeline._load)
+
+    grand = QueuePoller(pipeline.sqs, "grand", url, fanout.arn(url), consume, retry=NO_PAUSE)
+    counter = open_counter(pipeline.store)
+    pipeline.store.append([event(counter, 2)], 1)
+    pipeline.store.append([event(counter, 3, "CounterOpened", {"label": "again"})], 2)
+    pipeline.store.append([event(counter, 4)], 3)
+    pipeline.dispatch()
+    pipeline.dispatch()  # redelivered by the stream: published once
+    for _ in range(5):
+        grand.poll_once()
+    assert received == ["2", "4"]  # the openings never reached its queue
+    assert pipeline.total(collection=runtime.name) == {"label": "all", "total": 2 + 4}
+    pipeline.drain()
+    assert pipeline.total(str(counter), "Totals") == {"label": "again", "total": 6}  # the unfiltered queue: all

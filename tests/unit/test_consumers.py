@@ -321,3 +321,39 @@ def test_saga_state_survives_a_new_runtime_instance(
         "InviteConfirmed",
         "InviteDenied",
     ]
+
+
+class EverySeatSaga(ResponseSaga):
+    """Would key every event it sees, but declares it reacts to acceptances only."""
+
+    def state_key(self, event: Event) -> str | None:
+        return "seats"
+
+
+def test_a_saga_folds_no_event_of_a_type_it_does_not_declare(
+    registry: Registry, events: RecordingEventStore, handler: CommandHandler
+) -> None:
+    reads = MemoryReadStore()
+    runtime = SagaRuntime(EverySeatSaga(2), registry, reads, events, handler)
+    _, created = invite(handler)
+
+    runtime.process(created)
+
+    assert reads.get(ResponseSaga.name, "seats") is None
+    assert len(events.commits) == 1
+
+
+def test_a_saga_that_only_ever_sees_acceptances_confirms_each_once_after_one_read_of_the_skipped_creation(
+    registry: Registry, events: RecordingEventStore, handler: CommandHandler
+) -> None:
+    reads = MemoryReadStore()
+    runtime = saga(registry, reads, events, handler)
+    invite_id, accepted = accept(handler, "Athena")
+    loads = events.load_calls
+
+    runtime.process(accepted)
+    runtime.process(accepted)
+
+    # The creation read back once (the filter never delivered it), and the invitation loaded by the ConfirmInvite.
+    assert events.load_calls - loads == 2
+    assert types(events, invite_id) == ["InviteCreated", "InviteAccepted", "InviteConfirmed"]

@@ -7,10 +7,21 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from horizon.dynamodb.fanout import MAX_BATCH_ENTRIES, Message, decode_message, message_of, publish_stream_batch
+from domain.guest_list import InvitationProjector
+from domain.response_saga import ResponseSaga
+from horizon.dynamodb.fanout import (
+    EVENT_TYPES,
+    MAX_BATCH_ENTRIES,
+    Message,
+    decode_message,
+    filter_policy,
+    message_of,
+    publish_stream_batch,
+)
 from horizon.dynamodb.layout import encode_event
 from horizon.dynamodb.streams import decode_record
 from horizon.events import Event, Metadata
+from horizon.projection import concerns, reacting_to
 
 META = Metadata(correlation_id="c", causation_id="c", command="Test")
 
@@ -84,3 +95,23 @@ def test_records_that_are_not_commits_publish_nothing() -> None:
     topic = Topic()
     assert publish_stream_batch({"Records": [removal]}, topic) == {"batchItemFailures": []}
     assert topic.calls == []
+
+
+def test_a_message_names_the_event_types_of_its_commit_once_each_for_the_subscriptions_filter() -> None:
+    record = tip_record(uuid.uuid4(), first=3, last=4, sequence=7, earlier=2)
+    events = record["dynamodb"]["NewImage"]["events"]["L"]
+    events[-1] = {"S": events[-1]["S"].replace('"t":"Ticked"', '"t":"Tocked"')}
+    message = message_of(record)
+    assert message is not None
+    assert message.event_types == ("Ticked", "Tocked")
+    assert message.attributes() == {EVENT_TYPES: {"DataType": "String.Array", "StringValue": '["Ticked", "Tocked"]'}}
+    assert message.size() > len(message.body.encode())
+
+
+def test_a_consumer_declaring_no_types_is_not_filtered_and_one_declaring_some_filters_on_their_union() -> None:
+    assert filter_policy(None) is None
+    assert filter_policy(frozenset({"B", "A"})) == {EVENT_TYPES: ["A", "B"]}
+    assert reacting_to([ResponseSaga(2), InvitationProjector()]) is None
+    assert reacting_to([ResponseSaga(2)]) == frozenset({"InviteAccepted"})
+    assert concerns(frozenset({"InviteAccepted"}), ["InviteCreated", "InviteAccepted"])
+    assert not concerns(frozenset({"InviteAccepted"}), ["InviteConfirmed"])

@@ -36,7 +36,7 @@ from horizon.projection import EventTypes, Projector, Saga
 from horizon.readstore import Document, DocumentKey, ReadStore, Write
 from horizon.registry import Registry
 from horizon.retry import CONSUMER_CONFLICTS, RetryPolicy
-from horizon.stream_batches import Stream, Transaction, group_runs
+from horizon.stream_batches import Stream, Transaction, Vouched, group_runs
 
 logger = logging.getLogger(__name__)
 
@@ -71,12 +71,16 @@ class TrackedConsumer(ABC):
         if failed:
             raise failed[next(iter(failed))]
 
-    def process_batch(self, commits: Sequence[Sequence[Event]]) -> dict[Stream, Exception]:
+    def process_batch(
+        self, commits: Sequence[Sequence[Event]], vouched: Vouched | None = None
+    ) -> dict[Stream, Exception]:
         """Apply a batch of commits, writing each changed document once per group of aggregates.
 
         One read for every document the batch needs; then, per group of aggregates that fits one transaction,
         every commit is folded and the group's documents and tracking positions are written together. Returns
         the aggregates whose group failed (with why); their commits took no effect and must be delivered again.
+        `vouched` gives the types of versions the batch did not carry: those this consumer does not react to
+        need no gap repair.
         """
         runs: dict[Stream, list[Event]] = {}
         for commit in commits:
@@ -89,15 +93,15 @@ class TrackedConsumer(ABC):
         documents = self._reads.peek_many(sorted({key for run in ordered.values() for key in self._needs(run)}))
         failed: dict[Stream, Exception] = {}
         for group in group_runs(ordered, self._needs):
-            failed |= self._commit_with_retries(group, documents)
+            failed |= self._commit_with_retries(group, documents, vouched or {})
         return failed
 
     def _commit_with_retries(
-        self, group: dict[Stream, list[Event]], documents: dict[DocumentKey, Document]
+        self, group: dict[Stream, list[Event]], documents: dict[DocumentKey, Document], vouched: Vouched
     ) -> dict[Stream, Exception]:
         for attempt in range(1, self._retry.attempts + 1):
             try:
-                self._commit_group(group, documents)
+                self._commit_group(group, documents, vouched)
                 return {}
             except ReadModelConflict as error:
                 if attempt == self._retry.attempts:
@@ -117,7 +121,7 @@ class TrackedConsumer(ABC):
                 logger.warning("%s: a group of %d aggregates failed, isolating it", self.name, len(group))
                 failed: dict[Stream, Exception] = {}
                 for stream, run in group.items():
-                    failed |= self._commit_with_retries({stream: run}, documents)
+                    failed |= self._commit_with_retries({stream: run}, documents, vouched)
                 return failed
         return {}
 
@@ -156,10 +160,23 @@ class TrackedConsumer(ABC):
         keys = {key for event in run for key in self.keys(event)}
         return sorted(keys) if self.tracks_in_documents else [self.tracking_key(run[0]), *keys]
 
-    def _commit_group(self, group: dict[Stream, list[Event]], documents: dict[DocumentKey, Document]) -> None:
+    def _gap(self, position: int, events: Sequence[Event], vouched: Vouched) -> bool:
+        """Whether versions after the position are missing and may matter to this consumer: a read is needed.
+
+        A missing version may be passed only when the batch vouches for its stored type and this consumer does
+        not react to that type: folding it would have changed nothing (see `keys`).
+        """
+        carried = {event.version for event in events}
+        missing = [v for v in range(position + 1, events[-1].version + 1) if v not in carried]
+        known = vouched.get(events[0].stream, {}) if self.reacts_to is not None else {}
+        return any(known.get(v) is None or known[v] in (self.reacts_to or ()) for v in missing)
+
+    def _commit_group(
+        self, group: dict[Stream, list[Event]], documents: dict[DocumentKey, Document], vouched: Vouched
+    ) -> None:
         if self.tracks_in_documents:
             for run in group.values():
-                self._commit_in_document(run, documents)
+                self._commit_in_document(run, documents, vouched)
             return
         working: dict[DocumentKey, dict[str, Any] | None] = {k: d.body for k, d in documents.items()}
         transaction = Transaction()
@@ -173,7 +190,7 @@ class TrackedConsumer(ABC):
             if not events:
                 logger.info("%s: skipped duplicate %s at tracked version %d", self.name, _describe(run), position)
                 continue
-            if [e.version for e in events] != list(range(position + 1, events[-1].version + 1)):
+            if self._gap(position, events, vouched):
                 events = self._repair(run, position, documents, working)
             outbox: list[dict[str, Any]] = []
             changed = False
@@ -228,7 +245,7 @@ class TrackedConsumer(ABC):
             if body["outbox"]:
                 documents[key] = self.flush(documents[key])
 
-    def _commit_in_document(self, run: list[Event], documents: dict[DocumentKey, Document]) -> None:
+    def _commit_in_document(self, run: list[Event], documents: dict[DocumentKey, Document], vouched: Vouched) -> None:
         """One aggregate's commits into its one document, the position beside it: a single-item write."""
         keys = {key for event in run for key in self.keys(event)}
         if not keys:
@@ -243,7 +260,7 @@ class TrackedConsumer(ABC):
             logger.info("%s: skipped duplicate %s at version %d", self.name, _describe(run), position)
             return
         working: dict[DocumentKey, dict[str, Any] | None] = {key: document.body if document else None}
-        if [e.version for e in events] != list(range(position + 1, events[-1].version + 1)):
+        if self._gap(position, events, vouched):
             events = self._repair(run, position, documents, working)
         for event in events:
             for data in self._registry.decode(event):
@@ -350,10 +367,12 @@ class ProjectorRuntime(TrackedConsumer):
         """The read store its generations and their pointer live in."""
         return self._reads
 
-    def process_batch(self, commits: Sequence[Sequence[Event]]) -> dict[Stream, Exception]:
+    def process_batch(
+        self, commits: Sequence[Sequence[Event]], vouched: Vouched | None = None
+    ) -> dict[Stream, Exception]:
         """Apply a batch of commits to the live generation (or the fixed one of a rebuild)."""
         self._resolve()
-        return super().process_batch(commits)
+        return super().process_batch(commits, vouched)
 
     def progress(self, aggregate_type: str, aggregate_id: UUID) -> tuple[int, bool]:
         """The position in one aggregate of the live generation (or the fixed one)."""

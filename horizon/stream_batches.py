@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -18,6 +18,10 @@ MAX_GROUP_BYTES = 2_000_000
 
 Stream = tuple[str, UUID]
 """(aggregate type, id): the unit of ordering."""
+
+Vouched = Mapping[Stream, Mapping[int, str]]
+"""Stored event types of versions a batch did not carry, by aggregate and version, as the tip that wrote the
+carried commit held them (horizon/dynamodb/fanout.py): a consumer that reacts to none of them has nothing to read."""
 
 
 def group_runs(

@@ -9,7 +9,10 @@ aggregate's commits in order and a failing aggregate holds up only itself; the d
 aggregate and version, so a record the stream delivers twice within five minutes is published once. The
 message attribute `event_types` lists the commit's event types: a consumer that declares the types it reacts to
 (`reacts_to` on a Saga or Projector) has its queue subscribed with a filter policy on it (`filter_policy`), so
-its queue never receives, and its function is never invoked for, a commit it would not act on.
+its queue never receives, and its function is never invoked for, a commit it would not act on. So that such a
+consumer need not read back the versions it was never sent, a message also names the stored types of the events
+the tip still held before the commit (`preceding`): versions of types the consumer does not react to are passed
+without a read (horizon/consumers.py).
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ MAX_BATCH_ENTRIES = 10
 
 MAX_ID_LENGTH = 128
 """SNS FIFO's cap on a message group id and a deduplication id."""
+
+PRECEDING = "preceding"
+"""The message image's list of the stored types of the tip's pending events before the commit, in version order."""
 
 EVENT_TYPES = "event_types"
 """The message attribute (String.Array) naming the event types of the commit a message carries."""
@@ -88,8 +94,13 @@ def message_of(record: dict[str, Any]) -> Message | None:
     version, first = int(image[VERSION]["N"]), int(image[FIRST]["N"])
     # The tip also holds earlier pending events, the snapshot and command records: consumers need none of them.
     commit = {key: image[key] for key in ("pk", "sk", VERSION, FIRST)}
-    commit[EVENTS] = {"L": image[EVENTS]["L"][-(version - first + 1) :]}
-    types = tuple(dict.fromkeys(str(json.loads(body["S"])["t"]) for body in commit[EVENTS]["L"]))
+    pending = image[EVENTS]["L"]
+    commit[EVENTS] = {"L": pending[-(version - first + 1) :]}
+    types = tuple(dict.fromkeys(_type_of(body) for body in commit[EVENTS]["L"]))
+    if earlier := pending[: -(version - first + 1)]:
+        # The versions right before the commit, as this very tip holds them: a filtered consumer passes those
+        # of types it does not react to instead of reading them back.
+        commit[PRECEDING] = {"L": [{"S": _type_of(body)} for body in earlier]}
     carried = {
         key: dynamodb[key] for key in ("Keys", "SequenceNumber", "ApproximateCreationDateTime") if key in dynamodb
     }
@@ -103,6 +114,10 @@ def message_of(record: dict[str, Any]) -> Message | None:
         body = json.dumps({**envelope, "dynamodb": {**carried, "NewImage": commit}}, separators=(",", ":"))
         message = replace(message, body=body)
     return message
+
+
+def _type_of(body: dict[str, Any]) -> str:
+    return str(json.loads(body["S"])["t"])
 
 
 def _bounded(text: str) -> str:
@@ -207,6 +222,14 @@ def decode_message(record: dict[str, Any], load: Loader | None) -> list[Event]:
         raise LookupError("a commit sent by pointer needs the event store, and this consumer has none")
     aggregate_type, aggregate_id = parse_stream_key(image["pk"]["S"])
     return load(aggregate_type, aggregate_id, int(image[FIRST]["N"]), int(image[VERSION]["N"]))
+
+
+def preceding_types(record: dict[str, Any]) -> dict[int, str]:
+    """The stored types of the versions right before the commit an SQS record of the fan-out carries, by version."""
+    image = json.loads(record["body"]).get("dynamodb", {}).get("NewImage", {})
+    types = [str(value["S"]) for value in image.get(PRECEDING, {}).get("L", [])]
+    first = int(image[FIRST]["N"]) if types else 0
+    return {first - len(types) + index: kind for index, kind in enumerate(types)}
 
 
 def with_later_messages_of_their_groups(records: Sequence[dict[str, Any]], failed: Sequence[str]) -> list[str]:

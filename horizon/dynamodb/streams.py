@@ -17,12 +17,13 @@ from uuid import UUID
 from horizon import telemetry
 from horizon.dynamodb.layout import TIP_SORT_KEY, decode_tip
 from horizon.events import Event
-from horizon.stream_batches import Stream
+from horizon.stream_batches import Stream, Vouched
 
 logger = logging.getLogger(__name__)
 
-BatchConsumer = Callable[[Sequence[Sequence[Event]]], Mapping[Stream, Exception]]
-"""Takes a batch's commits in stream order; returns the aggregates that failed (their commits took no effect)."""
+BatchConsumer = Callable[[Sequence[Sequence[Event]], Vouched], Mapping[Stream, Exception]]
+"""Takes a batch's commits in stream order, and the types of versions the batch vouches for without carrying
+them; returns the aggregates that failed (their commits took no effect)."""
 
 
 def is_commit_record(record: dict[str, Any]) -> bool:
@@ -71,10 +72,14 @@ def process_stream_batch(
     queued = bool(records) and records[0].get("eventSource") == fanout.QUEUE_SOURCE
     decoded: list[tuple[str, list[Event]]] = []
     broken: list[str] = []
+    vouched: dict[Stream, dict[int, str]] = {}
     for record in records:
         identifier = fanout.message_id(record) if queued else record["dynamodb"]["SequenceNumber"]
         try:
-            decoded.append((identifier, fanout.decode_message(record, load) if queued else decode_record(record)))
+            commit = fanout.decode_message(record, load) if queued else decode_record(record)
+            if queued and commit:
+                vouched.setdefault(commit[0].stream, {}).update(fanout.preceding_types(record))
+            decoded.append((identifier, commit))
         except Exception:  # a record we cannot read is reported, not allowed to sink the batch
             logger.exception("undecodable record %s", identifier)
             broken.append(identifier)
@@ -83,7 +88,7 @@ def process_stream_batch(
         commits = opener(commits)
     failed: set[Stream] = set()
     for consume in consumers:
-        for stream, error in consume(commits).items():
+        for stream, error in consume(commits, vouched).items():
             logger.error("%s %s failed (%s); its records will be redelivered", stream[0], stream[1], error)
             failed.add(stream)
     broken += [identifier for identifier, commit in decoded if commit and commit[0].stream in failed]
@@ -108,7 +113,7 @@ def _report(done: Sequence[Sequence[Event]], failures: int, counted_as: str | No
 def per_commit(consume: Callable[[Sequence[Event]], None]) -> BatchConsumer:
     """A batch consumer from a one-commit function: after an aggregate fails, its later commits wait."""
 
-    def run(commits: Sequence[Sequence[Event]]) -> dict[Stream, Exception]:
+    def run(commits: Sequence[Sequence[Event]], vouched: Vouched | None = None) -> dict[Stream, Exception]:
         failed: dict[Stream, Exception] = {}
         for commit in commits:
             stream = commit[0].stream

@@ -44,6 +44,7 @@ class Pipeline:
 
     def __init__(self, dynamodb: Any) -> None:
         self.store = DynamoDBEventStore(dynamodb, EVENTS_TABLE)
+        self.store_client = dynamodb
         self.reads = DynamoDBReadStore(dynamodb, READ_TABLE)
         self.sns, self.sqs = boto3.client("sns"), boto3.client("sqs")
         fanout = LocalFanout(self.sns, self.sqs)
@@ -212,6 +213,15 @@ def test_a_consumer_declaring_its_event_types_gets_only_the_commits_holding_them
         return process_stream_batch(event, context, [runtime.process_batch], load=pipeline._load)
 
     grand = QueuePoller(pipeline.sqs, "grand", url, fanout.arn(url), consume, retry=NO_PAUSE)
+    reads: list[str] = []
+    pipeline.store_client.meta.events.register(
+        "before-parameter-build.dynamodb",
+        lambda model, params, **_: (
+            reads.append(model.name)
+            if params.get("TableName") == EVENTS_TABLE and model.name in ("GetItem", "Query")
+            else None
+        ),
+    )
     counter = open_counter(pipeline.store)
     pipeline.store.append([event(counter, 2)], 1)
     pipeline.store.append([event(counter, 3, "CounterOpened", {"label": "again"})], 2)
@@ -221,6 +231,7 @@ def test_a_consumer_declaring_its_event_types_gets_only_the_commits_holding_them
     for _ in range(5):
         grand.poll_once()
     assert received == ["2", "4"]  # the openings never reached its queue
+    assert reads == []  # and each message vouched for them: nothing was read back
     assert pipeline.total(collection=runtime.name) == {"label": "all", "total": 2 + 4}
     pipeline.drain()
     assert pipeline.total(str(counter), "Totals") == {"label": "again", "total": 6}  # the unfiltered queue: all

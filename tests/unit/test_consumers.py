@@ -357,3 +357,31 @@ def test_a_saga_that_only_ever_sees_acceptances_confirms_each_once_after_one_rea
     # The creation read back once (the filter never delivered it), and the invitation loaded by the ConfirmInvite.
     assert events.load_calls - loads == 2
     assert types(events, invite_id) == ["InviteCreated", "InviteAccepted", "InviteConfirmed"]
+
+
+def test_a_saga_passes_a_skipped_version_its_batch_vouches_is_of_a_type_it_does_not_react_to_without_a_read(
+    registry: Registry, events: RecordingEventStore, handler: CommandHandler
+) -> None:
+    reads = MemoryReadStore()
+    runtime = saga(registry, reads, events, handler)
+    invite_id, accepted = accept(handler, "Athena")
+    loads = events.load_calls
+
+    runtime.process_batch([accepted], {accepted[0].stream: {1: "InviteCreated"}})
+    runtime.process_batch([accepted], {accepted[0].stream: {1: "InviteCreated"}})
+
+    assert events.load_calls - loads == 1  # only the ConfirmInvite's own load of the invitation
+    assert types(events, invite_id) == ["InviteCreated", "InviteAccepted", "InviteConfirmed"]
+    assert runtime.position("Invitation", invite_id) == 2
+
+
+def test_a_skipped_version_of_a_type_the_saga_reacts_to_is_read_back_whatever_the_batch_vouches(
+    registry: Registry, events: RecordingEventStore, handler: CommandHandler
+) -> None:
+    runtime = saga(registry, MemoryReadStore(), events, handler)
+    _, accepted = accept(handler, "Athena")
+    loads = events.load_calls
+
+    runtime.process_batch([accepted], {accepted[0].stream: {1: "InviteAccepted"}})
+
+    assert events.load_calls - loads == 2  # the gap read back, and the ConfirmInvite's load

@@ -16,6 +16,7 @@ from horizon.dynamodb.fanout import (
     decode_message,
     filter_policy,
     message_of,
+    preceding_types,
     publish_stream_batch,
 )
 from horizon.dynamodb.layout import encode_event
@@ -115,3 +116,11 @@ def test_a_consumer_declaring_no_types_is_not_filtered_and_one_declaring_some_fi
     assert reacting_to([ResponseSaga(2)]) == frozenset({"InviteAccepted"})
     assert concerns(frozenset({"InviteAccepted"}), ["InviteCreated", "InviteAccepted"])
     assert not concerns(frozenset({"InviteAccepted"}), ["InviteConfirmed"])
+
+
+def test_a_message_names_the_types_the_tip_held_before_its_commit_by_version() -> None:
+    with_earlier = message_of(tip_record(uuid.uuid4(), first=3, last=4, sequence=7, earlier=2))
+    alone = message_of(tip_record(uuid.uuid4(), first=1, last=1, sequence=8))
+    assert with_earlier is not None and alone is not None
+    assert preceding_types({"body": with_earlier.body}) == {1: "Ticked", 2: "Ticked"}
+    assert preceding_types({"body": alone.body}) == {}

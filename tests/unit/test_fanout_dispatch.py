@@ -121,6 +121,7 @@ def test_a_consumer_declaring_no_types_is_not_filtered_and_one_declaring_some_fi
 def test_a_message_names_the_types_the_tip_held_before_its_commit_by_version() -> None:
     with_earlier = message_of(tip_record(uuid.uuid4(), first=3, last=4, sequence=7, earlier=2))
     alone = message_of(tip_record(uuid.uuid4(), first=1, last=1, sequence=8))
-    assert with_earlier is not None and alone is not None
+    assert with_earlier is not None
+    assert alone is not None
     assert preceding_types({"body": with_earlier.body}) == {1: "Ticked", 2: "Ticked"}
     assert preceding_types({"body": alone.body}) == {}

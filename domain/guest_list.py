@@ -82,13 +82,14 @@ class GuestListProjector(Projector[GuestList]):
 
     name: ClassVar[str] = "GuestList"
     model = GuestList
+    reacts_to: ClassVar[frozenset[str] | None] = frozenset(kind.event_type for kind in _STATUS_BY_EVENT)
 
     def __init__(self, guest_limit: int) -> None:
         self.guest_limit = guest_limit
 
     def document_key(self, event: Event) -> str | None:
         """Every answer and decision changes the single guest-list document."""
-        return GUEST_LIST_KEY if event.type in {t.event_type for t in _STATUS_BY_EVENT} else None
+        return GUEST_LIST_KEY if self.reacts_to and event.type in self.reacts_to else None
 
     def project(self, current: GuestList | None, event: Event, data: EventData) -> GuestList | None:
         """Count one answer or one decision."""

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from horizon.dynamodb import layout
 from horizon.dynamodb.layout import EVENTS, FIRST, VERSION, parse_stream_key
 from horizon.dynamodb.streams import Loader, decode_record, is_commit_record
 from horizon.events import Event
@@ -94,13 +95,12 @@ def message_of(record: dict[str, Any]) -> Message | None:
     version, first = int(image[VERSION]["N"]), int(image[FIRST]["N"])
     # The tip also holds earlier pending events, the snapshot and command records: consumers need none of them.
     commit = {key: image[key] for key in ("pk", "sk", VERSION, FIRST)}
-    pending = image[EVENTS]["L"]
-    commit[EVENTS] = {"L": pending[-(version - first + 1) :]}
+    commit[EVENTS] = {"L": image[EVENTS]["L"][-(version - first + 1) :]}
     types = tuple(dict.fromkeys(_type_of(body) for body in commit[EVENTS]["L"]))
-    if earlier := pending[: -(version - first + 1)]:
+    if earlier := layout.preceding_types(image):
         # The versions right before the commit, as this very tip holds them: a filtered consumer passes those
         # of types it does not react to instead of reading them back.
-        commit[PRECEDING] = {"L": [{"S": _type_of(body)} for body in earlier]}
+        commit[PRECEDING] = {"L": [{"S": kind} for _, kind in sorted(earlier.items())]}
     carried = {
         key: dynamodb[key] for key in ("Keys", "SequenceNumber", "ApproximateCreationDateTime") if key in dynamodb
     }

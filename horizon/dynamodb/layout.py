@@ -129,6 +129,19 @@ def decode_head(item: dict[str, Any]) -> Head:
     return Head(version, snapshot, tuple(pending), (*stored, *command_records(pending)))
 
 
+def preceding_types(image: dict[str, Any]) -> dict[int, str]:
+    """The stored types of the events a tip image still holds from before its commit, by version.
+
+    The tip that a commit wrote is the truth about those versions: a consumer may rely on their types instead of
+    reading them back (horizon/consumers.py, "vouched").
+    """
+    if FIRST not in image or EVENTS not in image:
+        return {}
+    first, bodies = int(image[FIRST]["N"]), image[EVENTS]["L"]
+    start = int(image[VERSION]["N"]) - len(bodies) + 1
+    return {start + i: str(json.loads(body["S"])["t"]) for i, body in enumerate(bodies) if start + i < first}
+
+
 def decode_tip(image: dict[str, Any]) -> list[Event]:
     """The events of the commit that wrote this tip image (DynamoDB JSON); [] for anything else."""
     if image.get("sk", {}).get("N") != TIP_SORT_KEY or EVENTS not in image or FIRST not in image:

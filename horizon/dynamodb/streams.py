@@ -15,7 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from horizon import telemetry
-from horizon.dynamodb.layout import TIP_SORT_KEY, decode_tip
+from horizon.dynamodb.layout import TIP_SORT_KEY, decode_tip, preceding_types
 from horizon.events import Event
 from horizon.stream_batches import Stream, Vouched
 
@@ -77,8 +77,10 @@ def process_stream_batch(
         identifier = fanout.message_id(record) if queued else record["dynamodb"]["SequenceNumber"]
         try:
             commit = fanout.decode_message(record, load) if queued else decode_record(record)
-            if queued and commit:
-                vouched.setdefault(commit[0].stream, {}).update(fanout.preceding_types(record))
+            if commit:
+                # What the tip still held before the commit: its consumers need not read those versions back.
+                earlier = fanout.preceding_types(record) if queued else preceding_types(record["dynamodb"]["NewImage"])
+                vouched.setdefault(commit[0].stream, {}).update(earlier)
             decoded.append((identifier, commit))
         except Exception:  # a record we cannot read is reported, not allowed to sink the batch
             logger.exception("undecodable record %s", identifier)

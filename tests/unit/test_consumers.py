@@ -385,3 +385,18 @@ def test_a_skipped_version_of_a_type_the_saga_reacts_to_is_read_back_whatever_th
     runtime.process_batch([accepted], {accepted[0].stream: {1: "InviteAccepted"}})
 
     assert events.load_calls - loads == 2  # the gap read back, and the ConfirmInvite's load
+
+
+def test_the_guest_list_passes_a_creation_its_stream_batch_vouches_for_and_counts_the_acceptance_once(
+    registry: Registry, events: RecordingEventStore, handler: CommandHandler
+) -> None:
+    reads = MemoryReadStore()
+    runtime = ProjectorRuntime(GuestListProjector(2), registry, reads, events)
+    _, accepted = accept(handler, "Athena")
+    loads = events.load_calls
+
+    runtime.process_batch([accepted], {accepted[0].stream: {1: "InviteCreated"}})
+    runtime.process_batch([accepted], {accepted[0].stream: {1: "InviteCreated"}})
+
+    assert events.load_calls == loads
+    assert guest_list(reads) == counts(num_guests=1, num_accepted=1)

@@ -9,6 +9,7 @@ from typing import Any
 
 from domain.guest_list import InvitationProjector
 from domain.response_saga import ResponseSaga
+from horizon.dynamodb import layout
 from horizon.dynamodb.fanout import (
     EVENT_TYPES,
     MAX_BATCH_ENTRIES,
@@ -125,3 +126,8 @@ def test_a_message_names_the_types_the_tip_held_before_its_commit_by_version() -
     assert alone is not None
     assert preceding_types({"body": with_earlier.body}) == {1: "Ticked", 2: "Ticked"}
     assert preceding_types({"body": alone.body}) == {}
+
+
+def test_a_stream_record_vouches_for_the_types_its_tip_held_before_the_commit() -> None:
+    image = tip_record(uuid.uuid4(), first=3, last=4, sequence=7, earlier=2)["dynamodb"]["NewImage"]
+    assert layout.preceding_types(image) == {1: "Ticked", 2: "Ticked"}

@@ -18,7 +18,8 @@ from horizon.events import Event, EventData
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 EventTypes = frozenset[str] | None
-"""The stored event types (`Event.type`) a consumer reacts to; None: every type."""
+"""The stored event types (`Event.type`) a consumer reacts to; None: every type. A type an upcaster renames is
+stored under its old name too, and is listed under both."""
 
 
 class Projector(ABC, Generic[ModelT]):

@@ -74,6 +74,8 @@ def test_the_log_has_one_access_line_per_request_and_one_line_per_consumer_batch
     client, marker = local.client, uuid.uuid4()
     assert client.command("CreateInvite", id=str(marker), name="Logged").status == 200
     assert client.get(f"/invitations/{marker}?min_version=1").status == 200
+    # The saga's queue receives acceptances only (its subscription's filter): one makes it run a batch.
+    assert client.command("AcceptInvite", id=str(marker)).status == 200
     expected = [
         r'command-api "POST /commands/CreateInvite" 200 \d+ \d+ ms',
         rf'query-api "GET /invitations/{marker}\?min_version=1" 200 \d+ \d+ ms',

@@ -156,7 +156,7 @@ def test_a_restored_copy_draws_its_own_random_numbers(requests: list[str]) -> No
 
 def test_a_restored_client_opens_new_connections_and_still_answers(requests: list[str]) -> None:
     built = composition.container()
-    client = built.dynamodb
+    client: Any = built.dynamodb  # its pool is botocore's, not in the stubs
     pool = client._endpoint.http_session._manager
     pool.connection_from_url(NOWHERE)  # a pooled connection, as a snapshot taken after a request would hold
     assert len(pool.pools) == 1

@@ -11,6 +11,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from functions.snapstart import ENV as SNAPSTART_ENV
 from horizon import telemetry
 from infra import permissions
 from infra.bundling import lambda_code
@@ -22,8 +23,6 @@ from infra.tables import EventStoreTables
 LIVE_ALIAS = "live"
 """With SnapStart on, every trigger (HTTP API, event source mappings, Step Functions) invokes this alias of the
 function's current published version, never $LATEST, which SnapStart does not snapshot."""
-SNAPSTART_ENV = "HORIZON_SNAPSTART"
-"""Tells the functions to register their SnapStart hooks (functions/snapstart.py `ENV`; infra does not import it)."""
 SNAPSTART_REQUIRES_PUBLISH = "@aws-cdk/aws-lambda:snapStartRequirePublish"
 """The CDK's warning that SnapStart needs a published version: each function publishes one (LIVE_ALIAS)."""
 

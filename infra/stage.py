@@ -50,7 +50,8 @@ def stage_of(app: App) -> Stage:
     if cmk not in ("true", "false"):
         raise ValueError(f"context table_cmk must be true or false, not {cmk!r}")
     prod = name == "prod"
-    snapstart = str(app.node.try_get_context("snapstart") or ("true" if prod else "false")).lower()
+    raw = app.node.try_get_context("snapstart")
+    snapstart = str(prod if raw is None else raw).lower()  # False from a Python context means false
     if snapstart not in ("true", "false"):
         raise ValueError(f"context snapstart must be true or false, not {snapstart!r}")
     return Stage(

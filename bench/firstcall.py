@@ -193,7 +193,7 @@ def run(runs: int) -> list[Row]:
         handler.handle(AcceptInvite(id=invite), as_bench())
         key = {"pk": {"S": stream_key("Invitation", invite)}, "sk": {"N": TIP_SORT_KEY}}
         image = client.get_item(TableName=env["EVENTS_TABLE"], Key=key)["Item"]
-        record = {
+        record: dict[str, Any] = {
             "eventName": "MODIFY",
             "eventSource": "aws:dynamodb",
             "dynamodb": {"Keys": key, "NewImage": image},

@@ -10,8 +10,9 @@ from aws_cdk import App
 from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks
 
+from functions.snapstart import ENV as SNAPSTART_ENV
 from infra.app import build_app
-from infra.functions import LIVE_ALIAS, SNAPSTART_ENV, SPECS
+from infra.functions import LIVE_ALIAS, SPECS
 from infra.stack import HorizonStack
 from infra.stage import stage_of
 

@@ -1,6 +1,10 @@
 """Cold start, honestly: a fresh interpreter that imports a function, builds its client and answers its first
 event against a DynamoDB endpoint, against the floor of one that imports boto3, builds a client and makes one
-GetItem on the same endpoint (a moto server on a free local port, started here)."""
+GetItem on the same endpoint (a moto server on a free local port, started here).
+
+And a model of a SnapStart restore (`RESTORE_MODEL`): the same function primed by its before-snapshot hooks, then
+forked; the child, standing in for a restored environment, runs the after-restore hooks and answers. It measures
+what our code still pays after a restore; Lambda's own restore latency is not in it (docs/cold-start.md)."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import statistics
 import subprocess
 import sys
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,32 +35,86 @@ def as_host(event):
 start = time.perf_counter()
 """
 
-SCRIPTS = {
-    "floor: boto3 + client + GetItem": """
+FLOOR = "floor: boto3 + client + GetItem"
+FLOOR_SCRIPT = """
 import boto3
 client = boto3.client("dynamodb", endpoint_url=os.environ["DYNAMODB_ENDPOINT_URL"])
 client.get_item(TableName=os.environ["EVENTS_TABLE"], Key={"pk": {"S": "x"}, "sk": {"N": "0"}})
-""",
-    "command function (CreateInvite)": """
-from functions import command_api
+"""
+
+FUNCTIONS = {
+    "command function (CreateInvite)": (
+        "command_api",
+        """
 body = json.dumps({"id": ARG["new"], "name": "Ares"}).encode()
 event = as_host(to_event("POST", "/commands/CreateInvite", {"content-type": "application/json"}, body, "127.0.0.1"))
 assert command_api.handler(event, LocalContext("bench"))["statusCode"] == 200
 """,
-    "query function (GET /invitations/{id})": """
-from functions import query_api
+    ),
+    "query function (GET /invitations/{id})": (
+        "query_api",
+        """
 event = as_host(to_event("GET", "/invitations/" + ARG["invite"], {}, b"", "127.0.0.1"))
 assert query_api.handler(event, LocalContext("bench"))["statusCode"] in (200, 404)
 """,
-    "projector function (one stream batch)": """
-from functions import projector
+    ),
+    "projector function (one stream batch)": (
+        "projector",
+        """
 assert projector.handler({"Records": ARG["records"]}, LocalContext("bench")) == {"batchItemFailures": []}
 """,
-    "saga function (one stream batch)": """
-from functions import saga
+    ),
+    "saga function (one stream batch)": (
+        "saga",
+        """
 assert saga.handler({"Records": ARG["records"]}, LocalContext("bench")) == {"batchItemFailures": []}
 """,
+    ),
 }
+"""Each function: its module under functions/, and the first event it answers (`ARG` is the run's data)."""
+
+RESTORE_MODEL = """
+import snapshot_restore_py as hooks
+# Init as SnapStart runs it when a version is published: the import (which registers the hooks), then the
+# before-snapshot hooks, in the reverse order of their registration, as the runtime runs them.
+for hook, args, kwargs in reversed(hooks.get_before_snapshot()):
+    hook(*args, **kwargs)
+primed = (time.perf_counter() - start) * 1000
+# The snapshot and its restore: a forked child is a copy of the primed interpreter, as a restored environment is.
+readable, writable = os.pipe()
+if os.fork() == 0:
+    try:
+        start = time.perf_counter()
+        for hook, args, kwargs in hooks.get_after_restore():
+            hook(*args, **kwargs)
+{answer}
+        os.write(writable, json.dumps((time.perf_counter() - start) * 1000).encode())
+    except BaseException:
+        import traceback
+        traceback.print_exc()
+        os._exit(1)
+    os._exit(0)
+os.close(writable)
+_, status = os.wait()
+assert status == 0, "the restored copy failed to answer"
+print(json.dumps([primed, json.loads(os.read(readable, 100))]))
+raise SystemExit
+"""
+"""The restore model: before-snapshot hooks in a fresh interpreter, then os.fork(); the child runs the
+after-restore hooks and answers the first event. It leaves out Lambda's own restore (docs/cold-start.md)."""
+
+
+def fresh_script(module: str, answer: str) -> str:
+    """A fresh interpreter: import the function, build its clients and answer its first event."""
+    return f"from functions import {module}\n{answer}"
+
+
+def restore_script(module: str, answer: str) -> str:
+    """The restore model of `module`: primed, forked, and the child answers."""
+    indented = "\n".join(f"        {line}" if line else line for line in answer.splitlines())
+    return f"from functions import {module}\n" + RESTORE_MODEL.replace("{answer}", indented)
+
+
 LAMBDA_LIKE = {
     "AWS_LAMBDA_FUNCTION_NAME": "bench",
     "LAMBDA_TASK_ROOT": str(ROOT),
@@ -75,8 +134,25 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def run(runs: int) -> list[tuple[str, float]]:
-    """Rows of (what, median ms in a fresh interpreter); the first row is the floor."""
+@dataclass(frozen=True)
+class Row:
+    """Median milliseconds of one function's first answer, fresh and in the restore model."""
+
+    what: str
+    fresh: float
+    """A fresh interpreter: import, clients, first answer (the floor: boto3, a client, one GetItem)."""
+    primed: float | None = None
+    """Init as SnapStart runs it when a version is published: the import and the before-snapshot hooks."""
+    restored: float | None = None
+    """The forked copy of the primed interpreter: the after-restore hooks and the first answer."""
+
+
+SNAPSTART = {"HORIZON_SNAPSTART": "1"}
+"""What the stack sets with SnapStart on (infra/functions.py): the functions register their hooks."""
+
+
+def run(runs: int) -> list[Row]:
+    """The floor, then each function fresh and in the restore model; median ms of `runs` interpreters each."""
     import boto3
     from moto.server import ThreadedMotoServer
 
@@ -117,27 +193,38 @@ def run(runs: int) -> list[tuple[str, float]]:
         handler.handle(AcceptInvite(id=invite), as_bench())
         key = {"pk": {"S": stream_key("Invitation", invite)}, "sk": {"N": TIP_SORT_KEY}}
         image = client.get_item(TableName=env["EVENTS_TABLE"], Key=key)["Item"]
-        rows = []
-        for name, script in SCRIPTS.items():
-            samples = []
+        record: dict[str, Any] = {
+            "eventName": "MODIFY",
+            "eventSource": "aws:dynamodb",
+            "dynamodb": {"Keys": key, "NewImage": image},
+        }
+
+        def sample(script: str, index: int, extra: dict[str, str]) -> list[float]:
+            numbered = {**record, "eventID": str(index)}
+            numbered["dynamodb"] = {**record["dynamodb"], "SequenceNumber": str(1000 + index)}
+            arg = {"new": str(uuid.uuid4()), "invite": str(invite), "records": [numbered]}
+            done = subprocess.run(
+                [sys.executable, "-c", PRELUDE + script + EPILOGUE, json.dumps(arg)],
+                cwd=ROOT,
+                env=env | extra,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            found = json.loads(done.stdout.strip().splitlines()[-1])
+            return [float(v) for v in found] if isinstance(found, list) else [float(found)]
+
+        floor = statistics.median(sample(FLOOR_SCRIPT, i, {})[0] for i in range(runs))
+        rows = [Row(FLOOR, floor)]
+        for name, (module, answer) in FUNCTIONS.items():
+            fresh, primed, restored = [], [], []
+            # Alternated, so both modes see the same machine load and the same tables.
             for index in range(runs):
-                record = {
-                    "eventID": str(index),
-                    "eventName": "MODIFY",
-                    "eventSource": "aws:dynamodb",
-                    "dynamodb": {"Keys": key, "NewImage": image, "SequenceNumber": str(1000 + index)},
-                }
-                arg = {"new": str(uuid.uuid4()), "invite": str(invite), "records": [record]}
-                done = subprocess.run(
-                    [sys.executable, "-c", PRELUDE + script + EPILOGUE, json.dumps(arg)],
-                    cwd=ROOT,
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                )
-                samples.append(float(done.stdout.strip().splitlines()[-1]))
-            rows.append((name, statistics.median(samples)))
+                fresh += sample(fresh_script(module, answer), 2 * index, {})
+                before, after = sample(restore_script(module, answer), 2 * index + 1, SNAPSTART)
+                primed.append(before)
+                restored.append(after)
+            rows.append(Row(name, *(statistics.median(s) for s in (fresh, primed, restored))))
         return rows
     finally:
         server.stop()

@@ -6,10 +6,12 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from functions import snapstart
 from functions.composition import container
 from horizon.catchup_actions import run_action
 
 logger = Logger(service="horizon-catch-up")
+snapstart.register(snapstart.prime_consumers("projectors", "sagas"))
 
 
 @logger.inject_lambda_context

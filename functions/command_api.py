@@ -6,11 +6,13 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 
+from functions import snapstart
 from functions.api import OPEN_ROUTES, command_app
 from functions.observability import observe
 from horizon.http.resolver import resolve
 
 observed = observe("horizon-commands")
+snapstart.register(snapstart.prime_commands)
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -7,7 +7,6 @@ local runtime install their own container with `use()`.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -22,15 +21,18 @@ if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
     from mypy_boto3_sns import SNSClient
 
+    from horizon.aggregate_cache import AggregateCache
     from horizon.command_handler import CommandHandler
     from horizon.consumers import ProjectorRuntime, SagaRuntime
     from horizon.dynamodb.fanout import TopicPublisher
+    from horizon.dynamodb.tips import TipCache
     from horizon.events import Event
     from horizon.eventstore import EventStore
-    from horizon.privacy.keys import DataKeys
+    from horizon.privacy.cache import CachedDataKeys
     from horizon.privacy.sealing import Sealer
     from horizon.readstore import ReadStore
     from horizon.registry import Registry
+    from horizon.secrets import FetchedSecret
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,7 @@ class Container:
         return boto3.client("kms", region_name=self.settings.region, endpoint_url=self.settings.endpoint_url)
 
     @cached_property
-    def claims_secret(self) -> Callable[[], bytes]:
+    def claims_secret(self) -> FetchedSecret:
         """The claims' HMAC key from Secrets Manager, fetched on the first claim and kept SECRET_MAX_AGE_SECONDS.
 
         Locally the data plane at the DynamoDB endpoint serves Secrets Manager too.
@@ -139,7 +141,7 @@ class Container:
         return FetchedSecret(client, self.settings.claims_secret_id)
 
     @cached_property
-    def data_keys(self) -> DataKeys:
+    def data_keys(self) -> CachedDataKeys:
         """Per-subject data keys in their table, wrapped by KMS, cached per warm container (60 s, bounded)."""
         from horizon.dynamodb.datakeys import DynamoDBDataKeys
         from horizon.privacy.cache import CachedDataKeys
@@ -167,7 +169,14 @@ class Container:
         """The DynamoDB event store as stored: personal fields sealed, unique claims taken with each commit."""
         from horizon.dynamodb.claims import DynamoDBClaimingEventStore
 
-        return DynamoDBClaimingEventStore(self.dynamodb, self.settings.events_table)
+        return DynamoDBClaimingEventStore(self.dynamodb, self.settings.events_table, tips=self.tips)
+
+    @cached_property
+    def tips(self) -> TipCache:
+        """The tips this container last read or wrote: a commit rewrites its tip whole from them."""
+        from horizon.dynamodb.tips import TipCache
+
+        return TipCache()
 
     @cached_property
     def event_store(self) -> EventStore:
@@ -213,13 +222,18 @@ class Container:
         return DynamoDBReadStore(self.dynamodb, self.settings.read_table)
 
     @cached_property
+    def aggregate_cache(self) -> AggregateCache:
+        """The warm container's aggregates; decrypted state lives here at most as long as a data key does."""
+        from horizon.aggregate_cache import AggregateCache
+
+        return AggregateCache(ttl_seconds=DECRYPTED_TTL_SECONDS)
+
+    @cached_property
     def command_handler(self) -> CommandHandler:
         """Command handling over the event store, with a warm aggregate cache kept for the container's life."""
-        from horizon.aggregate_cache import AggregateCache
         from horizon.command_handler import CommandHandler
 
-        # Decrypted state lives in the cache at most as long as a data key does (docs/privacy.md).
-        return CommandHandler(self.registry, self.event_store, cache=AggregateCache(ttl_seconds=DECRYPTED_TTL_SECONDS))
+        return CommandHandler(self.registry, self.event_store, cache=self.aggregate_cache)
 
     @cached_property
     def projectors(self) -> list[ProjectorRuntime]:
@@ -240,6 +254,25 @@ class Container:
             SagaRuntime(s, self.registry, self.read_store, self.event_store, self.command_handler)
             for s in self.domain.build_sagas(self.settings.guest_limit)
         ]
+
+    def restored(self) -> None:
+        """After a SnapStart restore: no cached data and no pooled connection survives from the snapshot.
+
+        Priming fills neither cache nor pool, so this only guarantees it: a restored copy never reuses another
+        copy's connection, and a cache entry's age (time.monotonic) means nothing across a restore.
+        """
+        built = self.__dict__
+        for name in ("dynamodb", "kms", "sns"):
+            if name in built:
+                built[name].close()  # botocore opens a new pool on the next request
+        if "aggregate_cache" in built:
+            self.aggregate_cache.clear()
+        if "tips" in built:
+            self.tips.clear()
+        if "data_keys" in built:
+            self.data_keys.clear()
+        if "claims_secret" in built:
+            self.claims_secret.forget()
 
 
 DECRYPTED_TTL_SECONDS = 60.0

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from functions import snapstart
 from functions.composition import container
 from functions.observability import observe
 from horizon.dynamodb.fanout import publish_stream_batch
 
 observed = observe("horizon-fanout")
+snapstart.register(snapstart.prime_fanout)
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from functions import snapstart
 from functions.composition import container
 from functions.observability import observe
 from horizon import telemetry
 from horizon.dynamodb.streams import process_stream_batch
 
 observed = observe("horizon-projector")
+snapstart.register(snapstart.prime_consumers("projectors"))
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:

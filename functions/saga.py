@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from functions import snapstart
 from functions.composition import container
 from functions.observability import observe
 from horizon.dynamodb.streams import process_stream_batch
 
 observed = observe("horizon-saga")
+snapstart.register(snapstart.prime_consumers("sagas"))
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:

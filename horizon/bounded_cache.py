@@ -64,6 +64,12 @@ class BoundedCache(Generic[K, V]):
         with self._lock:
             self._drop(key)
 
+    def clear(self) -> None:
+        """Drop every entry (after a SnapStart restore: an entry's age means nothing across one)."""
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
     def __len__(self) -> int:
         return len(self._entries)
 

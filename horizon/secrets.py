@@ -42,6 +42,15 @@ class FetchedSecret:
         value = self._provider.get(self._secret_id, max_age=self._max_age)
         return value.encode() if isinstance(value, str) else bytes(value)
 
+    def forget(self) -> None:
+        """Drop the fetched value and its client: the next call fetches it again (after a SnapStart restore)."""
+        self._provider = None
+
+    @property
+    def fetched(self) -> bool:
+        """Whether a value may be cached: a provider exists once the first call has run."""
+        return self._provider is not None
+
 
 def create_local_secret(client: SecretsManagerClient, secret_id: str) -> None:
     """For local runs and tests: a random secret under `secret_id` (infra/privacy.py generates it on AWS)."""

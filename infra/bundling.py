@@ -46,6 +46,10 @@ So .venv, .git, tests, infra, bench, docs, cdk.out, node_modules, caches and any
 and the functions are redeployed only when their code or requirements change. Glob rules apply in order and
 `*` matches dot files only through `.*`."""
 
+RUNTIME_PROVIDED = ("snapshot_restore_py",)
+"""Modules the Python runtime ships and reads itself: SnapStart's hook registry. Requirements pin them for the
+tests; the asset leaves them out, so the functions register into the very module the runtime runs hooks from."""
+
 PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64")
 """Wheel tags for ARM64 Lambda. Python 3.12+ runtimes run on Amazon Linux 2023 (glibc 2.34), so wheels built
 for glibc 2.28 run too; some projects publish only those for aarch64."""
@@ -89,6 +93,9 @@ class PipBundler:
         result = run(self.pip_command(output_dir), capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise RuntimeError(f"pip could not install the Lambda requirements:\n{result.stdout}{result.stderr}")
+        for module in RUNTIME_PROVIDED:
+            for installed in Path(output_dir).glob(f"{module}*"):  # the module, or its package, and its metadata
+                shutil.rmtree(installed) if installed.is_dir() else installed.unlink()
         for package in SOURCE_PACKAGES:
             shutil.copytree(self.source / package, Path(output_dir) / package, ignore=self._ignore, dirs_exist_ok=True)
         return True

@@ -21,7 +21,8 @@ from infra.stage import Stage
 
 ACKNOWLEDGED = {
     "AwsSolutions-IAM5[Resource::<FunctionsCatchUpE5DA4CD4.Arn>:*]": "Invoking the catch-up function by any of "
-    "its versions or aliases: the CDK's LambdaInvoke grant; it names the one function.",
+    "its versions or aliases: the CDK's LambdaInvoke grant; it names the one function. (With SnapStart on, the "
+    "tasks invoke the live alias and the grant names that alias alone.)",
     "AwsSolutions-IAM5[Resource::*]": "Step Functions' log delivery and X-Ray actions have no resource-level "
     "permissions.",
 }

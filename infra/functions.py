@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from aws_cdk import Acknowledgment, Duration, Validations
+from aws_cdk import Acknowledgment, Annotations, Duration, RemovalPolicy, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from functions.snapstart import ENV as SNAPSTART_ENV
 from horizon import telemetry
 from infra import permissions
 from infra.bundling import lambda_code
@@ -18,6 +19,12 @@ from infra.permissions import Grant, Resource
 from infra.privacy import PersonalData
 from infra.stage import Stage
 from infra.tables import EventStoreTables
+
+LIVE_ALIAS = "live"
+"""With SnapStart on, every trigger (HTTP API, event source mappings, Step Functions) invokes this alias of the
+function's current published version, never $LATEST, which SnapStart does not snapshot."""
+SNAPSTART_REQUIRES_PUBLISH = "@aws-cdk/aws-lambda:snapStartRequirePublish"
+"""The CDK's warning that SnapStart needs a published version: each function publishes one (LIVE_ALIAS)."""
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 """The newest Python runtime aws-cdk-lib knows; the bundler installs wheels for the same version."""
@@ -124,6 +131,8 @@ class HorizonFunctions(Construct):
         self._log_groups: dict[str, logs.LogGroup] = {}
         built = {name: self._function(name, spec, code, environment) for name, spec in SPECS.items()}
         self.by_name: dict[str, lambda_.Function] = built
+        self.live: dict[str, lambda_.IFunction] = {name: self._live(function) for name, function in built.items()}
+        """What triggers invoke: the `live` alias with SnapStart on, the function itself ($LATEST) otherwise."""
         self.services = {name: spec.service for name, spec in SPECS.items()}
         self.command = built["Command"]
         self.query = built["Query"]
@@ -146,6 +155,12 @@ class HorizonFunctions(Construct):
             for finding, reason in acknowledged(wanted).items():
                 Validations.of(function.role).acknowledge(Acknowledgment(id=finding, reason=reason))
 
+    def _live(self, function: lambda_.Function) -> lambda_.IFunction:
+        if not self._stage.snapstart:
+            return function
+        Annotations.of(function).acknowledge_warning(SNAPSTART_REQUIRES_PUBLISH, "Published: the live alias's version")
+        return function.add_alias(LIVE_ALIAS, description="The current version: SnapStart restores its snapshot")
+
     def _function(
         self, name: str, spec: FunctionSpec, code: lambda_.Code, environment: dict[str, str]
     ) -> lambda_.Function:
@@ -160,6 +175,7 @@ class HorizonFunctions(Construct):
             description=f"Horizon {name.lower()} function",
         )
         self._log_groups[name] = log_group
+        snapstart = self._stage.snapstart
         return lambda_.Function(
             self,
             name,
@@ -175,5 +191,16 @@ class HorizonFunctions(Construct):
             # X-Ray: Powertools' Tracer annotates each invocation with the command type and aggregate. The CDK
             # grants the two X-Ray actions itself (permissions.TRACING).
             tracing=lambda_.Tracing.ACTIVE,
-            environment={**environment, "POWERTOOLS_SERVICE_NAME": spec.service},
+            environment={
+                **environment,
+                "POWERTOOLS_SERVICE_NAME": spec.service,
+                **({SNAPSTART_ENV: "1"} if snapstart else {}),
+            },
+            # SnapStart snapshots each published version after its init (and the priming hooks) ran. What it
+            # excludes, this stack never uses: provisioned concurrency, EFS, and ephemeral storage above the
+            # 512 MB default. Python 3.12+ on arm64 and X-Ray active tracing are supported (docs/cold-start.md).
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if snapstart else None,
+            # A replaced version is deleted rather than kept: a Python version's snapshot is billed as long as
+            # the version exists, and only the live alias's version is ever invoked.
+            current_version_options=lambda_.VersionOptions(removal_policy=RemovalPolicy.DESTROY) if snapstart else None,
         )

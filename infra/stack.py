@@ -46,8 +46,8 @@ class HorizonStack(Stack):
         self.http = HttpApi(
             self,
             "Http",
-            command=self.functions.command,
-            query=self.functions.query,
+            command=self.functions.live["Command"],
+            query=self.functions.live["Query"],
             stage=stage,
             authorizer=self.tokens.authorizer,
         )
@@ -58,6 +58,7 @@ class HorizonStack(Stack):
             table=self.tables.events,
             readers={name: by_name[name] for name in subscriptions.STREAM_READERS},
             fanout=self.functions.fanout,
+            live=self.functions.live,
         )
         for name in subscriptions.QUEUED:
             self.consumers.add_queued(name, by_name[name], subscriptions.reacts_to(name, guest_limit))
@@ -77,7 +78,7 @@ class HorizonStack(Stack):
             },
             {name: queue.queue_arn for name, queue in self.consumers.queues.items()},
         )
-        self.catch_up = CatchUpMachine(self, "CatchUp", function=self.functions.catch_up, stage=stage)
+        self.catch_up = CatchUpMachine(self, "CatchUp", function=self.functions.live["CatchUp"], stage=stage)
         self.monitoring = Monitoring(
             self,
             "Monitoring",

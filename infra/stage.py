@@ -1,8 +1,9 @@
 """Stages: one definition of what differs between a throwaway `dev` stack and a `prod` one.
 
 Several stages share an account because each is its own stack, `Horizon-<stage>`. Context values:
-`stage` (`dev` by default, or `prod`), `alarm_email` (subscribed to the alarm topic in `prod`), and
-`table_cmk` (`true` encrypts the tables with a customer-managed KMS key).
+`stage` (`dev` by default, or `prod`), `alarm_email` (subscribed to the alarm topic in `prod`),
+`table_cmk` (`true` encrypts the tables with a customer-managed KMS key), and `snapstart` (`true` or `false`:
+Lambda SnapStart on the functions' published versions; the stage decides when it is not given).
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ class Stage:
     alarm_email: str | None
     """Where alarms are sent; only prod subscribes it, so dev stacks never page anyone."""
     table_cmk: bool
+    snapstart: bool
+    """Lambda SnapStart (docs/cold-start.md): on in prod; off in dev, where a cached snapshot per function would be
+    billed at rest for stacks that mostly sit idle."""
 
     @property
     def stack_name(self) -> str:
@@ -46,6 +50,10 @@ def stage_of(app: App) -> Stage:
     if cmk not in ("true", "false"):
         raise ValueError(f"context table_cmk must be true or false, not {cmk!r}")
     prod = name == "prod"
+    raw = app.node.try_get_context("snapstart")
+    snapstart = str(prod if raw is None else raw).lower()  # False from a Python context means false
+    if snapstart not in ("true", "false"):
+        raise ValueError(f"context snapstart must be true or false, not {snapstart!r}")
     return Stage(
         name=name,
         removal_policy=RemovalPolicy.RETAIN if prod else RemovalPolicy.DESTROY,
@@ -53,4 +61,5 @@ def stage_of(app: App) -> Stage:
         log_retention=logs.RetentionDays.ONE_YEAR if prod else logs.RetentionDays.ONE_WEEK,
         alarm_email=email if prod else None,
         table_cmk=cmk == "true",
+        snapstart=snapstart == "true",
     )

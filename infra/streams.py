@@ -58,15 +58,20 @@ class FailureQueue:
 
 
 def commit_stream(
-    consumer: lambda_.Function, table: dynamodb.ITable, failures: sqs.IQueue
+    consumer: lambda_.Function, table: dynamodb.ITable, failures: sqs.IQueue, target: lambda_.IFunction | None = None
 ) -> lambda_.EventSourceMapping:
-    """One mapping and its settings (docs/deploy.md explains each). It grants nothing either: reading the stream
-    is in the consumer's entry of infra/permissions.py, like everything else its role may do."""
+    """One mapping and its settings (docs/deploy.md explains each), invoking `target` (the consumer's live alias
+    with SnapStart on) or the consumer itself. It grants nothing either: reading the stream is in the consumer's
+    entry of infra/permissions.py, like everything else its role may do."""
     stream = table.table_stream_arn
     assert stream is not None, "the events table is streamed (infra/tables.py)"
-    # The id the CDK's DynamoEventSource gives its mapping, so a deployed mapping is kept, not replaced.
-    return consumer.add_event_source_mapping(
+    # Under the function, with the id the CDK's DynamoEventSource gives its mapping, whatever it invokes: a
+    # deployed mapping is kept, not replaced (a new one would start again from the stream's oldest record);
+    # changing its FunctionName to the alias is an update in place.
+    return lambda_.EventSourceMapping(
+        consumer,
         f"DynamoDBEventSource:{Names.node_unique_id(table.node)}",
+        target=target or consumer,
         event_source_arn=stream,
         # From the oldest record still in the stream: a new consumer catches up on the last 24 hours. Older
         # history is read from the table when a consumer meets a gap (horizon/consumers.py).
@@ -108,6 +113,7 @@ class CommitConsumers(Construct):
         table: dynamodb.ITable,
         readers: Mapping[str, lambda_.Function],
         fanout: lambda_.Function,
+        live: Mapping[str, lambda_.IFunction] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         if len(readers) > MAX_STREAM_READERS:
@@ -116,7 +122,11 @@ class CommitConsumers(Construct):
             raise ValueError("the fan-out function must be one of the stream's readers")
         self.failures = _queue(self, "Failures", fifo=False)
         _acknowledge_dead_letter_queue(self.failures, "the stream mappings")
-        self.mappings = [commit_stream(reader, table, self.failures) for reader in readers.values()]
+        self._live = live or {}
+        """What each function's mappings invoke, by name (infra/functions.py `live`); the function when absent."""
+        self.mappings = [
+            commit_stream(reader, table, self.failures, self._live.get(name)) for name, reader in readers.items()
+        ]
         self.topic = sns.Topic(
             self,
             "Commits",
@@ -162,8 +172,10 @@ class CommitConsumers(Construct):
         )
         # A failed message fails the later ones of its group (its aggregate), which then come again in order.
         # A mapping that grants nothing: consuming the queue is in the consumer's entry of infra/permissions.py.
-        consumer.add_event_source_mapping(
+        lambda_.EventSourceMapping(
+            consumer,
             f"{name}Queue",
+            target=self._live.get(name, consumer),
             event_source_arn=queue.queue_arn,
             batch_size=QUEUE_BATCH_SIZE,
             report_batch_item_failures=True,

@@ -59,6 +59,13 @@ class CachedDataKeys(DataKeys):
         self._keys.pop(subject, None)
         self._inner.forget(subject)
 
+    def clear(self) -> None:
+        """Drop every cached key (after a SnapStart restore: an entry's age means nothing across one)."""
+        self._keys.clear()
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
     def _fresh(self, subject: str) -> bytes | None:
         entry = self._keys.get(subject)
         if entry is None:

@@ -40,12 +40,18 @@ def source(tmp_path: Path) -> Path:
 
 
 class FakePip:
+    """Installs what a requirements file of the runtime's SnapStart module would: its module and its metadata."""
+
     def __init__(self, returncode: int = 0) -> None:
         self.returncode = returncode
         self.commands: list[list[str]] = []
 
     def __call__(self, command: list[str], **_: Any) -> subprocess.CompletedProcess[str]:
         self.commands.append(command)
+        target = Path(command[command.index("--target") + 1])
+        (target / "snapshot_restore_py.py").write_text("")
+        (target / "snapshot_restore_py-1.0.0.dist-info").mkdir(exist_ok=True)
+        (target / "snapshot_restore_py-1.0.0.dist-info" / "METADATA").write_text("")
         return subprocess.CompletedProcess(command, self.returncode, stdout="", stderr="no matching wheel")
 
 
@@ -58,7 +64,7 @@ def test_pip_installs_binary_wheels_for_arm64_lambda_and_the_runtime_python() ->
     assert "--only-binary=:all: --upgrade" in command
 
 
-def test_the_bundle_holds_the_three_packages_without_bytecode_or_local_only_code(
+def test_the_bundle_holds_the_three_packages_without_bytecode_local_only_code_or_the_runtimes_own_modules(
     source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pip = FakePip()

@@ -214,6 +214,7 @@ def tables(dynamodb: DynamoDBClient) -> DynamoDBClient:
     return dynamodb
 
 
+@pytest.mark.timeout(900)  # 300 schedules on moto: about 150 s alone, twice that beside the rest of make test
 @settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 )

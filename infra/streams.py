@@ -74,7 +74,7 @@ def commit_stream(
         target=target or consumer,
         event_source_arn=stream,
         # From the oldest record still in the stream: a new consumer catches up on the last 24 hours. Older
-        # history is read from the table when a consumer meets a gap (horizon/consumers.py).
+        # history is read from the table when a consumer meets a gap (horizon/consumers/tracked.py).
         starting_position=lambda_.StartingPosition.TRIM_HORIZON,
         batch_size=STREAM_BATCH_SIZE,
         filters=[TIP_COMMITS],
@@ -90,7 +90,7 @@ def commit_stream(
         # Safe above 1: Lambda keeps the records of one item (partition + sort key) in order across the
         # concurrent batches of a shard, and every commit of an aggregate is a record of one item, its tip.
         # Commits of different aggregates were never ordered relative to each other (shards run concurrently
-        # anyway), and consumers' conditional writes make concurrent invocations safe (horizon/consumers.py).
+        # anyway), and consumers' conditional writes make concurrent invocations safe (horizon/consumers/tracked.py).
         parallelization_factor=PARALLELIZATION_FACTOR,
         on_failure=FailureQueue(failures),
     )

@@ -12,7 +12,7 @@ message attribute `event_types` lists the commit's event types: a consumer that 
 its queue never receives, and its function is never invoked for, a commit it would not act on. So that such a
 consumer need not read back the versions it was never sent, a message also names the stored types of the events
 the tip still held before the commit (`preceding`): versions of types the consumer does not react to are passed
-without a read (horizon/consumers.py).
+without a read (horizon/consumers/tracked.py).
 """
 
 from __future__ import annotations

@@ -133,7 +133,7 @@ def preceding_types(image: dict[str, Any]) -> dict[int, str]:
     """The stored types of the events a tip image still holds from before its commit, by version.
 
     The tip that a commit wrote is the truth about those versions: a consumer may rely on their types instead of
-    reading them back (horizon/consumers.py, "vouched").
+    reading them back (horizon/consumers/tracked.py, "vouched").
     """
     if FIRST not in image or EVENTS not in image:
         return {}

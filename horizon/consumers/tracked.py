@@ -24,15 +24,11 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from horizon import telemetry
-from horizon.authorization import Principal
-from horizon.command_handler import CommandContext, CommandHandler
 from horizon.commands import Command
-from horizon.errors import AggregateNotFound, DomainError, ReadModelConflict
+from horizon.errors import ReadModelConflict
 from horizon.events import Event, EventData
 from horizon.eventstore import EventStore
-from horizon.generations import GENERATIONS, POINTER_TTL_SECONDS, collection_of
-from horizon.projection import EventTypes, Projector, Saga
+from horizon.projection import EventTypes
 from horizon.readstore import Document, DocumentKey, ReadStore, Write
 from horizon.registry import Registry
 from horizon.retry import CONSUMER_CONFLICTS, RetryPolicy
@@ -333,127 +329,6 @@ class TrackedConsumer(ABC):
     def flush(self, tracking: Document) -> Document:
         """Send the outbox of a tracking document and clear it; sagas override this."""
         return tracking
-
-
-class ProjectorRuntime(TrackedConsumer):
-    """Runs one projector; its read models live in the collection named after it."""
-
-    def __init__(
-        self,
-        projector: Projector[Any],
-        registry: Registry,
-        reads: ReadStore,
-        events: EventStore,
-        *,
-        generation: int | None = None,
-    ) -> None:
-        super().__init__(projector.name, registry, reads, events)
-        self.projector = projector
-        self.model = projector.model
-        self.reacts_to = projector.reacts_to
-        self.tracks_in_documents = projector.per_aggregate
-        self._follows = generation is None
-        self._resolved_at = float("-inf")
-        """Without a fixed generation, the runtime writes the live one (horizon/generations.py)."""
-        if generation is not None:
-            self.name = collection_of(projector.name, generation)
-
-    def for_generation(self, generation: int) -> ProjectorRuntime:
-        """The same projector, writing one fixed generation (a rebuild's) instead of the live one."""
-        return ProjectorRuntime(self.projector, self._registry, self._reads, self._events, generation=generation)
-
-    @property
-    def reads(self) -> ReadStore:
-        """The read store its generations and their pointer live in."""
-        return self._reads
-
-    def process_batch(
-        self, commits: Sequence[Sequence[Event]], vouched: Vouched | None = None
-    ) -> dict[Stream, Exception]:
-        """Apply a batch of commits to the live generation (or the fixed one of a rebuild)."""
-        self._resolve()
-        return super().process_batch(commits, vouched)
-
-    def progress(self, aggregate_type: str, aggregate_id: UUID) -> tuple[int, bool]:
-        """The position in one aggregate of the live generation (or the fixed one)."""
-        self._resolve()
-        return super().progress(aggregate_type, aggregate_id)
-
-    def _resolve(self) -> None:
-        now = time.monotonic()
-        if self._follows and now - self._resolved_at >= POINTER_TTL_SECONDS:
-            self._resolved_at = now
-            # Possibly stale: a batch that lands in the old generation is caught up by the rebuild's last pass.
-            pointer = self._reads.peek_many([(GENERATIONS, self.projector.name)]).get(
-                (GENERATIONS, self.projector.name)
-            )
-            self.name = collection_of(self.projector.name, int(pointer.body["live"]) if pointer else 0)
-
-    def key_of(self, event: Event) -> str | None:
-        """The read model an event changes, if any."""
-        return self.projector.document_key(event)
-
-    def step(self, current: Any, event: Event, data: EventData) -> tuple[BaseModel | None, Sequence[Command]]:
-        """Project one event into its read model; projectors send no commands."""
-        return self.projector.project(current, event, data), ()
-
-
-class SagaRuntime(TrackedConsumer):
-    """Runs one saga; its state lives in the collection named after it, its commands go through the handler."""
-
-    def __init__(
-        self, saga: Saga[Any], registry: Registry, reads: ReadStore, events: EventStore, commands: CommandHandler
-    ) -> None:
-        super().__init__(saga.name, registry, reads, events)
-        self.saga = saga
-        self.model = saga.model
-        self.reacts_to = saga.reacts_to
-        self._commands = commands
-
-    def key_of(self, event: Event) -> str | None:
-        """The saga state an event concerns, if any."""
-        return self.saga.state_key(event)
-
-    def step(self, current: Any, event: Event, data: EventData) -> tuple[BaseModel | None, Sequence[Command]]:
-        """Let the saga react to one event."""
-        return self.saga.react(current, event, data)
-
-    def flush(self, tracking: Document) -> Document:
-        """Send every outbox command (idempotent by command id), then clear the outbox."""
-        for entry in tracking.body.get("outbox", []):
-            command = self._registry.binding(entry["type"]).model.model_validate_json(entry["body"])
-            context = CommandContext(
-                entry["command_id"],
-                entry["correlation_id"],
-                entry["causation_id"],
-                principal=Principal.of_saga(self.name, entry["causation_id"]),
-            )
-            try:
-                self._commands.handle(command, context)
-                telemetry.current().count(telemetry.SAGA_DECISIONS)
-            except (DomainError, AggregateNotFound) as rejected:
-                # The world moved on since the saga decided; retrying would be rejected forever, so the saga
-                # hears of it instead (e.g. gives a seat back) before the outbox entry is cleared. The log names
-                # the command, never the message: a domain message may quote personal data (docs/privacy.md).
-                logger.warning(
-                    "%s: %s on %s was rejected (%s)", self.name, entry["type"], command.id, type(rejected).__name__
-                )
-                if "state" in entry:
-                    self._tell_rejected(entry["state"], command)
-        cleared = {**tracking.body, "outbox": []}
-        self._reads.commit([Write(tracking.collection, tracking.key, cleared, tracking.revision)])
-        return Document(tracking.collection, tracking.key, cleared, tracking.revision + 1)
-
-    def _tell_rejected(self, key: str, command: Command) -> None:
-        def once() -> None:
-            document = self._reads.get(self.name, key)
-            current = None if document is None else self.model.model_validate(document.body)
-            after = self.saga.rejected(current, command)
-            if after != current:
-                body = None if after is None else after.model_dump(mode="json")
-                self._reads.commit([Write(self.name, key, body, document.revision if document else 0)])
-
-        self._retry.run(once, ReadModelConflict, sleep=self._sleep)
 
 
 def _version(event: Event) -> int:

@@ -49,7 +49,6 @@ def run(guests: int, *, filtered: bool = True) -> Measured:
     from domain.invitation import AcceptInvite, CreateInvite
     from functions import subscriptions
     from horizon.dynamodb.fanout import TopicPublisher, publish_stream_batch
-    from horizon.dynamodb.streams import process_stream_batch
     from horizon.local.fanout import LocalFanout
     from infra.streams import STREAM_BATCH_SIZE
     from tests.moto_container import moto_container
@@ -96,13 +95,7 @@ def run(guests: int, *, filtered: bool = True) -> Measured:
                     measured.delivered[name] += len(records)
                     measured.invocations[name] += 1
                     with phase(saga_phase, name):
-                        process_stream_batch(
-                            {"Records": records},
-                            None,
-                            saga_batch,
-                            opener=container.sealer.open_commits,
-                            load=container.load_sealed,
-                        )
+                        container.consume({"Records": records}, None, saga_batch)
 
         invites = [uuid.uuid4() for _ in range(guests)]
         with phase("command DynamoDB (create, accept)", "Command"):
@@ -119,13 +112,7 @@ def run(guests: int, *, filtered: bool = True) -> Measured:
         for batch in _chunks(stream.records, STREAM_BATCH_SIZE):
             measured.invocations["Projector"] += 1
             with phase("projector DynamoDB", "Projector"):
-                process_stream_batch(
-                    {"Records": batch},
-                    None,
-                    projectors,
-                    opener=container.sealer.open_commits,
-                    load=container.load_sealed,
-                )
+                container.consume({"Records": batch}, None, projectors)
         measured.commits = len(stream.records)
     return measured
 

@@ -7,6 +7,7 @@ local runtime install their own container with `use()`.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from horizon.command_handler import CommandHandler
     from horizon.consumers import ProjectorRuntime, SagaRuntime
     from horizon.dynamodb.fanout import TopicPublisher
+    from horizon.dynamodb.streams import BatchConsumer
     from horizon.dynamodb.tips import TipCache
     from horizon.events import Event
     from horizon.eventstore import EventStore
@@ -191,6 +193,16 @@ class Container:
         """Versions first..last of one aggregate as stored, sealed like a stream record's (a commit sent by pointer)."""
         events = self.stored_events.load(aggregate_type, aggregate_id, first - 1)
         return [event for event in events if event.version <= last]
+
+    def consume(
+        self, event: dict[str, Any], context: Any, consumers: Sequence[BatchConsumer], counted_as: str | None = None
+    ) -> dict[str, list[dict[str, str]]]:
+        """A stream or fan-out queue batch fed to `consumers`: sealed fields opened, pointed-to commits loaded."""
+        from horizon.dynamodb.streams import process_stream_batch
+
+        return process_stream_batch(
+            event, context, consumers, counted_as=counted_as, opener=self.sealer.open_commits, load=self.load_sealed
+        )
 
     @cached_property
     def sns(self) -> SNSClient:

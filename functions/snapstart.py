@@ -151,10 +151,7 @@ def prime_consumers(*parts: str) -> Prime:
     """Build the consumers' runtimes and run the stream path on an empty batch."""
 
     def prime() -> None:
-        from horizon.dynamodb.streams import process_stream_batch
-
-        built = _built("registry", "dynamodb", "kms", "sealer", *parts)
-        process_stream_batch({"Records": []}, None, [], opener=built.sealer.open_commits, load=built.load_sealed)
+        _built("registry", "dynamodb", "kms", "sealer", *parts).consume({"Records": []}, None, [])
 
     return prime
 

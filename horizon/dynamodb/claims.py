@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from horizon.dynamodb.eventstore import DynamoDBEventStore, _Commit
-from horizon.dynamodb.layout import CLAIM_PREFIX, EVENTS, VERSION, decode_head, encode_command
+from horizon.dynamodb.layout import CLAIM_PREFIX, VERSION
+from horizon.dynamodb.tips import tip_condition
 from horizon.events import Event
-from horizon.eventstore import RECENT_COMMANDS, Snapshot
+from horizon.eventstore import Snapshot
 from horizon.uniqueness import ClaimingEventStore, ClaimSet, ValueTaken
 
 CLAIM_SORT_KEY = "-1"
@@ -41,32 +42,14 @@ class DynamoDBClaimingEventStore(DynamoDBEventStore, ClaimingEventStore):
         held: dict[str, str] = {}
         if expected_version == 0:
             tip = self._tip_item(commit, bodies, [], size, snapshot)
-            tip_condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
         else:
             old = self._old_tip(commit)
             if not old or int(old[VERSION]["N"]) != expected_version:
                 raise commit.conflict(old)
             held = {scope: value["S"] for scope, value in old.get(HELD, {}).get("M", {}).items()}
             # The tip is rewritten whole (its pending events calved), so the transaction holds a full image.
-            kept = [encode_command(record) for record in decode_head(old).commands][-RECENT_COMMANDS:]
-            tip = self._tip_item(commit, bodies, kept, size + sum(len(text) for text in kept), snapshot)
-            pending = old.get(EVENTS, {}).get("L", [])
-            if pending:
-                batch = {"pk": {"S": commit.pk}, "sk": {"N": str(commit.expected)}, EVENTS: {"L": pending}}
-                actions.append(
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": batch,
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    }
-                )
-            tip_condition = {
-                "ConditionExpression": "#v = :expected",
-                "ExpressionAttributeNames": {"#v": VERSION},
-                "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
-            }
+            tip, actions = self._calved(commit, old, bodies, size, snapshot)
+            tip.pop(HELD, None)  # decided below, from what is held, claimed and released
         now = {scope: digest for scope, digest in held.items() if scope not in claims.releases}
         now |= claims.claims
         if now:
@@ -75,7 +58,7 @@ class DynamoDBClaimingEventStore(DynamoDBEventStore, ClaimingEventStore):
         actions.append(
             {"Put": {"TableName": self._table, "Item": tip, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}
         )
-        actions[-1]["Put"] |= tip_condition
+        actions[-1]["Put"] |= tip_condition(expected_version)
         owner = {":me": {"S": commit.pk}}
         for scope, digest in held.items():
             if now.get(scope) != digest:

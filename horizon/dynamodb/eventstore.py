@@ -26,7 +26,7 @@ from horizon.dynamodb.layout import (
     parse_stream_key,
     stream_key,
 )
-from horizon.dynamodb.tips import TipCache, appended, version_of, with_snapshot
+from horizon.dynamodb.tips import TipCache, appended, tip_condition, version_of, with_snapshot
 from horizon.errors import ConcurrencyError, InvalidEvents
 from horizon.events import Event
 from horizon.eventstore import (
@@ -161,9 +161,6 @@ class DynamoDBEventStore(EventStore):
         commit, bodies, size, snapshot = self._prepare(events, expected_version, snapshot)
         if expected_version == 0:
             tip = self._tip_item(commit, bodies, [], size, snapshot)
-            condition = "attribute_not_exists(pk)"
-            names: dict[str, str] = {}
-            values: dict[str, Any] = {}
         else:
             old = self._old_tip(commit)
             if not old or version_of(old) != expected_version:
@@ -172,10 +169,7 @@ class DynamoDBEventStore(EventStore):
                 self._calve(commit, old, bodies, size, snapshot)
                 return
             tip = appended(old, commit.version, bodies, size, snapshot)
-            condition, names, values = "#v = :expected", {"#v": VERSION}, {":expected": {"N": str(expected_version)}}
-        request: dict[str, Any] = {"ConditionExpression": condition, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
-        if names:
-            request |= {"ExpressionAttributeNames": names, "ExpressionAttributeValues": values}
+        request = tip_condition(expected_version) | {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
         try:
             self._client.put_item(TableName=self._table, Item=tip, **request)
         except self._client.exceptions.ConditionalCheckFailedException as error:
@@ -232,6 +226,20 @@ class DynamoDBEventStore(EventStore):
             tip[COMMANDS] = {"L": [{"S": text} for text in commands]}
         return with_snapshot(tip, snapshot, commit.version)
 
+    def _calved(
+        self, commit: _Commit, old: dict[str, Any], bodies: list[str], size: int, snapshot: Snapshot | None
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """A fresh tip holding only this commit, and the Put that moves the old tip's pending events to a batch."""
+        # The calved events take their command records along: keep the newest on the tip.
+        kept = [encode_command(record) for record in decode_head(old).commands][-RECENT_COMMANDS:]
+        tip = self._tip_item(commit, bodies, kept, size + sum(len(text) for text in kept), snapshot)
+        tip |= self._carried(old)
+        pending = old.get(EVENTS, {}).get("L", [])
+        if not pending:
+            return tip, []
+        batch = {"pk": {"S": commit.pk}, "sk": {"N": str(commit.expected)}, EVENTS: {"L": pending}}
+        return tip, [{"Put": {"TableName": self._table, "Item": batch} | tip_condition(0)}]
+
     def _calve(
         self,
         commit: _Commit,
@@ -240,27 +248,11 @@ class DynamoDBEventStore(EventStore):
         size: int,
         snapshot: Snapshot | None,
     ) -> None:
-        # The calved events take their command records along: keep the newest on the tip.
-        kept = [encode_command(record) for record in decode_head(old).commands][-RECENT_COMMANDS:]
-        tip = self._tip_item(commit, bodies, kept, size + sum(len(text) for text in kept), snapshot)
-        tip |= self._carried(old)
-        actions: list[dict[str, Any]] = []
-        pending = old.get(EVENTS, {}).get("L", [])
-        if pending:
-            batch = {"pk": {"S": commit.pk}, "sk": {"N": str(commit.expected)}, EVENTS: {"L": pending}}
-            actions.append(
-                {"Put": {"TableName": self._table, "Item": batch, "ConditionExpression": "attribute_not_exists(pk)"}}
-            )
+        tip, actions = self._calved(commit, old, bodies, size, snapshot)
         actions.append(
             {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": tip,
-                    "ConditionExpression": "#v = :expected",
-                    "ExpressionAttributeNames": {"#v": VERSION},
-                    "ExpressionAttributeValues": {":expected": {"N": str(commit.expected)}},
-                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                }
+                "Put": {"TableName": self._table, "Item": tip, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+                | tip_condition(commit.expected)
             }
         )
         try:

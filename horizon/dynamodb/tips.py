@@ -35,6 +35,17 @@ def version_of(tip: dict[str, Any]) -> int:
     return int(tip[VERSION]["N"])
 
 
+def tip_condition(expected: int) -> dict[str, Any]:
+    """The condition of every tip write: no tip yet (`expected` 0), or the tip still at `expected`."""
+    if expected == 0:
+        return {"ConditionExpression": "attribute_not_exists(pk)"}
+    return {
+        "ConditionExpression": "#v = :expected",
+        "ExpressionAttributeNames": {"#v": VERSION},
+        "ExpressionAttributeValues": {":expected": {"N": str(expected)}},
+    }
+
+
 def with_snapshot(tip: dict[str, Any], snapshot: Snapshot | None, version: int) -> dict[str, Any]:
     """`tip` holding `snapshot` (taken at `version`), or no snapshot at all."""
     tip = {name: value for name, value in tip.items() if name not in (SNAPSHOT, STATE_VERSION, SNAPSHOT_VERSION)}

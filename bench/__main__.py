@@ -102,12 +102,18 @@ def main() -> int:
         "## Cold start: a fresh interpreter's first answer against a DynamoDB endpoint (median ms)",
         "",
         "Each function is imported, builds its client and answers its first event against a local moto server;"
-        " the floor imports boto3, builds a client and makes one GetItem on the same endpoint.",
+        " the floor imports boto3, builds a client and makes one GetItem on the same endpoint. As the dev stack"
+        " runs them, with Lambda's active tracing and without the X-Ray SDK; the last columns turn the SDK on"
+        ' (its import builds a botocore client of its own: docs/cold-start.md, "X-Ray").',
         "",
-        "| what | ms | ratio to the floor |",
-        "| --- | ---: | ---: |",
+        "| what | ms | ratio to the floor | X-Ray SDK on: ms | X-Ray SDK on: ratio |",
+        "| --- | ---: | ---: | ---: | ---: |",
     ]
-    lines += [f"| {row.what} | {row.fresh:.0f} | {row.fresh / floor:.2f} |" for row in answers]
+    lines += [
+        f"| {row.what} | {row.fresh:.0f} | {row.fresh / floor:.2f} | "
+        + (f"{row.traced:.0f} | {row.traced / floor:.2f} |" if row.traced is not None else "n/a | n/a |")
+        for row in answers
+    ]
     lines += [
         "",
         "## Cold start with SnapStart: a restore model (median ms, same run, same floor)",

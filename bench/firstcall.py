@@ -117,13 +117,18 @@ def restore_script(module: str, answer: str) -> str:
 
 LAMBDA_LIKE = {
     "AWS_LAMBDA_FUNCTION_NAME": "bench",
+    # What the dev stack sets (infra/stage.py `xray_sdk`): active tracing without the SDK in the function.
+    "POWERTOOLS_TRACE_DISABLED": "true",
     "LAMBDA_TASK_ROOT": str(ROOT),
     "_X_AMZN_TRACE_ID": "Root=1-6746f000-0123456789abcdef01234567;Parent=0123456789abcdef;Sampled=1",
     "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
     "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
 }
-"""What Lambda sets: the functions run as they do there, tracer on (X-Ray's SDK picks its Lambda sampler, not
-the daemon-polling one it builds elsewhere) and segments sent by UDP to a port where no daemon listens."""
+"""What Lambda and the dev stack set: the functions run as they do there, their trace context set, the X-Ray SDK
+left out; `TRACED` turns it on (its segments would go by UDP to a port where no daemon listens)."""
+
+TRACED = {"POWERTOOLS_TRACE_DISABLED": "false"}
+"""What the stack sets where the X-Ray SDK is on (prod, with SnapStart, unless `-c xray_sdk` says otherwise)."""
 
 EPILOGUE = "\nprint(json.dumps((time.perf_counter() - start) * 1000))\n"
 
@@ -141,14 +146,17 @@ class Row:
     what: str
     fresh: float
     """A fresh interpreter: import, clients, first answer (the floor: boto3, a client, one GetItem)."""
+    traced: float | None = None
+    """A fresh interpreter with the X-Ray SDK on: what a stage with the SDK and without SnapStart pays."""
     primed: float | None = None
     """Init as SnapStart runs it when a version is published: the import and the before-snapshot hooks."""
     restored: float | None = None
     """The forked copy of the primed interpreter: the after-restore hooks and the first answer."""
 
 
-SNAPSTART = {"HORIZON_SNAPSTART": "1"}
-"""What the stack sets with SnapStart on (infra/functions.py): the functions register their hooks."""
+SNAPSTART = {"HORIZON_SNAPSTART": "1"} | TRACED
+"""What the stack sets with SnapStart on (infra/functions.py): the functions register their hooks, and load the
+X-Ray SDK before the snapshot."""
 
 
 def run(runs: int) -> list[Row]:
@@ -217,14 +225,15 @@ def run(runs: int) -> list[Row]:
         floor = statistics.median(sample(FLOOR_SCRIPT, i, {})[0] for i in range(runs))
         rows = [Row(FLOOR, floor)]
         for name, (module, answer) in FUNCTIONS.items():
-            fresh, primed, restored = [], [], []
-            # Alternated, so both modes see the same machine load and the same tables.
+            fresh, traced, primed, restored = [], [], [], []
+            # Alternated, so every mode sees the same machine load and the same tables.
             for index in range(runs):
-                fresh += sample(fresh_script(module, answer), 2 * index, {})
-                before, after = sample(restore_script(module, answer), 2 * index + 1, SNAPSTART)
+                fresh += sample(fresh_script(module, answer), 3 * index, {})
+                traced += sample(fresh_script(module, answer), 3 * index + 1, TRACED)
+                before, after = sample(restore_script(module, answer), 3 * index + 2, SNAPSTART)
                 primed.append(before)
                 restored.append(after)
-            rows.append(Row(name, *(statistics.median(s) for s in (fresh, primed, restored))))
+            rows.append(Row(name, *(statistics.median(s) for s in (fresh, traced, primed, restored))))
         return rows
     finally:
         server.stop()

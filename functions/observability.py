@@ -3,7 +3,8 @@
 Every log line goes through the function's Powertools Logger, the framework's included: the `horizon` and
 `domain` loggers hand their records to its handler, so they are JSON with the service, the correlation id and
 the command and aggregate once known. `LOG_LEVEL` sets the level (POWERTOOLS_LOG_LEVEL still works). Metrics
-are embedded-metric-format lines flushed at the end of each invocation; the Tracer is active only on Lambda.
+are embedded-metric-format lines flushed at the end of each invocation; Powertools' Tracer is built only on
+Lambda and only where the stage keeps the X-Ray SDK (docs/cold-start.md, "X-Ray").
 
 Whatever the level, the AWS SDK's loggers stay at INFO or above: at DEBUG botocore prints every request and
 response body, which here means read models with names in clear and KMS's plaintext data keys. Nor is the
@@ -19,9 +20,9 @@ import warnings
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -34,6 +35,37 @@ PAYLOAD_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer")
 """Loggers that print request and response payloads at DEBUG: kept at INFO or above, whatever LOG_LEVEL says."""
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+class Tracing(Protocol):
+    """What a function uses of Powertools' Tracer."""
+
+    def capture_lambda_handler(self, lambda_handler: Handler, capture_response: bool) -> Handler:
+        """`lambda_handler` wrapped in a trace segment of its own."""
+        ...
+
+    def put_annotation(self, key: str, value: str) -> None:
+        """Attach a searchable fact to the current segment."""
+        ...
+
+
+class Untraced:
+    """The Tracer's place when the X-Ray SDK is off: Lambda's active tracing still records each invocation."""
+
+    def capture_lambda_handler(self, lambda_handler: Handler, capture_response: bool) -> Handler:
+        """`lambda_handler` itself: no subsegments."""
+        return lambda_handler
+
+    def put_annotation(self, key: str, value: str) -> None:
+        """Nothing: the fact still reaches the log lines (PowertoolsTelemetry.annotate)."""
+
+
+def xray_sdk_on() -> bool:
+    """Whether this function loads the X-Ray SDK: only on Lambda, and not when POWERTOOLS_TRACE_DISABLED is set."""
+    from aws_lambda_powertools.shared.functions import resolve_truthy_env_var_choice
+
+    disabled = resolve_truthy_env_var_choice(env=os.environ.get("POWERTOOLS_TRACE_DISABLED", "false"))
+    return bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")) and not disabled
 
 
 class _InvokingFunction(logging.Handler):
@@ -62,7 +94,7 @@ _dispatch = _InvokingFunction()
 class PowertoolsTelemetry(Telemetry):
     """Telemetry into one function's Metrics, Tracer and Logger."""
 
-    def __init__(self, logger: Logger, metrics: Metrics, tracer: Tracer) -> None:
+    def __init__(self, logger: Logger, metrics: Metrics, tracer: Tracing) -> None:
         self._logger = logger
         self._metrics = metrics
         self._tracer = tracer
@@ -88,7 +120,7 @@ class Observability:
 
     logger: Logger
     metrics: Metrics
-    tracer: Tracer
+    tracer: Tracing
     telemetry: PowertoolsTelemetry
 
     def wrap(self, handler: Handler, *, correlation_id_path: str | None = None) -> Handler:
@@ -114,7 +146,7 @@ class Observability:
 
 
 def observe(service: str) -> Observability:
-    """Build one function's Powertools objects (cheap: X-Ray's SDK loads only when tracing is on, on Lambda)."""
+    """Build one function's Powertools objects; the X-Ray SDK only when `xray_sdk_on()` (docs/cold-start.md)."""
     # An invocation that changed nothing has nothing to count; that is not worth a warning per invocation.
     warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
     level = os.environ.get("LOG_LEVEL") or os.environ.get("POWERTOOLS_LOG_LEVEL") or "INFO"
@@ -123,7 +155,12 @@ def observe(service: str) -> Observability:
     logger = Logger(service=service, level=level, logger_formatter=ReadableFormatter() if readable else None)
     metrics = Metrics(service=service, namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", NAMESPACE))
     # Only botocore: patching every supported library would import them all on a cold start.
-    tracer = Tracer(service=service, patch_modules=["botocore"])
+    tracer: Tracing = Untraced()
+    if xray_sdk_on():
+        # Imported here: the SDK builds a botocore client of its own at import (docs/cold-start.md, "X-Ray").
+        from aws_lambda_powertools import Tracer
+
+        tracer = Tracer(service=service, patch_modules=["botocore"])
     return Observability(logger, metrics, tracer, PowertoolsTelemetry(logger, metrics, tracer))
 
 

@@ -126,6 +126,9 @@ class HorizonFunctions(Construct):
             "GUEST_LIMIT": str(guest_limit),
             "POWERTOOLS_LOG_LEVEL": "INFO",
             "POWERTOOLS_METRICS_NAMESPACE": telemetry.NAMESPACE,
+            # Read by functions/observability.py: without the SDK, Lambda's active tracing still records each
+            # invocation; with it, each DynamoDB call is a subsegment and each command an annotation.
+            "POWERTOOLS_TRACE_DISABLED": str(not stage.xray_sdk).lower(),
             **personal.environment(),
         }
         self._log_groups: dict[str, logs.LogGroup] = {}
@@ -188,8 +191,9 @@ class HorizonFunctions(Construct):
             timeout=spec.timeout,
             role=role,
             log_group=log_group,
-            # X-Ray: Powertools' Tracer annotates each invocation with the command type and aggregate. The CDK
-            # grants the two X-Ray actions itself (permissions.TRACING).
+            # X-Ray in every stage: Lambda records each invocation's segment; where the stage turns the SDK on,
+            # Powertools' Tracer adds the command type and aggregate. The CDK grants the two X-Ray actions itself
+            # (permissions.TRACING).
             tracing=lambda_.Tracing.ACTIVE,
             environment={
                 **environment,

@@ -6,11 +6,13 @@ import json
 from typing import Any
 
 import pytest
+from aws_cdk import App
 from aws_cdk.assertions import Template
 
 from functions import subscriptions
 from infra.functions import SPECS
 from infra.stack import HorizonStack
+from infra.stage import stage_of
 
 from .conftest import SKIP_BUNDLING
 
@@ -18,6 +20,31 @@ from .conftest import SKIP_BUNDLING
 def test_every_function_traces_with_x_ray(template: Template) -> None:
     functions = template.find_resources("AWS::Lambda::Function").values()
     assert [f["Properties"]["TracingConfig"] for f in functions] == [{"Mode": "Active"}] * len(SPECS)
+
+
+def test_dev_functions_leave_the_x_ray_sdk_out_of_their_cold_start(template: Template) -> None:
+    for function in template.find_resources("AWS::Lambda::Function").values():
+        assert function["Properties"]["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"] == "true"
+
+
+@pytest.mark.parametrize(
+    ("context", "on"),
+    [
+        ({}, False),
+        ({"stage": "prod"}, True),
+        ({"snapstart": "true"}, True),
+        ({"stage": "prod", "snapstart": "false"}, False),
+        ({"xray_sdk": "true"}, True),
+        ({"stage": "prod", "xray_sdk": "false"}, False),
+    ],
+)
+def test_the_x_ray_sdk_follows_snapstart_unless_the_context_decides(context: dict[str, str], on: bool) -> None:
+    assert stage_of(App(context=context)).xray_sdk is on
+
+
+def test_an_x_ray_sdk_value_other_than_true_or_false_stops_the_synth() -> None:
+    with pytest.raises(ValueError, match="xray_sdk"):
+        stage_of(App(context={"xray_sdk": "maybe"}))
 
 
 def test_every_function_publishes_metrics_under_the_horizon_namespace(template: Template) -> None:

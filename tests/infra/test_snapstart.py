@@ -88,6 +88,11 @@ def test_prod_snapshots_every_functions_published_version_and_tells_it_to_prime(
         assert tuple(int(n) for n in runtime.removeprefix("python").split(".")) >= (3, 12)
 
 
+def test_prod_functions_load_the_x_ray_sdk_before_their_snapshot(prod: tuple[App, HorizonStack, Template]) -> None:
+    for function in prod[2].find_resources("AWS::Lambda::Function").values():
+        assert function["Properties"]["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"] == "false"
+
+
 def test_prod_has_one_live_alias_per_function_on_its_current_version_and_drops_replaced_versions(
     prod: tuple[App, HorizonStack, Template],
 ) -> None:

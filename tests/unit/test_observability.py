@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from functions.observability import observe
+from functions.observability import observe, xray_sdk_on
 from horizon import telemetry
 from horizon.local.lambda_context import LocalContext
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _lines(text: str) -> list[dict[str, Any]]:
@@ -159,3 +165,42 @@ def test_the_aws_sdk_never_logs_payloads_even_when_everything_else_is_at_debug(
     assert logging.getLogger("horizon").level == logging.DEBUG
     for name in ("botocore", "botocore.endpoint", "botocore.parsers", "urllib3"):
         assert not logging.getLogger(name).isEnabledFor(logging.DEBUG), name
+
+
+LAMBDA = {"AWS_LAMBDA_FUNCTION_NAME": "horizon-commands", "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR"}
+
+
+@pytest.mark.parametrize(
+    ("env", "on"),
+    [({}, False), (LAMBDA, True), ({**LAMBDA, "POWERTOOLS_TRACE_DISABLED": "true"}, False)],
+)
+def test_the_x_ray_sdk_is_wanted_only_on_lambda_and_only_when_tracing_is_not_disabled(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], on: bool
+) -> None:
+    for name in ("AWS_LAMBDA_FUNCTION_NAME", "POWERTOOLS_TRACE_DISABLED"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert xray_sdk_on() is on
+
+
+@pytest.mark.parametrize(("disabled", "traced"), [("true", False), ("false", True)])
+def test_a_function_imports_the_x_ray_sdk_only_when_it_traces_and_annotates_its_log_lines_either_way(
+    disabled: str, traced: bool
+) -> None:
+    # A process of its own: a Tracer on Lambda patches botocore for the whole process.
+    probe = """
+import json, sys
+from functions import command_api
+command_api.observed.telemetry.annotate(command="AcceptInvite")
+print(json.dumps([
+    any(m.startswith("aws_xray_sdk") for m in sys.modules),
+    type(command_api.observed.tracer).__name__,
+    command_api.observed.logger.get_current_keys(),
+]))
+"""
+    env = {**os.environ, **LAMBDA, "POWERTOOLS_TRACE_DISABLED": disabled}
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    imported, tracer, keys = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (imported, tracer) == ((True, "Tracer") if traced else (False, "Untraced"))
+    assert keys["command"] == "AcceptInvite"

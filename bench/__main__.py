@@ -154,8 +154,9 @@ def cost_section(guests: int) -> list[str]:
         f"{guests} guests on moto, one run. Units are sized by bench/capacity.py from the items on the wire (moto does"
         " not report them); prices from /work/shared/NOTES.md and docs/deploy.md (SNS FIFO, SQS FIFO). Lambda"
         " duration is each handler's measured work priced at the memory and architecture infra/functions.py sets;"
-        " it includes moto's side of every call (same process), so those rows are an upper bound. The saga's queue"
-        ' receives only the commits its subscription\'s filter policy lets through (docs/deploy.md, "Fan-out").'
+        " it includes moto's side of every call (same process), so those rows are an upper bound. The dispatcher"
+        " publishes only the commits some queued consumer reacts to, and the saga's queue receives only the commits"
+        ' its subscription\'s filter policy lets through (docs/deploy.md, "Fan-out").'
         " docs/event-store.md explains the design choices behind each line. Reproduce this section alone:"
         f" `python -c 'from bench import cost; print(cost.run({guests}))'`.",
     ]

@@ -1,10 +1,10 @@
 """List-price cost per million guest-list commands, from what the whole pipeline used (bench/pipeline.py).
 
 Capacity units are sized from the items on the wire (bench/capacity.py); fan-out requests and bytes are counted
-from the messages the dispatcher published and each queue received; Lambda duration is the handler seconds
-measured in the same run, priced at the memory size and architecture infra/functions.py configures. The handler
-seconds include moto's side of every call (its DynamoDB, SNS and SQS run in the same process), so the duration
-rows are an upper bound.
+from the messages the dispatcher published (only the commits some queued consumer reacts to) and each queue
+received; Lambda duration is the handler seconds measured in the same run, priced at the memory size and
+architecture infra/functions.py configures. The handler seconds include moto's side of every call (its DynamoDB,
+SNS and SQS run in the same process), so the duration rows are an upper bound.
 """
 
 from __future__ import annotations
@@ -64,9 +64,15 @@ def rows(measured: pipeline.Measured) -> list[tuple[str, float]]:
         )
     publish = published * SNS_FIFO_PUBLISH_PER_MILLION / 1e6
     publish += published * message_bytes / 1e9 * SNS_FIFO_PUBLISH_PER_GB
-    result.append((f"fan-out: SNS FIFO publish, {message_bytes:.0f} B per commit", publish * per_million))
+    share = published / max(1, measured.commits)
+    result.append(
+        (
+            f"fan-out: SNS FIFO publish, {message_bytes:.0f} B per message ({share:.0%} of commits published)",
+            publish * per_million,
+        )
+    )
     for name, delivered in measured.delivered.items():
-        share = delivered / max(1, published)
+        share = delivered / max(1, measured.commits)
         queue = delivered * (SNS_FIFO_TO_SQS_PER_MILLION + SQS_FIFO_PER_MILLION * (1 + 2 / QUEUE_BATCH_SIZE)) / 1e6
         queue += delivered * message_bytes / 1e9 * SNS_FIFO_TO_SQS_PER_GB
         result.append(

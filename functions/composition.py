@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from horizon.eventstore import EventStore
     from horizon.privacy.cache import CachedDataKeys
     from horizon.privacy.sealing import Sealer
+    from horizon.projection import EventTypes
     from horizon.readstore import ReadStore
     from horizon.registry import Registry
     from horizon.secrets import FetchedSecret
@@ -53,6 +54,9 @@ class Settings:
     """The Secrets Manager secret (name or ARN) that keys unique-value claims; its value is fetched, never set."""
     fanout_topic_arn: str | None = None
     """The FIFO topic the dispatcher publishes commits to (the fan-out function only)."""
+    fanout_event_types: str | None = None
+    """FANOUT_EVENT_TYPES: a JSON array of the event types the dispatcher publishes, from the stack (the fan-out
+    function only; unset: every type). Parsed on first use (`Container.fanout_publishes`), not by every function."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -68,6 +72,7 @@ class Settings:
             kms_key_id=os.environ.get("KMS_KEY_ID", resource_names.KMS_KEY),
             claims_secret_id=os.environ.get("CLAIMS_SECRET_ID", resource_names.CLAIMS_SECRET),
             fanout_topic_arn=os.environ.get("FANOUT_TOPIC_ARN"),
+            fanout_event_types=os.environ.get("FANOUT_EVENT_TYPES"),
         )
 
 
@@ -225,6 +230,13 @@ class Container:
         if not self.settings.fanout_topic_arn:
             raise LookupError("the fan-out function needs FANOUT_TOPIC_ARN, the topic it publishes commits to")
         return TopicPublisher(self.sns, self.settings.fanout_topic_arn)
+
+    @cached_property
+    def fanout_publishes(self) -> EventTypes:
+        """The event types the dispatcher publishes (FANOUT_EVENT_TYPES; None: every type)."""
+        from horizon.dynamodb.fanout import published_types
+
+        return published_types(self.settings.fanout_event_types)
 
     @cached_property
     def read_store(self) -> ReadStore:

@@ -1,4 +1,4 @@
-"""Lambda entry point: the event table's stream → the fan-out topic, one message per commit.
+"""Lambda entry point: the event table's stream → the fan-out topic, one message per commit a queued consumer takes.
 
 The stream's second and last reader: every consumer besides the projector reads the commits from its own queue
 subscribed to the topic (horizon/dynamodb/fanout.py, docs/deploy.md "Fan-out").
@@ -18,8 +18,10 @@ snapstart.register(snapstart.prime_fanout)
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Publish each commit in the batch; failed records (and their aggregates' later ones) are redelivered."""
-    return publish_stream_batch(event, container().fanout)
+    """Publish each commit some queued consumer reacts to; failed records (and their aggregates' later ones) are
+    redelivered."""
+    built = container()
+    return publish_stream_batch(event, built.fanout, built.fanout_publishes)
 
 
 handler = observed.wrap(_handle)

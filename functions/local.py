@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 from horizon import resource_names
 
 if TYPE_CHECKING:
+    from horizon.local.fanout import LocalFanout
+    from horizon.projection import EventTypes
     from horizon.retry import RetryPolicy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -119,7 +121,6 @@ def _prepare(endpoint_url: str) -> None:
     """Create what the functions need in the data plane, unless a restored snapshot already has it."""
     import boto3
 
-    from functions import subscriptions
     from functions.composition import Settings
     from horizon.dynamodb.datakeys import create_local_keys
     from horizon.dynamodb.tables import create_tables
@@ -142,9 +143,23 @@ def _prepare(endpoint_url: str) -> None:
     TableCheckpoints(client).create_table()
     _ = QueueDeadLetters(boto3.client("sqs", endpoint_url=endpoint_url)).url
     fanout = LocalFanout(boto3.client("sns", endpoint_url=endpoint_url), boto3.client("sqs", endpoint_url=endpoint_url))
+    fanout.create(queued_types(settings.guest_limit), receives=local_redelivery().attempts)
+
+
+def queued_types(guest_limit: int) -> dict[str, EventTypes]:
+    """What each queued function reacts to, in the domain the local functions run: its subscription's filter."""
+    from functions import subscriptions
+
     domain = os.environ.get(TEST_DOMAIN, "domain")  # the functions run the test domain's consumers, if any
-    filters = {name: subscriptions.reacts_to(name, settings.guest_limit, domain) for name in subscriptions.QUEUED}
-    fanout.create(filters, receives=local_redelivery().attempts)
+    return {name: subscriptions.reacts_to(name, guest_limit, domain) for name in subscriptions.QUEUED}
+
+
+def dispatch_locally(fanout: LocalFanout, guest_limit: int) -> None:
+    """Give this process's dispatcher the environment the stack gives it: the topic, and the types it publishes."""
+    from horizon.dynamodb.fanout import PUBLISHED_TYPES
+
+    os.environ.pop(PUBLISHED_TYPES, None)  # unset means every type: a value from the shell must not linger
+    os.environ.update(fanout.environment(queued_types(guest_limit)))
 
 
 def dead_letters(*, redrive: bool) -> int:
@@ -152,6 +167,7 @@ def dead_letters(*, redrive: bool) -> int:
     import boto3
 
     from functions import subscriptions
+    from functions.composition import Settings
     from horizon.local import redrive as local_redrive
     from horizon.local.deadletters import QueueDeadLetters
     from horizon.local.fanout import LocalFanout
@@ -161,7 +177,7 @@ def dead_letters(*, redrive: bool) -> int:
     sqs = boto3.client("sqs", endpoint_url=endpoint)
     queue = QueueDeadLetters(sqs)
     fanout = LocalFanout(boto3.client("sns", endpoint_url=endpoint), sqs)
-    os.environ["FANOUT_TOPIC_ARN"] = fanout.topic_arn()  # re-driving the fan-out's own letters publishes
+    dispatch_locally(fanout, Settings.from_env().guest_limit)  # re-driving the fan-out's own letters publishes
     queued = fanout.dead_letter_queues()
     names = (*subscriptions.STREAM_READERS, *subscriptions.QUEUED)
     handlers = {name.lower(): handler_of(name) for name in names}
@@ -231,7 +247,7 @@ def serve_functions(host: str, port: int) -> int:
     config = Config(retries=AWS_RETRIES, max_pool_connections=16)  # type: ignore[arg-type]
     sqs = boto3.client("sqs", endpoint_url=endpoint, config=config)
     fanout = LocalFanout(boto3.client("sns", endpoint_url=endpoint, config=config), sqs)
-    os.environ["FANOUT_TOPIC_ARN"] = fanout.topic_arn()
+    dispatch_locally(fanout, composition.Settings.from_env().guest_limit)
     settings = composition.Settings.from_env()
     client = boto3.client("dynamodb", endpoint_url=endpoint, config=config)
     # A test composition (tests/e2e/poisoned_domain.py) loads only here: the Lambda handlers never read this variable.

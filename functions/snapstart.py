@@ -157,7 +157,8 @@ def prime_consumers(*parts: str) -> Prime:
 
 
 def prime_fanout() -> None:
-    """The dispatcher's SNS client and publisher, and the stream path on an empty batch."""
+    """The dispatcher's SNS client, publisher and published types, and the stream path on an empty batch."""
     from horizon.dynamodb.fanout import publish_stream_batch
 
-    publish_stream_batch({"Records": []}, _built("fanout").fanout)
+    built = _built("fanout", "fanout_publishes")
+    publish_stream_batch({"Records": []}, built.fanout, built.fanout_publishes)

@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     from horizon.projection import EventTypes
 
 FANOUT = "Fanout"
-"""The dispatcher: it publishes every commit to the fan-out topic (functions/fanout.py)."""
+"""The dispatcher: it publishes to the fan-out topic every commit some queued consumer reacts to (functions/fanout.py;
+the stack derives what from `reacts_to` of each QUEUED function, as it derives their subscriptions' filters)."""
 
 STREAM_READERS = ("Projector", FANOUT)
 """The events table's stream serves about two readers per shard: these two, the read models' latency first."""
@@ -26,7 +27,8 @@ domain's function that builds what it runs (functions/composition.py builds the 
 def reacts_to(name: str, guest_limit: int, domain: str = "domain") -> EventTypes:
     """The event types a queued function reacts to: what its consumers declare (None: every type).
 
-    Its queue's subscription filters on them (infra/streams.py, horizon/local/fanout.py).
+    Its queue's subscription filters on them, and the dispatcher publishes only what some queued function reacts
+    to (infra/streams.py, horizon/local/fanout.py).
     """
     from horizon.projection import reacting_to
 

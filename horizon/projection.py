@@ -71,11 +71,16 @@ class Saga(ABC, Generic[ModelT]):
 
 def reacting_to(consumers: Iterable[Projector[Any] | Saga[Any]]) -> EventTypes:
     """The event types any of these consumers reacts to: their union, or None when one reacts to every type."""
+    return joined(consumer.reacts_to for consumer in consumers)
+
+
+def joined(declared: Iterable[EventTypes]) -> EventTypes:
+    """The union of these declarations, or None when one of them is every type (None); none at all: no type."""
     found: set[str] = set()
-    for consumer in consumers:
-        if consumer.reacts_to is None:
+    for types in declared:
+        if types is None:
             return None
-        found |= consumer.reacts_to
+        found |= types
     return frozenset(found)
 
 

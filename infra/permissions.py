@@ -97,7 +97,8 @@ CODE: dict[str, frozenset[Grant]] = {
     | _CONSUME
     # A rebuild's purge lists a generation's documents and deletes them (horizon/generations.py).
     | _on(Resource.READ, "dynamodb:Query", "dynamodb:DeleteItem"),
-    # The dispatcher publishes each commit (PublishBatch is authorized as sns:Publish) and touches no table.
+    # The dispatcher publishes the commits queued consumers react to (PublishBatch is authorized as sns:Publish)
+    # and touches no table.
     "Fanout": _on(Resource.FANOUT_TOPIC, "sns:Publish"),
 }
 """Function name (infra/functions.py SPECS) → what its code calls. One entry per function.

@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import jsii
-from aws_cdk import Acknowledgment, Duration, Names, Validations
+from aws_cdk import Acknowledgment, Aspects, Duration, IAspect, Names, Validations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
-from horizon.dynamodb.fanout import filter_policy
+from horizon.dynamodb.fanout import dispatcher_environment, filter_policy
 from horizon.projection import EventTypes
 from horizon.retry import QUEUE_RECEIVES, STREAM_RETRIES
 
@@ -41,6 +41,22 @@ QUEUE_BATCH_SIZE = 10
 VISIBILITY_TIMEOUT_PER_FUNCTION_TIMEOUT = 6
 """Lambda's advice for a queue's visibility timeout: six times the function's timeout."""
 RETENTION = Duration.days(14)
+
+
+@jsii.implements(IAspect)
+class _PublishedTypes:
+    """Sets the dispatcher's environment from every queued consumer's declared types, when the stack is synthesized:
+    after the last `add_queued`, however late it came (a test's extra consumer, say)."""
+
+    def __init__(self, fanout: lambda_.Function, reacting: Mapping[str, EventTypes]) -> None:
+        self._fanout = fanout
+        self._reacting = reacting
+
+    def visit(self, node: IConstruct) -> None:
+        """Set the variable on the dispatcher (unset when some consumer reacts to every type); pass any other node."""
+        if node is self._fanout:
+            for name, value in dispatcher_environment(self._reacting.values()).items():
+                self._fanout.add_environment(name, value)
 
 
 @jsii.implements(lambda_.IEventSourceDlq)
@@ -142,11 +158,17 @@ class CommitConsumers(Construct):
         fanout.add_environment("FANOUT_TOPIC_ARN", self.topic.topic_arn)
         self.queues: dict[str, sqs.Queue] = {}
         self.dead_letters: dict[str, sqs.Queue] = {}
+        self.reacting: dict[str, EventTypes] = {}
+        """What each queued consumer reacts to, as its subscription filters on it (None: every type)."""
+        # The dispatcher publishes only what some subscription lets through: their union, from the very values the
+        # filter policies came from. A consumer reacting to every type leaves the variable unset: publish all.
+        Aspects.of(fanout).add(_PublishedTypes(fanout, self.reacting))
 
     def add_queued(self, name: str, consumer: lambda_.Function, reacts_to: EventTypes = None) -> sqs.Queue:
         """Feed `consumer` from its own FIFO queue of the fan-out topic; the stream gains no reader.
 
-        `reacts_to` (the event types its consumers declare, None: all) becomes the subscription's filter policy.
+        `reacts_to` (the event types its consumers declare, None: all) becomes the subscription's filter policy,
+        and joins what the dispatcher publishes.
         """
         dead = _queue(self, f"{name}DeadLetters", fifo=True)
         _acknowledge_dead_letter_queue(dead, f"the {name} queue")
@@ -161,6 +183,7 @@ class CommitConsumers(Construct):
         # Raw delivery: the body is the message the dispatcher published, which the consumer decodes. The filter
         # drops, before any request is billed to the queue, the commits none of the consumer's event types is in.
         policy = filter_policy(reacts_to)
+        self.reacting[name] = reacts_to
         filters = None
         if policy is not None:
             filters = {

@@ -1,18 +1,20 @@
 """The fan-out: commits from the events table's stream to a FIFO topic, and from each consumer's queue back to commits.
 
 The stream serves about two readers per shard, so it has exactly two: the projector, and the dispatcher here,
-which publishes every commit once to an SNS FIFO topic. Each further consumer has its own SQS FIFO queue
-subscribed to the topic (docs/deploy.md, "Fan-out"). A message is the stream record itself with its tip image
-cut down to the commit, so a consumer decodes it with the stream's own parser (`decode_record`) and runs the
-same tracking, deduplication, gap repair and outbox. The message group is the aggregate, so each queue keeps an
-aggregate's commits in order and a failing aggregate holds up only itself; the deduplication id is the
-aggregate and version, so a record the stream delivers twice within five minutes is published once. The
-message attribute `event_types` lists the commit's event types: a consumer that declares the types it reacts to
-(`reacts_to` on a Saga or Projector) has its queue subscribed with a filter policy on it (`filter_policy`), so
-its queue never receives, and its function is never invoked for, a commit it would not act on. So that such a
-consumer need not read back the versions it was never sent, a message also names the stored types of the events
-the tip still held before the commit (`preceding`): versions of types the consumer does not react to are passed
-without a read (horizon/consumers/tracked.py).
+which publishes once to an SNS FIFO topic each commit that some queued consumer reacts to (`published_types`).
+Each further consumer has its own SQS FIFO queue subscribed to the topic (docs/deploy.md, "Fan-out"). A message is
+the stream record itself with its tip image cut down to the commit, so a consumer decodes it with the stream's own
+parser (`decode_record`) and runs the same tracking, deduplication, gap repair and outbox. The message group is
+the aggregate, so each queue keeps an aggregate's commits in order and a failing aggregate holds up only itself;
+the deduplication id is the aggregate and version, so a record the stream delivers twice within five minutes is
+published once. The message attribute `event_types` lists the commit's event types: a consumer that declares the
+types it reacts to (`reacts_to` on a Saga or Projector) has its queue subscribed with a filter policy on it
+(`filter_policy`), so its queue never receives, and its function is never invoked for, a commit it would not act
+on. So that such a consumer need not read back the versions it was never sent, a message also names the stored
+types of the events the tip still held before the commit (`preceding`): versions of types the consumer does not
+react to are passed without a read (horizon/consumers/tracked.py). The same declarations, joined over every queued
+consumer, are what the dispatcher publishes at all (`PUBLISHED_TYPES` in its environment): a commit no
+subscription would deliver is not published, and is reported done.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +30,7 @@ from horizon.dynamodb import layout
 from horizon.dynamodb.layout import EVENTS, FIRST, VERSION, parse_stream_key
 from horizon.dynamodb.streams import Loader, decode_record, is_commit_record
 from horizon.events import Event
-from horizon.projection import EventTypes
+from horizon.projection import EventTypes, concerns, joined
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
@@ -53,6 +55,9 @@ PRECEDING = "preceding"
 EVENT_TYPES = "event_types"
 """The message attribute (String.Array) naming the event types of the commit a message carries."""
 
+PUBLISHED_TYPES = "FANOUT_EVENT_TYPES"
+"""The dispatcher's environment variable: a JSON array of the event types it publishes; unset, every type."""
+
 
 def filter_policy(types: EventTypes) -> dict[str, list[str]] | None:
     """The subscription filter policy of a consumer reacting to `types`: any of them in the commit (None: all).
@@ -60,6 +65,29 @@ def filter_policy(types: EventTypes) -> dict[str, list[str]] | None:
     SNS matches a String.Array attribute when any of its values matches the policy's list.
     """
     return None if types is None else {EVENT_TYPES: sorted(types)}
+
+
+def dispatcher_environment(queued: Iterable[EventTypes]) -> dict[str, str]:
+    """The dispatcher's `PUBLISHED_TYPES` for queued consumers reacting to `queued`: what any of them reacts to.
+
+    Nothing when one reacts to every type (None), so the dispatcher publishes every commit.
+    """
+    types = joined(queued)
+    return {} if types is None else {PUBLISHED_TYPES: json.dumps(sorted(types))}
+
+
+def published_types(value: str | None) -> EventTypes:
+    """The event types a `PUBLISHED_TYPES` value names; None (every type) when it is unset or empty."""
+    if not value:
+        return None
+    try:
+        types = json.loads(value)
+    except ValueError:
+        types = None
+    # Loudly: the stack writes this value, so anything else is a broken deployment, not a reason to guess.
+    if not isinstance(types, list) or not all(isinstance(kind, str) for kind in types):
+        raise ValueError(f"{PUBLISHED_TYPES} must be a JSON array of event types, not {value!r}")
+    return frozenset(types)
 
 
 @dataclass(frozen=True)
@@ -128,14 +156,17 @@ Publisher = Callable[[Sequence[Message]], set[str]]
 """Publishes messages in order (at most one PublishBatch's worth); returns the record ids that failed."""
 
 
-def publish_stream_batch(event: dict[str, Any], publish: Publisher) -> dict[str, list[dict[str, str]]]:
-    """Publish every commit of a stream batch in stream order; the partial batch response names what failed.
+def publish_stream_batch(
+    event: dict[str, Any], publish: Publisher, published: EventTypes = None
+) -> dict[str, list[dict[str, str]]]:
+    """Publish the commits of a stream batch that hold a `published` type (None: every commit), in stream order;
+    the partial batch response names what failed.
 
-    After an aggregate's message fails, its later messages are not published but reported too, so Lambda
-    redelivers them after it and the topic never carries an aggregate's commits out of order.
+    A commit with none of those types is no queued consumer's business: it is skipped and counts as done. After
+    an aggregate's message fails, its later commits (skipped ones too) are not published but reported too, so
+    Lambda redelivers them after it and the topic never carries an aggregate's commits out of order.
     """
     failed: list[str] = []
-    failed_groups: set[str] = set()
     pending: list[Message] = []
     for record in event.get("Records", []):
         try:
@@ -146,13 +177,22 @@ def publish_stream_batch(event: dict[str, Any], publish: Publisher) -> dict[str,
             continue
         if message is not None:
             pending.append(message)
-    for chunk in _chunks(pending):
-        sendable = [message for message in chunk if message.group not in failed_groups]
+    held: set[str] = set()
+    held_groups: set[str] = set()
+    for chunk in _chunks([message for message in pending if concerns(published, message.event_types)]):
+        sendable = [message for message in chunk if message.group not in held_groups]
         refused = publish(sendable) if sendable else set()
         for message in chunk:
-            if message.group in failed_groups or message.record_id in refused:
-                failed_groups.add(message.group)
-                failed.append(message.record_id)
+            if message.group in held_groups or message.record_id in refused:
+                held_groups.add(message.group)
+                held.add(message.record_id)
+    # In stream order, a failed aggregate's later commits with it, skipped ones too: the response then says the
+    # aggregate is done up to its failure only, whatever a later commit holds.
+    failed_groups: set[str] = set()
+    for message in pending:
+        if message.record_id in held or message.group in failed_groups:
+            failed_groups.add(message.group)
+            failed.append(message.record_id)
     return {"batchItemFailures": [{"itemIdentifier": record_id} for record_id in failed]}
 
 

@@ -1,10 +1,11 @@
 """The fan-out on the local data plane: moto's SNS FIFO topic, and an SQS FIFO queue per consumer with its DLQ.
 
-The same shape as the stack's (infra/streams.py): the fan-out function publishes each commit to the topic, the
-topic delivers it raw to every consumer's queue, and a queue moves a message to its dead-letter queue after
-`QUEUE_RECEIVES` deliveries. Each subscription carries the filter policy the stack derives from what its
-consumer reacts to (moto's SNS applies it as SNS does). Creating it all is idempotent, so a restored data plane
-keeps what it had.
+The same shape as the stack's (infra/streams.py): the fan-out function publishes to the topic each commit some
+consumer reacts to, the topic delivers it raw to every consumer's queue, and a queue moves a message to its
+dead-letter queue after `QUEUE_RECEIVES` deliveries. Each subscription carries the filter policy the stack derives
+from what its consumer reacts to (moto's SNS applies it as SNS does), and the dispatcher's environment names their
+union, as the stack's does (`environment`). Creating it all is idempotent, so a restored data plane keeps what it
+had.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from horizon.dynamodb.fanout import filter_policy
+from horizon.dynamodb.fanout import dispatcher_environment, filter_policy
 from horizon.retry import QUEUE_RECEIVES
 
 if TYPE_CHECKING:
@@ -96,6 +97,11 @@ class LocalFanout:
             self._sns.subscribe(
                 TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"}
             )
+
+    def environment(self, consumers: Mapping[str, EventTypes]) -> dict[str, str]:
+        """The dispatcher's environment for these consumers, as the stack sets it: the topic, and (unless one of
+        them reacts to every type) the types it publishes, the union of what they react to."""
+        return {"FANOUT_TOPIC_ARN": self.topic_arn(), **dispatcher_environment(consumers.values())}
 
     def topic_arn(self) -> str:
         """The topic's ARN (creating a topic that exists returns it)."""

@@ -13,7 +13,8 @@
 4. `DynamoDBStreamsBackend` keeps every shard iterator it ever issued (each GetRecords issues one), where
    DynamoDB expires them after 15 minutes. A poller issues thousands an hour; we keep the newest 1,000.
 
-5. `Topic.publish` keeps every message a topic ever published; the fan-out publishes every commit. We drop them.
+5. `Topic.publish` keeps every message a topic ever published; the fan-out publishes one per commit it carries.
+   We drop them.
 
 Two more make moto behave as AWS does where the local stack relies on it: KMS keys that a replayed journal
 recreates identically, and FIFO message groups released as soon as their messages are visible again.
@@ -55,7 +56,7 @@ def patch_moto() -> None:
 def _forget_published_messages() -> None:
     """moto's SNS topic keeps every message it ever published (`sent_notifications`, for tests that inspect it).
 
-    The fan-out publishes every commit, so the local stack would grow by each commit's message for ever (and
+    The fan-out publishes commits, so the local stack would grow by each published commit's message for ever (and
     save them all in each snapshot). Delivery to the subscribed queues is done by then; the list is dropped.
     """
     from moto.sns.models import Topic

@@ -13,7 +13,8 @@ from aws_cdk.assertions import Template
 
 from domain.invitation import InviteAccepted
 from functions import subscriptions
-from horizon.dynamodb.fanout import EVENT_TYPES, filter_policy
+from horizon.dynamodb.fanout import EVENT_TYPES, PUBLISHED_TYPES, filter_policy, published_types
+from horizon.projection import joined
 from horizon.retry import QUEUE_RECEIVES
 from infra.app import build_app
 from infra.stack import HorizonStack
@@ -28,8 +29,7 @@ def queue_mappings(template: Template, function: str) -> list[Mapping[str, Any]]
     return [m for m in mappings if m["Properties"]["FunctionName"]["Ref"] == function and "Queue" in json.dumps(m)]
 
 
-@pytest.fixture(scope="module")
-def with_a_third_consumer() -> tuple[Template, HorizonStack]:
+def with_an_audit_consumer(reacts_to: frozenset[str] | None) -> tuple[Template, HorizonStack]:
     """The stack with one more consumer wired as a new one would be: one line, `add_queued`."""
     _, stack = build_app(SKIP_BUNDLING, nag=False)
     audit = lambda_.Function(
@@ -40,8 +40,14 @@ def with_a_third_consumer() -> tuple[Template, HorizonStack]:
         code=lambda_.Code.from_inline("def handler(event, context):\n    return {}\n"),
         timeout=Duration.seconds(30),
     )
-    stack.consumers.add_queued("Audit", audit)
+    stack.consumers.add_queued("Audit", audit, reacts_to)
     return Template.from_stack(stack), stack
+
+
+@pytest.fixture(scope="module")
+def with_a_third_consumer() -> tuple[Template, HorizonStack]:
+    """A third consumer that declares no event types: it reacts to every commit."""
+    return with_an_audit_consumer(None)
 
 
 def test_a_third_consumer_adds_a_queue_and_no_stream_reader(
@@ -168,3 +174,37 @@ def test_a_consumer_that_declares_no_event_types_gets_every_commit(
 ) -> None:
     bigger, bigger_stack = with_a_third_consumer
     assert "FilterPolicy" not in subscription_of(bigger, bigger_stack, "Audit")
+
+
+def dispatcher_environment_of(template: Template) -> Mapping[str, Any]:
+    function = template.find_resources("AWS::Lambda::Function")[function_id(template, HANDLERS["fanout"])]
+    return dict(function["Properties"]["Environment"]["Variables"])
+
+
+def test_the_dispatcher_publishes_what_the_queued_consumers_subscriptions_let_through(
+    template: Template, stack: HorizonStack
+) -> None:
+    declared = joined(subscriptions.reacts_to(name, guest_limit=2) for name in subscriptions.QUEUED)
+    published = dispatcher_environment_of(template)[PUBLISHED_TYPES]
+    assert published_types(published) == declared == frozenset({InviteAccepted.event_type})
+    filtered = [subscription_of(template, stack, name)["FilterPolicy"][EVENT_TYPES] for name in subscriptions.QUEUED]
+    assert published_types(published) == frozenset(kind for kinds in filtered for kind in kinds)
+    others = [
+        f["Properties"]["Environment"]["Variables"]
+        for logical, f in template.find_resources("AWS::Lambda::Function").items()
+        if logical != function_id(template, HANDLERS["fanout"])
+    ]
+    assert not [env for env in others if PUBLISHED_TYPES in env]
+
+
+def test_a_consumer_that_declares_no_event_types_makes_the_dispatcher_publish_every_commit(
+    with_a_third_consumer: tuple[Template, HorizonStack],
+) -> None:
+    bigger, _ = with_a_third_consumer
+    assert PUBLISHED_TYPES not in dispatcher_environment_of(bigger)
+
+
+def test_a_consumer_declaring_new_types_adds_them_to_what_the_dispatcher_publishes() -> None:
+    bigger, _ = with_an_audit_consumer(frozenset({"InviteCreated"}))
+    published = published_types(dispatcher_environment_of(bigger)[PUBLISHED_TYPES])
+    assert published == frozenset({InviteAccepted.event_type, "InviteCreated"})

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from typing import Any
 
 import boto3
 import pytest
 
+from functions import local
 from horizon.consumers import ProjectorRuntime
 from horizon.dynamodb import DynamoDBEventStore, DynamoDBReadStore
-from horizon.dynamodb.fanout import TopicPublisher, message_of, publish_stream_batch
+from horizon.dynamodb.fanout import (
+    PUBLISHED_TYPES,
+    Message,
+    TopicPublisher,
+    message_of,
+    publish_stream_batch,
+    published_types,
+)
 from horizon.dynamodb.streams import is_commit_record, process_stream_batch
 from horizon.events import Event, EventData, Metadata
 from horizon.local.deadletters import QueueDeadLetters
@@ -19,6 +28,7 @@ from horizon.local.fanout import LocalFanout, dead_letter_queues
 from horizon.local.poller import StreamPoller, Subscription, as_lambda_record
 from horizon.local.queues import QueuePoller
 from horizon.local.redrive import queue_letters, redrive_queue
+from horizon.projection import EventTypes
 from horizon.retry import QUEUE_RECEIVES, RetryPolicy
 from tests.integration.conftest import EVENTS_TABLE, READ_TABLE
 from tests.unit.test_toy_domain import GrandTotalProjector, Total, TotalsProjector, counter_registry
@@ -66,12 +76,19 @@ class Pipeline:
     def _load(self, aggregate_type: str, aggregate_id: uuid.UUID, first: int, last: int) -> list[Event]:
         return [e for e in self.store.load(aggregate_type, aggregate_id, first - 1) if e.version <= last]
 
-    def dispatch(self) -> None:
-        """One pass of the fan-out function over the whole stream (a fresh mapping: from the trim horizon)."""
+    def dispatch(self, published: EventTypes = None) -> None:
+        """One pass of the fan-out function over the whole stream (a fresh mapping: from the trim horizon),
+        publishing the commits that hold a `published` type (None: all)."""
         poller = StreamPoller(
             boto3.client("dynamodbstreams"),
             self.stream_arn,
-            [Subscription("fanout", lambda e, c: publish_stream_batch(e, self.publisher), accepts=is_commit_record)],
+            [
+                Subscription(
+                    "fanout",
+                    lambda e, c: publish_stream_batch(e, self.publisher, published),
+                    accepts=is_commit_record,
+                )
+            ],
         )
         poller.poll_once()
 
@@ -235,3 +252,49 @@ def test_a_consumer_declaring_its_event_types_gets_only_the_commits_holding_them
     assert pipeline.total(collection=runtime.name) == {"label": "all", "total": 2 + 4}
     pipeline.drain()
     assert pipeline.total(str(counter), "Totals") == {"label": "again", "total": 6}  # the unfiltered queue: all
+
+
+def test_the_local_dispatcher_publishes_only_what_the_subscriptions_let_through_and_consumers_still_count_once(
+    pipeline: Pipeline,
+) -> None:
+    fanout = LocalFanout(pipeline.sns, pipeline.sqs)
+    consumers = {"Grand": IncrementsOnly.reacts_to}
+    fanout.create(consumers)
+    environment = fanout.environment(consumers)
+    assert environment == {"FANOUT_TOPIC_ARN": pipeline.topic, PUBLISHED_TYPES: '["Incremented"]'}
+    sent: list[Message] = []
+    topic = pipeline.publisher
+
+    def publisher(messages: Any) -> set[str]:
+        sent.extend(messages)
+        return topic(messages)
+
+    pipeline.publisher = publisher  # type: ignore[assignment]
+    url = fanout.queue_url("Grand")
+    runtime = ProjectorRuntime(IncrementsOnly(), counter_registry(), pipeline.reads, pipeline.store)
+
+    def consume(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return process_stream_batch(event, context, [runtime.process_batch], load=pipeline._load)
+
+    grand = QueuePoller(pipeline.sqs, "grand", url, fanout.arn(url), consume, retry=NO_PAUSE)
+    counter = open_counter(pipeline.store)
+    pipeline.store.append([event(counter, 2)], 1)
+    pipeline.store.append([event(counter, 3, "CounterOpened", {"label": "again"})], 2)
+    pipeline.store.append([event(counter, 4)], 3)
+    pipeline.dispatch(published_types(environment.get(PUBLISHED_TYPES)))
+    assert [json.loads(m.body)["dynamodb"]["NewImage"]["version"]["N"] for m in sent] == ["2", "4"]
+    for _ in range(5):
+        grand.poll_once()
+    assert pipeline.total(collection=runtime.name) == {"label": "all", "total": 2 + 4}
+
+
+def test_the_local_stack_gives_its_dispatcher_the_union_of_what_its_queued_functions_react_to(
+    dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(PUBLISHED_TYPES, '["Stale"]')
+    monkeypatch.delenv(local.TEST_DOMAIN, raising=False)
+    fanout = LocalFanout(boto3.client("sns"), boto3.client("sqs"))
+    local.dispatch_locally(fanout, guest_limit=2)
+    queued = local.queued_types(guest_limit=2)
+    assert published_types(os.environ[PUBLISHED_TYPES]) == frozenset({"InviteAccepted"}) == queued["Saga"]
+    assert os.environ["FANOUT_TOPIC_ARN"] == fanout.topic_arn()

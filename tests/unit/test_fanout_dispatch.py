@@ -7,31 +7,49 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+import pytest
+
 from domain.guest_list import InvitationProjector
 from domain.response_saga import ResponseSaga
+from functions import composition
+from functions import fanout as fanout_function
 from horizon.dynamodb import layout
 from horizon.dynamodb.fanout import (
     EVENT_TYPES,
     MAX_BATCH_ENTRIES,
+    PUBLISHED_TYPES,
     Message,
     decode_message,
+    dispatcher_environment,
     filter_policy,
     message_of,
     preceding_types,
     publish_stream_batch,
+    published_types,
 )
 from horizon.dynamodb.layout import encode_event
 from horizon.dynamodb.streams import decode_record
 from horizon.events import Event, Metadata
-from horizon.projection import concerns, reacting_to
+from horizon.local.lambda_context import LocalContext
+from horizon.projection import concerns, joined, reacting_to
 
 META = Metadata(correlation_id="c", causation_id="c", command="Test")
 
 
-def tip_record(aggregate: uuid.UUID, first: int, last: int, sequence: int, earlier: int = 0) -> dict[str, Any]:
-    """A stream record of a tip written by the commit first..last, still holding `earlier` older events."""
+def tip_record(
+    aggregate: uuid.UUID, first: int, last: int, sequence: int, earlier: int = 0, kinds: Sequence[str] = ("Ticked",)
+) -> dict[str, Any]:
+    """A stream record of a tip written by the commit first..last, still holding `earlier` older events; the
+    commit's events take `kinds` in turn."""
     events = [
-        Event(aggregate_type="Thing", aggregate_id=aggregate, version=v, type="Ticked", data={"n": v}, metadata=META)
+        Event(
+            aggregate_type="Thing",
+            aggregate_id=aggregate,
+            version=v,
+            type="Ticked" if v < first else kinds[(v - first) % len(kinds)],
+            data={"n": v},
+            metadata=META,
+        )
         for v in range(first - earlier, last + 1)
     ]
     image = {
@@ -131,3 +149,82 @@ def test_a_message_names_the_types_the_tip_held_before_its_commit_by_version() -
 def test_a_stream_record_vouches_for_the_types_its_tip_held_before_the_commit() -> None:
     image = tip_record(uuid.uuid4(), first=3, last=4, sequence=7, earlier=2)["dynamodb"]["NewImage"]
     assert layout.preceding_types(image) == {1: "Ticked", 2: "Ticked"}
+
+
+def test_a_commit_no_queued_consumer_reacts_to_is_not_published_and_reported_done() -> None:
+    a, b = uuid.uuid4(), uuid.uuid4()
+    records = [tip_record(a, 1, 1, 1, kinds=("Ticked",)), tip_record(b, 1, 1, 2, kinds=("Tocked",))]
+    topic = Topic()
+    assert publish_stream_batch({"Records": records}, topic, frozenset({"Tocked"})) == {"batchItemFailures": []}
+    assert [m.record_id for m in topic.published] == ["2"]
+    assert topic.calls == [1]
+
+
+def test_a_commit_mixing_a_published_type_with_others_is_published_whole() -> None:
+    record = tip_record(uuid.uuid4(), 1, 2, 1, kinds=("Ticked", "Tocked"))
+    topic = Topic()
+    assert publish_stream_batch({"Records": [record]}, topic, frozenset({"Tocked"})) == {"batchItemFailures": []}
+    (message,) = topic.published
+    assert message.event_types == ("Ticked", "Tocked")
+    assert [e.type for e in decode_message({"body": message.body}, None)] == ["Ticked", "Tocked"]
+
+
+def test_every_commit_is_published_when_some_consumer_reacts_to_every_type() -> None:
+    records = [tip_record(uuid.uuid4(), 1, 1, n, kinds=(kind,)) for n, kind in enumerate(("Ticked", "Tocked"), 1)]
+    topic = Topic()
+    assert publish_stream_batch({"Records": records}, topic, None) == {"batchItemFailures": []}
+    assert [m.record_id for m in topic.published] == ["1", "2"]
+
+
+def test_a_batch_of_commits_nobody_takes_makes_no_request() -> None:
+    records = [tip_record(uuid.uuid4(), 1, 1, n) for n in range(1, 4)]
+    topic = Topic()
+    assert publish_stream_batch({"Records": records}, topic, frozenset()) == {"batchItemFailures": []}
+    assert topic.calls == []
+
+
+def test_a_skipped_commit_after_its_aggregates_failure_is_reported_with_it_and_one_before_is_not() -> None:
+    a, b = uuid.uuid4(), uuid.uuid4()
+    records = [
+        tip_record(a, 1, 1, 1, kinds=("Ticked",)),  # skipped, before the failure: done
+        tip_record(a, 2, 2, 2, kinds=("Tocked",)),  # refused
+        tip_record(b, 1, 1, 3, kinds=("Tocked",)),  # another aggregate: published
+        tip_record(a, 3, 3, 4, kinds=("Ticked",)),  # skipped, after the failure: redelivered after it
+        tip_record(a, 4, 4, 5, kinds=("Tocked",)),  # held back
+    ]
+    topic = Topic(refuse={"2"})
+    response = publish_stream_batch({"Records": records}, topic, frozenset({"Tocked"}))
+    assert response == {"batchItemFailures": [{"itemIdentifier": n} for n in ("2", "4", "5")]}
+    assert [m.record_id for m in topic.published] == ["3"]
+
+
+def test_the_dispatchers_environment_names_the_union_of_what_the_queued_consumers_react_to() -> None:
+    both = dispatcher_environment([frozenset({"B"}), frozenset({"A", "B"})])
+    assert both == {PUBLISHED_TYPES: '["A", "B"]'}
+    assert published_types(both[PUBLISHED_TYPES]) == joined([frozenset({"B"}), frozenset({"A"})])
+    assert dispatcher_environment([frozenset({"A"}), None]) == {}  # unset: every type
+    assert published_types(dispatcher_environment([])[PUBLISHED_TYPES]) == frozenset()  # no consumer, nothing
+
+
+def test_an_unset_or_empty_published_types_variable_means_every_type_and_a_malformed_one_fails_loudly() -> None:
+    assert published_types(None) is None
+    assert published_types("") is None
+    assert published_types('["InviteAccepted"]') == frozenset({"InviteAccepted"})
+    for bad in ('"InviteAccepted"', "[1]", "InviteAccepted"):
+        with pytest.raises(ValueError, match=PUBLISHED_TYPES):
+            published_types(bad)
+
+
+def test_the_fanout_function_publishes_what_its_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(PUBLISHED_TYPES, '["Tocked"]')
+    monkeypatch.setenv("FANOUT_TOPIC_ARN", "arn:topic")
+    container = composition.Container(composition.Settings.from_env())
+    topic = Topic()
+    container.fanout = topic  # type: ignore[assignment]
+    records = [tip_record(uuid.uuid4(), 1, 1, n, kinds=(kind,)) for n, kind in enumerate(("Ticked", "Tocked"), 1)]
+    composition.use(container)
+    try:
+        assert fanout_function.handler({"Records": records}, LocalContext("fanout")) == {"batchItemFailures": []}
+    finally:
+        composition.use(None)
+    assert [m.record_id for m in topic.published] == ["2"]

@@ -33,6 +33,9 @@ class Document:
     revision: int
     position: int | None = None
     """The version of the one aggregate this document follows, when its projector tracks it here."""
+    ledger: dict[str, Any] | None = None
+    """Positions (and outboxes) a shared-document consumer applied in this revision and may not have recorded in
+    its tracking documents yet, by tracking key (horizon/consumers/ledger.py). Never part of the body."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,8 @@ class Write:
     expected_revision: int
     position: int | None = None
     """Stored beside the body (see Document.position)."""
+    ledger: dict[str, Any] | None = None
+    """Stored beside the body (see Document.ledger); a write without one drops the stored one."""
 
 
 @dataclass(frozen=True)

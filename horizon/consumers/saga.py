@@ -12,12 +12,13 @@ from horizon import telemetry
 from horizon.authorization import Principal
 from horizon.command_handler import CommandContext, CommandHandler
 from horizon.commands import Command
+from horizon.consumers.ledger import Outbox
 from horizon.consumers.tracked import TrackedConsumer
 from horizon.errors import AggregateNotFound, DomainError, ReadModelConflict
 from horizon.events import Event, EventData
 from horizon.eventstore import EventStore
 from horizon.projection import Saga
-from horizon.readstore import Document, ReadStore, Write
+from horizon.readstore import ReadStore, Write
 from horizon.registry import Registry
 
 logger = logging.getLogger(__name__)
@@ -43,9 +44,9 @@ class SagaRuntime(TrackedConsumer):
         """Let the saga react to one event."""
         return self.saga.react(current, event, data)
 
-    def flush(self, tracking: Document) -> Document:
-        """Send every outbox command (idempotent by command id), then clear the outbox."""
-        for entry in tracking.body.get("outbox", []):
+    def send(self, outbox: Outbox) -> None:
+        """Send every outbox command (idempotent by command id); the caller then records the outbox as sent."""
+        for entry in outbox:
             command = self._registry.binding(entry["type"]).model.model_validate_json(entry["body"])
             context = CommandContext(
                 entry["command_id"],
@@ -65,9 +66,6 @@ class SagaRuntime(TrackedConsumer):
                 )
                 if "state" in entry:
                     self._tell_rejected(entry["state"], command)
-        cleared = {**tracking.body, "outbox": []}
-        self._reads.commit([Write(tracking.collection, tracking.key, cleared, tracking.revision)])
-        return Document(tracking.collection, tracking.key, cleared, tracking.revision + 1)
 
     def _tell_rejected(self, key: str, command: Command) -> None:
         def once() -> None:
@@ -76,6 +74,8 @@ class SagaRuntime(TrackedConsumer):
             after = self.saga.rejected(current, command)
             if after != current:
                 body = None if after is None else after.model_dump(mode="json")
-                self._reads.commit([Write(self.name, key, body, document.revision if document else 0)])
+                # The ledger stays: positions it holds may not have reached their tracking items yet.
+                ledger = document.ledger if document else None
+                self._reads.commit([Write(self.name, key, body, document.revision if document else 0, ledger=ledger)])
 
         self._retry.run(once, ReadModelConflict, sleep=self._sleep)

@@ -2,8 +2,9 @@
 
 Delivery from DynamoDB Streams is at least once and, across a partial batch failure, can run ahead of a failed
 record. Each consumer therefore keeps a tracking document per aggregate ("last version I applied"; beside the
-document itself for a per-aggregate projector) and commits it in the same conditional write as the documents it
-changed, once per batch (docs/event-store.md, "Read side"):
+document itself for a per-aggregate projector) and records it in the same conditional write as the documents it
+changed, once per batch: in the one document's ledger when that is all the write changes (horizon/consumers/
+ledger.py), else in one transaction with them (docs/event-store.md, "Read side"):
 - a commit at or below the tracked version is a duplicate and is skipped;
 - a commit that starts past tracked + 1 is a gap, and the missing events are read back from the event store;
 - a concurrent writer makes the conditional write fail, and the commit is processed again from fresh reads.
@@ -25,10 +26,11 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from horizon.commands import Command
+from horizon.consumers.ledger import Outbox
+from horizon.consumers.repair import GapRepair, describe
 from horizon.errors import ReadModelConflict
 from horizon.events import Event, EventData
 from horizon.eventstore import EventStore
-from horizon.projection import EventTypes
 from horizon.readstore import Document, DocumentKey, ReadStore, Write
 from horizon.registry import Registry
 from horizon.retry import CONSUMER_CONFLICTS, RetryPolicy
@@ -39,7 +41,7 @@ logger = logging.getLogger(__name__)
 _COMMAND_IDS = uuid.UUID("6f1d2b8e-4a59-4c4b-9a57-8d3b8e6e2f10")
 
 
-class TrackedConsumer(ABC):
+class TrackedConsumer(GapRepair, ABC):
     """Shared bookkeeping of projector and saga runtimes: tracking, dedup, gap repair, conditional commit."""
 
     model: type[BaseModel]
@@ -60,6 +62,7 @@ class TrackedConsumer(ABC):
         self._events = events
         self._retry = retry
         self._sleep = sleep
+        self._seen: dict[DocumentKey, int] = {}
 
     def process(self, commit: Sequence[Event]) -> None:
         """Apply one commit (events of one aggregate, consecutive versions) to this consumer."""
@@ -85,8 +88,9 @@ class TrackedConsumer(ABC):
         if not runs:
             return {}
         ordered = {stream: sorted({e.version: e for e in run}.values(), key=_version) for stream, run in runs.items()}
-        # Possibly stale (half the read units): every write is conditional, and a retry reads consistently.
-        documents = self._reads.peek_many(sorted({key for run in ordered.values() for key in self._needs(run)}))
+        self._seen = {}
+        # Documents possibly stale (half the read units): every write is conditional, and a retry reads consistently.
+        documents = self._read(sorted({key for run in ordered.values() for key in self._needs(run)}), fresh=False)
         failed: dict[Stream, Exception] = {}
         for group in group_runs(ordered, self._needs):
             failed |= self._commit_with_retries(group, documents, vouched or {})
@@ -105,13 +109,13 @@ class TrackedConsumer(ABC):
                 logger.info("%s: conflict on %d aggregates, retrying from fresh reads", self.name, len(group))
                 self._sleep(self._retry.pause(attempt))
                 keys = sorted({key for run in group.values() for key in self._needs(run)})
-                fresh = self._reads.get_many(keys)
+                fresh = self._read(keys, fresh=True)
                 for key in keys:
                     documents.pop(key, None)
                 documents.update(fresh)
             except Exception as error:  # one group's failure must not stop the others: report and go on
                 if len(group) == 1:
-                    logger.exception("%s: %s failed", self.name, _describe(next(iter(group.values()))))
+                    logger.exception("%s: %s failed", self.name, describe(next(iter(group.values()))))
                     return dict.fromkeys(group, error)
                 # A poison commit parks only its own aggregate: the group's others are committed one by one.
                 logger.warning("%s: a group of %d aggregates failed, isolating it", self.name, len(group))
@@ -123,7 +127,7 @@ class TrackedConsumer(ABC):
 
     def tracking_key(self, event: Event) -> DocumentKey:
         """Where this consumer records how far it got in the event's aggregate."""
-        return (f"_tracking.{self.name}", f"{event.aggregate_type}#{event.aggregate_id}")
+        return (self.tracking_collection, f"{event.aggregate_type}#{event.aggregate_id}")
 
     @property
     def event_store(self) -> EventStore:
@@ -137,8 +141,10 @@ class TrackedConsumer(ABC):
     def progress(self, aggregate_type: str, aggregate_id: UUID) -> tuple[int, bool]:
         """The position in one aggregate, and whether commands decided there are still unsent (an outbox)."""
         if not self.tracks_in_documents:
-            tracking = self._reads.get(f"_tracking.{self.name}", f"{aggregate_type}#{aggregate_id}")
-            return (int(tracking.body["version"]), bool(tracking.body.get("outbox"))) if tracking else (0, False)
+            return self._tracked_progress(
+                f"{aggregate_type}#{aggregate_id}",
+                lambda version: self.keys_of_run(self._events.load(aggregate_type, aggregate_id, version)),
+            )
         # The position sits beside the aggregate's document, whose key only an event names.
         for event in self._events.load(aggregate_type, aggregate_id):
             for key in self.keys(event):
@@ -146,26 +152,16 @@ class TrackedConsumer(ABC):
                 return ((document.position or 0) if document else 0), False
         return 0, False
 
-    reacts_to: EventTypes = None
-    """The event types the consumer declared (None: all): it folds no other, whatever its key function says."""
-
     tracks_in_documents = False
     """Whether each aggregate's position lives beside its one document instead of in a tracking document."""
 
+    def keys_of_run(self, run: Sequence[Event]) -> list[DocumentKey]:
+        """The documents a run of one aggregate's events changes."""
+        return sorted({key for event in run for key in self.keys(event)})
+
     def _needs(self, run: Sequence[Event]) -> list[DocumentKey]:
-        keys = {key for event in run for key in self.keys(event)}
-        return sorted(keys) if self.tracks_in_documents else [self.tracking_key(run[0]), *keys]
-
-    def _gap(self, position: int, events: Sequence[Event], vouched: Vouched) -> bool:
-        """Whether versions after the position are missing and may matter to this consumer: a read is needed.
-
-        A missing version may be passed only when the batch vouches for its stored type and this consumer does
-        not react to that type: folding it would have changed nothing (see `keys`).
-        """
-        carried = {event.version for event in events}
-        missing = [v for v in range(position + 1, events[-1].version + 1) if v not in carried]
-        known = vouched.get(events[0].stream, {}) if self.reacts_to is not None else {}
-        return any(known.get(v) is None or known[v] in (self.reacts_to or ()) for v in missing)
+        keys = self.keys_of_run(run)
+        return keys if self.tracks_in_documents else [self.tracking_key(run[0]), *keys]
 
     def _commit_group(
         self, group: dict[Stream, list[Event]], documents: dict[DocumentKey, Document], vouched: Vouched
@@ -174,6 +170,8 @@ class TrackedConsumer(ABC):
             for run in group.values():
                 self._commit_in_document(run, documents, vouched)
             return
+        # Every ledger this group may drop reaches its tracking items first; the positions below then count it.
+        self._settle(sorted({key for run in group.values() for key in self.keys_of_run(run)}), documents)
         working: dict[DocumentKey, dict[str, Any] | None] = {k: d.body for k, d in documents.items()}
         transaction = Transaction()
         for run in group.values():
@@ -184,11 +182,11 @@ class TrackedConsumer(ABC):
             position = int(tracking.body["version"]) if tracking else 0
             events = [event for event in run if event.version > position]
             if not events:
-                logger.info("%s: skipped duplicate %s at tracked version %d", self.name, _describe(run), position)
+                logger.info("%s: skipped duplicate %s at tracked version %d", self.name, describe(run), position)
                 continue
             if self._gap(position, events, vouched):
                 events = self._repair(run, position, documents, working)
-            outbox: list[dict[str, Any]] = []
+            outbox: Outbox = []
             changed = False
             last = 0
             for event in events:
@@ -211,49 +209,19 @@ class TrackedConsumer(ABC):
                 transaction.positions.append((tracking_key, {"version": last, "outbox": outbox}))
         self._write(transaction, documents, working)
 
-    def _write(
-        self,
-        transaction: Transaction,
-        documents: dict[DocumentKey, Document],
-        working: dict[DocumentKey, dict[str, Any] | None],
-    ) -> None:
-        """Commit the transaction's documents and positions together, then send any outbox it recorded."""
-        if not transaction.positions:
-            transaction.clear()
-            return
-        writes = [
-            Write(*key, working.get(key), _revision(documents.get(key)))
-            for key in sorted(transaction.keys)
-            if working.get(key) is not None or key in documents
-        ]
-        # A position's revision is read at write time: an earlier chunk of the same aggregate may have moved it.
-        writes += [Write(*key, body, _revision(documents.get(key))) for key, body in transaction.positions]
-        positions = transaction.positions
-        transaction.clear()
-        self._reads.commit(writes)
-        for write in writes:
-            if write.body is None:
-                documents.pop((write.collection, write.key), None)
-            else:
-                stored = Document(write.collection, write.key, write.body, write.expected_revision + 1)
-                documents[(write.collection, write.key)] = stored
-        for key, body in positions:
-            if body["outbox"]:
-                documents[key] = self.flush(documents[key])
-
     def _commit_in_document(self, run: list[Event], documents: dict[DocumentKey, Document], vouched: Vouched) -> None:
         """One aggregate's commits into its one document, the position beside it: a single-item write."""
         keys = {key for event in run for key in self.keys(event)}
         if not keys:
             return
         if len(keys) > 1:
-            raise LookupError(f"{self.name}: {_describe(run)} touches {len(keys)} documents, per_aggregate allows 1")
+            raise LookupError(f"{self.name}: {describe(run)} touches {len(keys)} documents, per_aggregate allows 1")
         (key,) = keys
         document = documents.get(key)
         position = (document.position or 0) if document else 0
         events = [event for event in run if event.version > position]
         if not events:
-            logger.info("%s: skipped duplicate %s at version %d", self.name, _describe(run), position)
+            logger.info("%s: skipped duplicate %s at version %d", self.name, describe(run), position)
             return
         working: dict[DocumentKey, dict[str, Any] | None] = {key: document.body if document else None}
         if self._gap(position, events, vouched):
@@ -263,31 +231,10 @@ class TrackedConsumer(ABC):
                 self.fold(working, event, data)
         body = working[key]
         if body is None:
-            raise LookupError(f"{self.name}: {_describe(run)} deleted {key[1]}, which per_aggregate does not allow")
+            raise LookupError(f"{self.name}: {describe(run)} deleted {key[1]}, which per_aggregate does not allow")
         write = Write(*key, body, _revision(document), position=events[-1].version)
         self._reads.commit([write])
         documents[key] = Document(*key, body, write.expected_revision + 1, write.position)
-
-    def _repair(
-        self,
-        run: Sequence[Event],
-        position: int,
-        documents: dict[DocumentKey, Document],
-        working: dict[DocumentKey, dict[str, Any] | None],
-    ) -> list[Event]:
-        """The events after the tracked position up to the run's last, read back from the event store."""
-        head, last = run[0], run[-1].version
-        # Info, not warning: a skipped no-change commit (see _commit_group) leads here on purpose.
-        logger.info("%s: %s starts past version %d, reading the store", self.name, _describe(run), position)
-        events = [e for e in self._events.load(head.aggregate_type, head.aggregate_id, position) if e.version <= last]
-        if not events or events[0].version != position + 1:
-            raise LookupError(f"{self.name}: the store has no events after v{position} for {_describe(run)}")
-        read = set(documents) | set(self._needs(run))  # absent documents were read too, and found missing
-        missing = sorted({key for event in events for key in self.keys(event)} - read)
-        found = self._reads.get_many(missing) if missing else {}
-        documents.update(found)
-        working.update({key: document.body for key, document in found.items()})
-        return events
 
     def keys(self, event: Event) -> list[DocumentKey]:
         """The document an event will read and write, if any: one per consumer and event at most."""
@@ -326,10 +273,6 @@ class TrackedConsumer(ABC):
     def step(self, current: Any, event: Event, data: EventData) -> tuple[BaseModel | None, Sequence[Command]]:
         """The next document for one event, and the commands it causes (ids derived from the event)."""
 
-    def flush(self, tracking: Document) -> Document:
-        """Send the outbox of a tracking document and clear it; sagas override this."""
-        return tracking
-
 
 def _version(event: Event) -> int:
     return event.version
@@ -337,8 +280,3 @@ def _version(event: Event) -> int:
 
 def _revision(document: Document | None) -> int:
     return document.revision if document else 0
-
-
-def _describe(commit: Sequence[Event]) -> str:
-    head = commit[0]
-    return f"{head.aggregate_type} {head.aggregate_id} v{head.version}-{commit[-1].version}"

@@ -126,10 +126,13 @@ class DynamoDBReadStore(ReadStore):
         }
         if write.position is not None:
             item["position"] = {"N": str(write.position)}
+        if write.ledger:
+            item["ledger"] = {"S": json.dumps(write.ledger, separators=(",", ":"))}
         return {"Put": {"TableName": self._table, "Item": item, **condition}}
 
 
 def _document(item: dict[str, Any]) -> Document:
     position = int(item["position"]["N"]) if "position" in item else None
     body = json.loads(item["body"]["S"])
-    return Document(item["pk"]["S"], item["sk"]["S"], body, int(item["revision"]["N"]), position)
+    ledger = json.loads(item["ledger"]["S"]) if "ledger" in item else None
+    return Document(item["pk"]["S"], item["sk"]["S"], body, int(item["revision"]["N"]), position, ledger)

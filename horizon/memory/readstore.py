@@ -51,4 +51,5 @@ class MemoryReadStore(ReadStore):
                 else:
                     body = copy.deepcopy(write.body)
                     revision = write.expected_revision + 1
-                    self._docs[key] = Document(write.collection, write.key, body, revision, write.position)
+                    ledger = copy.deepcopy(write.ledger) or None
+                    self._docs[key] = Document(write.collection, write.key, body, revision, write.position, ledger)

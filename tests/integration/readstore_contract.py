@@ -35,6 +35,14 @@ class ReadStoreContract:
 
         assert store.get("views", "a") == Document("views", "a", {"n": 3}, 3)
 
+    def test_a_ledger_is_kept_beside_the_body_until_a_write_without_one(self, store: ReadStore) -> None:
+        ledger = {"Invitation#1": {"version": 2, "outbox": [{"type": "ConfirmInvite", "body": "{}"}]}}
+        store.commit([Write("views", "a", {"n": 1}, 0, ledger=ledger)])
+
+        assert store.get("views", "a") == Document("views", "a", {"n": 1}, 1, ledger=ledger)
+        put(store, "views", "a", {"n": 2}, expected_revision=1)
+        assert store.get("views", "a") == Document("views", "a", {"n": 2}, 2)
+
     def test_creating_a_document_that_exists_raises_read_model_conflict(self, store: ReadStore) -> None:
         put(store, "views", "a", {"n": 1})
 

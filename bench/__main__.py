@@ -104,7 +104,7 @@ def main() -> int:
         "Each function is imported, builds its client and answers its first event against a local moto server;"
         " the floor imports boto3, builds a client and makes one GetItem on the same endpoint. As the dev stack"
         " runs them, with Lambda's active tracing and without the X-Ray SDK; the last columns turn the SDK on"
-        ' (its import builds a botocore client of its own: docs/cold-start.md, "X-Ray").',
+        ' (as prod without SnapStart would run them: docs/cold-start.md, "X-Ray").',
         "",
         "| what | ms | ratio to the floor | X-Ray SDK on: ms | X-Ray SDK on: ratio |",
         "| --- | ---: | ---: | ---: | ---: |",

@@ -29,6 +29,10 @@ class GapRepair(LedgerWriter):
     def keys(self, event: Event) -> list[DocumentKey]:
         """The document an event will read and write, if any: one per consumer and event at most."""
 
+    def keys_of_run(self, run: Sequence[Event]) -> list[DocumentKey]:
+        """The documents a run of one aggregate's events changes."""
+        return sorted({key for event in run for key in self.keys(event)})
+
     @abstractmethod
     def tracking_key(self, event: Event) -> DocumentKey:
         """Where this consumer records how far it got in the event's aggregate."""
@@ -68,7 +72,7 @@ class GapRepair(LedgerWriter):
         if not events or events[0].version != position + 1:
             raise LookupError(f"{self.name}: the store has no events after v{position} for {describe(run)}")
         read = set(documents) | set(self._needs(run))  # absent documents were read too, and found missing
-        missing = sorted({key for event in events for key in self.keys(event)} - read)
+        missing = sorted(set(self.keys_of_run(events)) - read)
         found = self._stamped(missing, self._reads.get_many) if missing else {}
         documents.update(found)
         working.update({key: document.body for key, document in found.items()})

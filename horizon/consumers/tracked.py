@@ -155,10 +155,6 @@ class TrackedConsumer(GapRepair, ABC):
     tracks_in_documents = False
     """Whether each aggregate's position lives beside its one document instead of in a tracking document."""
 
-    def keys_of_run(self, run: Sequence[Event]) -> list[DocumentKey]:
-        """The documents a run of one aggregate's events changes."""
-        return sorted({key for event in run for key in self.keys(event)})
-
     def _needs(self, run: Sequence[Event]) -> list[DocumentKey]:
         keys = self.keys_of_run(run)
         return keys if self.tracks_in_documents else [self.tracking_key(run[0]), *keys]
@@ -211,7 +207,7 @@ class TrackedConsumer(GapRepair, ABC):
 
     def _commit_in_document(self, run: list[Event], documents: dict[DocumentKey, Document], vouched: Vouched) -> None:
         """One aggregate's commits into its one document, the position beside it: a single-item write."""
-        keys = {key for event in run for key in self.keys(event)}
+        keys = self.keys_of_run(run)
         if not keys:
             return
         if len(keys) > 1:

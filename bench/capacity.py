@@ -22,7 +22,9 @@ def item_bytes(item: dict[str, Any]) -> int:
 
 def _value_bytes(value: dict[str, Any]) -> int:
     ((kind, inner),) = value.items()
-    if kind in ("S", "B"):
+    if kind == "B":
+        return len(inner)  # the API's bytes: a binary is charged by its raw length
+    if kind == "S":
         return len(str(inner).encode())
     if kind == "N":
         return len(str(inner)) // 2 + 2

@@ -19,10 +19,12 @@ from horizon.dynamodb.layout import (
     FIRST,
     TIP_SORT_KEY,
     VERSION,
+    bodies_of,
     decode_events,
     decode_head,
     encode_command,
     encode_event,
+    packed,
     parse_stream_key,
     stream_key,
 )
@@ -219,7 +221,7 @@ class DynamoDBEventStore(EventStore):
             "sk": {"N": TIP_SORT_KEY},
             VERSION: {"N": str(commit.version)},
             FIRST: {"N": str(commit.expected + 1)},
-            EVENTS: {"L": [{"S": body} for body in bodies]},
+            EVENTS: packed(bodies),
             BYTES: {"N": str(size)},
         }
         if commands:
@@ -234,10 +236,10 @@ class DynamoDBEventStore(EventStore):
         kept = [encode_command(record) for record in decode_head(old).commands][-RECENT_COMMANDS:]
         tip = self._tip_item(commit, bodies, kept, size + sum(len(text) for text in kept), snapshot)
         tip |= self._carried(old)
-        pending = old.get(EVENTS, {}).get("L", [])
-        if not pending:
+        if not bodies_of(old):
             return tip, []
-        batch = {"pk": {"S": commit.pk}, "sk": {"N": str(commit.expected)}, EVENTS: {"L": pending}}
+        # The pending events move as they are stored (packed, or a list on a tip written before packing).
+        batch = {"pk": {"S": commit.pk}, "sk": {"N": str(commit.expected)}, EVENTS: old[EVENTS]}
         return tip, [{"Put": {"TableName": self._table, "Item": batch} | tip_condition(0)}]
 
     def _calve(

@@ -123,8 +123,10 @@ def message_of(record: dict[str, Any]) -> Message | None:
     version, first = int(image[VERSION]["N"]), int(image[FIRST]["N"])
     # The tip also holds earlier pending events, the snapshot and command records: consumers need none of them.
     commit = {key: image[key] for key in ("pk", "sk", VERSION, FIRST)}
-    commit[EVENTS] = {"L": image[EVENTS]["L"][-(version - first + 1) :]}
-    types = tuple(dict.fromkeys(_type_of(body) for body in commit[EVENTS]["L"]))
+    # Unpacked: a message's JSON carries strings, and a commit's envelopes alone deflate little.
+    bodies = layout.bodies_of(image)[-(version - first + 1) :]
+    commit[EVENTS] = {"L": [{"S": body} for body in bodies]}
+    types = tuple(dict.fromkeys(_type_of(body) for body in bodies))
     if earlier := layout.preceding_types(image):
         # The versions right before the commit, as this very tip holds them: a filtered consumer passes those
         # of types it does not react to instead of reading them back.
@@ -144,8 +146,8 @@ def message_of(record: dict[str, Any]) -> Message | None:
     return message
 
 
-def _type_of(body: dict[str, Any]) -> str:
-    return str(json.loads(body["S"])["t"])
+def _type_of(body: str) -> str:
+    return str(json.loads(body)["t"])
 
 
 def _bounded(text: str) -> str:

@@ -6,7 +6,10 @@ folded state and recent command ids; older events are calved into immutable batc
 
 from __future__ import annotations
 
+import base64
 import json
+import zlib
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -18,8 +21,9 @@ TIP_SORT_KEY = "0"
 
 VERSION, FIRST, EVENTS, BYTES, COMMANDS = "version", "first", "events", "bytes", "commands"
 SNAPSHOT, STATE_VERSION, SNAPSHOT_VERSION = "snapshot", "state_version", "snapshot_version"
-"""Tip attributes: the stream's version, the first version of the commit that wrote it, pending envelopes,
-their bytes plus the command records', command records, and the snapshot with its schema and version."""
+"""Tip attributes: the stream's version, the first version of the commit that wrote it, pending envelopes
+(packed), their unpacked bytes plus the command records', command records, and the snapshot with its schema and
+version. A batch item holds `events` alone."""
 
 
 CLAIM_PREFIX = "claim#"
@@ -87,12 +91,37 @@ def decode_event(text: str, aggregate_type: str, aggregate_id: UUID, version: in
     )
 
 
+def packed(bodies: Sequence[str]) -> dict[str, Any]:
+    """The `events` attribute holding these envelopes: one deflated binary of them, a newline between two.
+
+    Envelopes of one aggregate repeat their field names, actor and command names, so together they deflate to
+    about 40 % (an invitation's three envelopes: 1,068 to 445 bytes), and DynamoDB charges by stored bytes.
+    Compact JSON escapes every newline inside a string, so a raw newline only ever separates two envelopes.
+    """
+    return {"B": zlib.compress("\n".join(bodies).encode())}
+
+
+def bodies_of(item: dict[str, Any]) -> list[str]:
+    """The envelopes an item's `events` attribute holds, packed or (items written before packing) a string list.
+
+    A binary arrives as bytes from the DynamoDB and Streams APIs, and base64-encoded in a Lambda event's JSON.
+    """
+    value = item.get(EVENTS)
+    if not value:
+        return []
+    if "B" not in value:
+        return [str(body["S"]) for body in value.get("L", [])]
+    raw = value["B"]
+    text = zlib.decompress(raw if isinstance(raw, bytes | bytearray) else base64.b64decode(raw)).decode()
+    return text.split("\n") if text else []
+
+
 def decode_events(item: dict[str, Any], last: int) -> list[Event]:
     """The envelopes of a tip or batch item whose last event has version `last`."""
     aggregate_type, aggregate_id = parse_stream_key(item["pk"]["S"])
-    bodies = item.get(EVENTS, {}).get("L", [])
+    bodies = bodies_of(item)
     start = last - len(bodies) + 1
-    return [decode_event(body["S"], aggregate_type, aggregate_id, start + i) for i, body in enumerate(bodies)]
+    return [decode_event(body, aggregate_type, aggregate_id, start + i) for i, body in enumerate(bodies)]
 
 
 def encode_command(record: CommandRecord) -> str:
@@ -137,9 +166,9 @@ def preceding_types(image: dict[str, Any]) -> dict[int, str]:
     """
     if FIRST not in image or EVENTS not in image:
         return {}
-    first, bodies = int(image[FIRST]["N"]), image[EVENTS]["L"]
+    first, bodies = int(image[FIRST]["N"]), bodies_of(image)
     start = int(image[VERSION]["N"]) - len(bodies) + 1
-    return {start + i: str(json.loads(body["S"])["t"]) for i, body in enumerate(bodies) if start + i < first}
+    return {start + i: str(json.loads(body)["t"]) for i, body in enumerate(bodies) if start + i < first}
 
 
 def decode_tip(image: dict[str, Any]) -> list[Event]:

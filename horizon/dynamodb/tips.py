@@ -15,7 +15,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from horizon.bounded_cache import BoundedCache
-from horizon.dynamodb.layout import BYTES, EVENTS, FIRST, SNAPSHOT, SNAPSHOT_VERSION, STATE_VERSION, VERSION
+from horizon.dynamodb.layout import (
+    BYTES,
+    EVENTS,
+    FIRST,
+    SNAPSHOT,
+    SNAPSHOT_VERSION,
+    STATE_VERSION,
+    VERSION,
+    bodies_of,
+    packed,
+)
 from horizon.eventstore import Snapshot
 
 _ITEM_OVERHEAD = 256
@@ -63,11 +73,10 @@ def appended(
 ) -> dict[str, Any]:
     """The tip after a commit of `bodies` (`size` bytes) up to `version` is appended to its pending events."""
     first = version_of(old) + 1
-    pending = [*old.get(EVENTS, {}).get("L", []), *({"S": body} for body in bodies)]
     tip = old | {
         VERSION: {"N": str(version)},
         FIRST: {"N": str(first)},
-        EVENTS: {"L": pending},
+        EVENTS: packed([*bodies_of(old), *bodies]),
         BYTES: {"N": str(int(old.get(BYTES, {}).get("N", "0")) + size)},
     }
     return with_snapshot(tip, snapshot, version)

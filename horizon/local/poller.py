@@ -10,6 +10,7 @@ a pointer to it to the dead letters, the way an on-failure destination does. Che
 
 from __future__ import annotations
 
+import base64
 import logging
 import threading
 import time
@@ -41,7 +42,24 @@ def as_lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
     if isinstance(created, datetime):
         # Lambda sends epoch seconds; the Streams API (and moto) give a timestamp.
         dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
+    for image in ("NewImage", "OldImage"):
+        if image in dynamodb:
+            dynamodb[image] = {name: _as_json(value) for name, value in dynamodb[image].items()}
     return {**record, "dynamodb": dynamodb, "eventSourceARN": stream_arn}
+
+
+def _as_json(value: dict[str, Any]) -> dict[str, Any]:
+    """An attribute value as Lambda's JSON carries it: binaries base64-encoded, as the API's bytes are not."""
+    ((kind, inner),) = value.items()
+    if kind == "B":
+        return {kind: base64.b64encode(inner).decode()}
+    if kind == "BS":
+        return {kind: [base64.b64encode(item).decode() for item in inner]}
+    if kind == "L":
+        return {kind: [_as_json(item) for item in inner]}
+    if kind == "M":
+        return {kind: {name: _as_json(item) for name, item in inner.items()}}
+    return value
 
 
 @dataclass

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import TYPE_CHECKING, Any, cast
 from uuid import uuid4
 
 import pytest
 
 from horizon.dynamodb import DynamoDBEventStore
-from horizon.dynamodb.eventstore import MAX_COMMIT_BYTES, MAX_EVENTS_PER_COMMIT, MAX_SNAPSHOT_BYTES
-from horizon.dynamodb.layout import TIP_SORT_KEY, decode_tip, stream_key
+from horizon.dynamodb.eventstore import MAX_COMMIT_BYTES, MAX_EVENTS_PER_COMMIT, MAX_SNAPSHOT_BYTES, TIP_BUDGET
+from horizon.dynamodb.layout import TIP_SORT_KEY, bodies_of, decode_tip, encode_event, stream_key
 from horizon.errors import ConcurrencyError, InvalidEvents
 from horizon.eventstore import Snapshot
 
@@ -34,13 +35,13 @@ def count_queries(client: DynamoDBClient) -> list[str]:
 def test_a_history_larger_than_one_query_page_loads_completely(
     dynamodb: DynamoDBClient, dynamodb_event_store: DynamoDBEventStore
 ) -> None:
-    # GIVEN 30 events of ~40 KB each (> 1 MB in all), in commits of 5 to stay under the tip limit.
-    # No page_size: moto cuts Query responses at 1 MB like DynamoDB does, so the pages are real.
+    # GIVEN 48 events of 40 KB each, random so that packing shrinks them only to ~30 KB (> 1 MB in all), in
+    # commits of 6 to stay under the commit limit. No page_size: moto cuts Query responses at 1 MB like DynamoDB
+    # does, so the pages are real.
     aggregate_id = uuid4()
-    blob = "x" * 40_000
-    events = make_commit(aggregate_id, 1, 30, data={"blob": blob})
-    for start in range(0, 30, 5):
-        dynamodb_event_store.append(events[start : start + 5], start)
+    events = [make_event(aggregate_id, v, data={"blob": secrets.token_urlsafe(30_000)}) for v in range(1, 49)]
+    for start in range(0, 48, 6):
+        dynamodb_event_store.append(events[start : start + 6], start)
     queries = count_queries(dynamodb)
 
     # WHEN the whole history is loaded
@@ -112,6 +113,39 @@ def test_the_tip_item_holds_the_latest_commit_and_the_version(
     # THEN it decodes to exactly the latest commit, and its version is the stream's version
     assert decode_tip(dict(tip)) == latest
     assert tip["version"] == {"N": "4"}
+
+
+def test_a_tip_written_before_packing_is_read_appended_to_and_calved_with_its_history_whole(
+    dynamodb: DynamoDBClient,
+) -> None:
+    # GIVEN a tip as the store wrote it before envelopes were packed: a list of strings
+    aggregate_id = uuid4()
+    old = make_commit(aggregate_id, 1, 2)
+    bodies = [encode_event(event) for event in old]
+    key = {"pk": {"S": stream_key(THING, aggregate_id)}, "sk": {"N": TIP_SORT_KEY}}
+    legacy: dict[str, Any] = key | {
+        "version": {"N": "2"},
+        "first": {"N": "1"},
+        "events": {"L": [{"S": body} for body in bodies]},
+        "bytes": {"N": str(sum(len(body.encode()) for body in bodies))},
+    }
+    dynamodb.put_item(TableName="events", Item=legacy)
+    store = DynamoDBEventStore(dynamodb, "events")
+
+    # WHEN a cold store appends a small commit, then one that passes the tip's budget and calves
+    small = make_commit(aggregate_id, 3, 3)
+    store.append(small, 2)
+    appended = dynamodb.get_item(TableName="events", Key=key, ConsistentRead=True)["Item"]
+    big = make_commit(aggregate_id, 4, 4, data={"blob": secrets.token_urlsafe(TIP_BUDGET)})
+    DynamoDBEventStore(dynamodb, "events").append(big, 3)
+
+    # THEN the appended tip holds all three envelopes packed, and the whole history loads, calved batch included
+    assert "B" in appended["events"]
+    assert len(bodies_of(dict(appended))) == 3
+    batch = dynamodb.get_item(TableName="events", Key=key | {"sk": {"N": "3"}}, ConsistentRead=True).get("Item")
+    assert batch is not None
+    assert len(bodies_of(dict(batch))) == 3
+    assert store.load(THING, aggregate_id) == [*old, *small, *big]
 
 
 def test_decoding_an_event_item_instead_of_a_tip_yields_nothing() -> None:

@@ -95,3 +95,26 @@ def test_projecting_a_commit_costs_its_reads_and_plain_writes_and_a_duplicate_on
             guest_list.name: {"BatchGetItem": 2, "GetItem": 1, "PutItem": 2},
         }
         assert duplicate == {views.name: {"BatchGetItem": 1}, guest_list.name: {"BatchGetItem": 2}}
+
+
+def test_an_invitations_tip_stays_within_one_write_unit_through_its_three_commits() -> None:
+    # GIVEN a host who answers too, with a Cognito-sized subject (36 characters), and a sealed name
+    from bench.capacity import item_bytes
+    from domain.invitation import GUESTS, HOSTS
+    from horizon.authorization import Principal
+    from horizon.command_handler import CommandContext
+
+    host = Principal.client(str(uuid.uuid4()), [HOSTS, GUESTS])
+    with moto_container() as (container, _):
+        invite = uuid.uuid4()
+        # WHEN the invitation is created, accepted and confirmed by the saga
+        handle = container.command_handler.handle
+        handle(CreateInvite(id=invite, name="Athena Parthenos"), CommandContext(principal=host))
+        handle(AcceptInvite(id=invite), CommandContext(principal=host))
+        handle(ConfirmInvite(id=invite), as_saga())
+        # THEN its tip, holding all three events packed and the snapshot, is still under 1 KB: each of the three
+        # commits cost one write unit (unpacked, the third tip was 1,312 bytes: two units)
+        key = {"pk": {"S": f"Invitation#{invite}"}, "sk": {"N": "0"}}
+        tip = container.dynamodb.get_item(TableName=container.settings.events_table, Key=key)["Item"]
+        assert int(tip["version"]["N"]) == 3
+        assert item_bytes(dict(tip)) <= 1024

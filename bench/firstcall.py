@@ -194,6 +194,7 @@ def run(runs: int) -> list[Row]:
         from domain import build_registry
         from domain.invitation import AcceptInvite, CreateInvite
         from horizon.command_handler import CommandHandler
+        from horizon.local.poller import as_lambda_record
 
         invite = uuid.uuid4()
         handler = CommandHandler(build_registry(), DynamoDBEventStore(client, env["EVENTS_TABLE"]))
@@ -201,11 +202,11 @@ def run(runs: int) -> list[Row]:
         handler.handle(AcceptInvite(id=invite), as_bench())
         key = {"pk": {"S": stream_key("Invitation", invite)}, "sk": {"N": TIP_SORT_KEY}}
         image = client.get_item(TableName=env["EVENTS_TABLE"], Key=key)["Item"]
-        record: dict[str, Any] = {
-            "eventName": "MODIFY",
-            "eventSource": "aws:dynamodb",
-            "dynamodb": {"Keys": key, "NewImage": image},
-        }
+        # As Lambda hands it over: JSON, the packed envelopes' binary base64-encoded.
+        record = as_lambda_record(
+            {"eventName": "MODIFY", "eventSource": "aws:dynamodb", "dynamodb": {"Keys": key, "NewImage": image}},
+            "arn:aws:dynamodb:us-east-1:123456789012:table/cold-events/stream/bench",
+        )
 
         def sample(script: str, index: int, extra: dict[str, str]) -> list[float]:
             numbered = {**record, "eventID": str(index)}

@@ -9,6 +9,7 @@ from domain.invitation import AcceptInvite, ConfirmInvite, CreateInvite, Invitat
 from horizon.command_handler import CommandHandler
 from horizon.events import Event, Metadata
 from horizon.eventstore import Snapshot
+from tests.item_size import item_bytes
 from tests.moto_container import another_lambda, moto_container
 from tests.principals import as_host, as_saga
 
@@ -99,7 +100,6 @@ def test_projecting_a_commit_costs_its_reads_and_plain_writes_and_a_duplicate_on
 
 def test_an_invitations_tip_stays_within_one_write_unit_through_its_three_commits() -> None:
     # GIVEN a host who answers too, with a Cognito-sized subject (36 characters), and a sealed name
-    from bench.capacity import item_bytes
     from domain.invitation import GUESTS, HOSTS
     from horizon.authorization import Principal
     from horizon.command_handler import CommandContext

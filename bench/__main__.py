@@ -140,6 +140,7 @@ def main() -> int:
 def cost_section(guests: int) -> list[str]:
     """List-price cost per million guest-list commands by component, from one measured run (bench/cost.py)."""
     costs = cost.run(guests)
+    units = sum(dollars for name, dollars in costs if not name.startswith(cost.DURATION))
     lines = [
         "",
         "## List-price cost per million guest-list commands (create, accept, the saga's answer)",
@@ -150,6 +151,7 @@ def cost_section(guests: int) -> list[str]:
     lines += [f"| {name} | {dollars:.2f} |" for name, dollars in costs]
     lines += [
         f"| **total** (Lambda duration included) | **{sum(d for _, d in costs):.2f}** |",
+        f"| **total in request and capacity units** (issue #8's measure: no duration rows) | **{units:.2f}** |",
         "",
         f"{guests} guests on moto, one run. Units are sized by bench/capacity.py from the items on the wire (moto does"
         " not report them); prices from /work/shared/NOTES.md and docs/deploy.md (SNS FIFO, SQS FIFO). Lambda"

@@ -25,6 +25,8 @@ SNS_FIFO_TO_SQS_PER_MILLION = 0.01
 SNS_FIFO_TO_SQS_PER_GB = 0.001
 SQS_FIFO_PER_MILLION = 0.50
 """Per request of up to 64 KB; counted here for the send (SNS's delivery), and per batch for receive and delete."""
+DURATION = "Lambda duration"
+"""How the rows priced from measured handler time begin: the rest are request and capacity units."""
 WRITE_PER_MILLION = 0.625
 READ_PER_MILLION = 0.125
 
@@ -58,7 +60,7 @@ def rows(measured: pipeline.Measured) -> list[tuple[str, float]]:
         milliseconds = seconds * 1000 / max(1, measured.invocations[function])
         result.append(
             (
-                f"Lambda duration: {function} at {memory} MB {ARCHITECTURE.name}, {milliseconds:.1f} ms per invocation",
+                f"{DURATION}: {function} at {memory} MB {ARCHITECTURE.name}, {milliseconds:.1f} ms per invocation",
                 seconds * memory / 1024 * price * per_million,
             )
         )

@@ -18,6 +18,7 @@ from horizon.errors import AggregateNotFound, CommandIdReused, ConcurrencyError,
 from horizon.events import Event, Metadata
 from horizon.eventstore import RECENT_COMMANDS, CommandRecord, EventStore, Head, Snapshot, command_record
 from horizon.history import replay
+from horizon.privacy.keys import SubjectForgotten
 from horizon.registry import Registry
 from horizon.retry import COMMAND_CONFLICTS, RetryPolicy
 
@@ -45,8 +46,8 @@ class CommandResult:
     duplicate: bool = False
 
 
-class _StaleCache(Exception):
-    """A command decided from a cached head would not write: decide again from the store."""
+class _Unchecked(Exception):
+    """A command decided from an unchecked head (cached, or presumed new) would not write: decide from the store."""
 
 
 class CommandHandler:
@@ -71,29 +72,39 @@ class CommandHandler:
         """Apply one command; raise Forbidden, DomainError, AggregateNotFound, or ConcurrencyError after retries."""
         # The one place every entry point passes through, so no route, saga or CLI can skip the audience check.
         admission = admit(context.principal, self._operation(command), command.audience)
-        aggregate_type = self._registry.binding(type(command)).aggregate.aggregate_type
+        binding = self._registry.binding(type(command))
+        aggregate_type = binding.aggregate.aggregate_type
         head = self._cache.head(aggregate_type, command.id) if self._cache is not None else None
-        from_cache = head is not None
+        # A creation presumes its aggregate new and reads nothing: the write's condition (no tip yet) checks it.
+        presumed_new = head is None and binding.creates
+        if presumed_new:
+            head = Head(0)
+        unchecked = head is not None  # not read from the store (cached, or presumed new): only a write checks it
         attempt = 1
         while True:
             try:
                 head = head or self._store.load_head(aggregate_type, command.id)
-                return self._attempt(command, context, head, from_cache, admission)
-            except (_StaleCache, DomainError, AggregateNotFound, Forbidden):
-                if not from_cache:
-                    raise
-                # Only a write checks a cached head: an answer without one is given from the store's head.
-                head, from_cache = None, False
+                return self._attempt(command, context, head, unchecked, admission)
             except ConcurrencyError as lost:
                 if self._cache is not None:
                     self._cache.forget((aggregate_type, command.id))
+                # The failed write told us the winner's head (when the store could): resync without a read.
+                head, unchecked = lost.head, False
+                if presumed_new:
+                    # Not contention but a wrong presumption (a retried creation, most likely): decide again at
+                    # once from the head that proved it wrong, without a pause or a retry counted.
+                    presumed_new = False
+                    continue
                 if attempt == self._retry.attempts:
                     raise
                 telemetry.current().count(telemetry.COMMANDS_RETRIED)
-                # The failed write told us the winner's head (when the store could): resync without a read.
-                head, from_cache = lost.head, False
                 self._sleep(self._retry.pause(attempt))
                 attempt += 1
+            except (_Unchecked, DomainError, AggregateNotFound, Forbidden, SubjectForgotten):
+                if not unchecked:
+                    raise
+                # An answer without a write is given from the store's head, never from an unchecked one.
+                head, unchecked, presumed_new = None, False, False
 
     def authorize_read(
         self, principal: Principal, operation: str, audience: Audience, aggregate_type: str, aggregate_id: UUID
@@ -149,7 +160,7 @@ class CommandHandler:
         return f"{command.command_type} on {command.id}"
 
     def _attempt(
-        self, command: Command, context: CommandContext, head: Head, from_cache: bool, admission: Admission
+        self, command: Command, context: CommandContext, head: Head, unchecked: bool, admission: Admission
     ) -> CommandResult:
         binding = self._registry.binding(type(command))
         aggregate_type = binding.aggregate.aggregate_type
@@ -181,8 +192,8 @@ class CommandHandler:
             raise AggregateNotFound(aggregate_type, command.id, command.command_type)
         decided = aggregate.handle(command)
         if not decided:
-            if from_cache:
-                raise _StaleCache
+            if unchecked:
+                raise _Unchecked
             return CommandResult(aggregate_type, command.id, aggregate.version, ())
         metadata = Metadata(
             correlation_id=context.correlation_id or context.command_id,

@@ -46,6 +46,16 @@ def test_a_cold_command_costs_one_read_and_one_write_whatever_the_history() -> N
         assert calls["BatchGetItem"] <= 1
 
 
+def test_a_cold_creation_writes_its_data_key_and_its_tip_and_reads_nothing() -> None:
+    with moto_container() as (container, counter):
+        cold = CommandHandler(container.registry, another_lambda(container).event_store)
+        with counter.measure() as calls:
+            result = cold.handle(CreateInvite(id=uuid.uuid4(), name="Athena"), as_host())
+        # The creation presumes the invitation new; its tip's condition (no tip yet) checks that
+        assert result.version == 1
+        assert dict(calls) == {"PutItem": 2}
+
+
 def test_a_warm_command_is_one_write() -> None:
     with moto_container() as (container, counter):
         invite = uuid.uuid4()

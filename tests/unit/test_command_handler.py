@@ -117,15 +117,45 @@ def test_the_same_command_id_twice_appends_once(handler: CommandHandler, events:
     assert len(events.commits) == appends
 
 
-def test_a_retried_create_is_a_duplicate_not_a_conflict(handler: CommandHandler, events: RecordingEventStore) -> None:
+def test_a_retried_create_is_a_duplicate_not_a_conflict(
+    handler: CommandHandler, events: RecordingEventStore, sleeps: list[float]
+) -> None:
     invite_id = uuid4()
     context = as_host(command_id="create-once")
     handler.handle(CreateInvite(id=invite_id, name="Athena"), context)
 
     again = handler.handle(CreateInvite(id=invite_id, name="Athena"), context)
 
+    # The retry presumed the invitation new; its refused write returned the head that answers it, at once
     assert again.duplicate
+    assert sleeps == []
     assert len(events.load("Invitation", invite_id)) == 1
+
+
+def test_a_creation_reads_nothing_before_its_one_write(handler: CommandHandler, events: RecordingEventStore) -> None:
+    loads, appends = events.load_calls, events.append_calls
+
+    result = handler.handle(CreateInvite(id=uuid4(), name="Athena"), as_host())
+
+    assert result.version == 1
+    assert events.load_calls == loads
+    assert events.append_calls - appends == 1
+
+
+def test_creating_an_existing_aggregate_is_refused_from_the_head_its_refused_write_returned(
+    handler: CommandHandler, events: RecordingEventStore, sleeps: list[float]
+) -> None:
+    # GIVEN an invitation someone else created
+    invite_id = create(handler)
+    loads, appends = events.load_calls, events.append_calls
+    # WHEN another command creates it again
+    with pytest.raises(DomainError, match="already exists"):
+        handler.handle(CreateInvite(id=invite_id, name="Hermes"), as_host())
+    # THEN the one refused write told the handler so: no read, no pause, nothing stored
+    assert events.append_calls - appends == 1
+    assert events.load_calls == loads
+    assert sleeps == []
+    assert [event.type for event in events.load("Invitation", invite_id)] == ["InviteCreated"]
 
 
 def test_a_duplicate_is_found_even_after_later_events(handler: CommandHandler) -> None:

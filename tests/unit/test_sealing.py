@@ -143,6 +143,18 @@ def test_a_forgotten_invitation_still_answers_commands_and_forgetting_twice_chan
         cold.handle(DeclineInvite(id=invite), as_host())
 
 
+def test_creating_a_forgotten_invitation_again_is_refused_as_existing_and_creates_no_new_key(world: World) -> None:
+    # GIVEN an invitation whose invitee was forgotten
+    invite = create(world)
+    world.handler.handle(ForgetInvitee(id=invite), as_host())
+    # WHEN a creation presumes the id new (and so finds the subject's key deleted before its write is refused)
+    with pytest.raises(DomainError, match="already exists"):
+        CommandHandler(world.registry, world.store).handle(CreateInvite(id=invite, name=NAME), as_host())
+    # THEN it answers from the store's head, as for any existing invitation, and forgetting stays final
+    assert world.keys.keys[subject_of("Invitation", invite)] is None
+    assert [e.type for e in world.raw.load("Invitation", invite)] == ["InviteCreated", "InviteeForgotten"]
+
+
 def test_consumers_open_a_batch_with_one_key_read_and_re_project_redacted(world: World) -> None:
     invites = [create(world, name=f"Guest {n}", email=f"g{n}@example.org") for n in range(3)]
     commits = [list(world.raw.load("Invitation", i)) for i in invites]  # sealed, as the stream carries them

@@ -79,3 +79,18 @@ def test_a_refused_creation_stores_nothing(claims: MemoryClaimingEventStore, han
     with pytest.raises(ValueTaken):
         handler.handle(CreateInvite(id=loser, name="Persephone", email=EMAIL), as_host())
     assert claims.load("Invitation", loser) == []
+
+
+def test_a_retried_creation_with_an_e_mail_answers_its_first_result(
+    claims: MemoryClaimingEventStore, handler: CommandHandler
+) -> None:
+    # GIVEN a creation that went through, claiming its e-mail
+    invite = uuid4()
+    context = as_host(command_id="create-hades")
+    first = handler.handle(CreateInvite(id=invite, name="Hades", email=EMAIL), context)
+    # WHEN the client retries it (the retry presumes the invitation new, and finds its own e-mail claimed)
+    again = handler.handle(CreateInvite(id=invite, name="Hades", email=EMAIL), context)
+    # THEN the answer is the first one, from the store's head, and nothing more was stored
+    assert again.duplicate
+    assert again.version == first.version == 1
+    assert len(claims.load("Invitation", invite)) == 1

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from horizon.aggregate_cache import AggregateCache
     from horizon.command_handler import CommandHandler
     from horizon.consumers import ProjectorRuntime, SagaRuntime
+    from horizon.dynamodb.datakeys import DynamoDBDataKeys
     from horizon.dynamodb.fanout import TopicPublisher
     from horizon.dynamodb.streams import BatchConsumer
     from horizon.dynamodb.tips import TipCache
@@ -148,14 +149,18 @@ class Container:
         return FetchedSecret(client, self.settings.claims_secret_id)
 
     @cached_property
-    def data_keys(self) -> CachedDataKeys:
-        """Per-subject data keys in their table, wrapped by KMS, cached per warm container (60 s, bounded)."""
+    def stored_keys(self) -> DynamoDBDataKeys:
+        """Per-subject data keys in their table, wrapped by KMS."""
         from horizon.dynamodb.datakeys import DynamoDBDataKeys
+
+        return DynamoDBDataKeys(self.dynamodb, self.kms, self.settings.keys_table, self.settings.kms_key_id)
+
+    @cached_property
+    def data_keys(self) -> CachedDataKeys:
+        """The data keys, cached per warm container (60 s, bounded)."""
         from horizon.privacy.cache import CachedDataKeys
 
-        return CachedDataKeys(
-            DynamoDBDataKeys(self.dynamodb, self.kms, self.settings.keys_table, self.settings.kms_key_id)
-        )
+        return CachedDataKeys(self.stored_keys)
 
     @cached_property
     def sealer(self) -> Sealer:
@@ -192,7 +197,22 @@ class Container:
         from horizon.uniqueness import Claimer
 
         claimer = Claimer(self.registry, self.claims_secret)
-        return SealingEventStore(self.stored_events, self.sealer, claimer)
+        return SealingEventStore(self.keyed_events, self.sealer, claimer)
+
+    @cached_property
+    def keyed_events(self) -> EventStore:
+        """The stored events, whose cold head of a sealed aggregate reads its data key in the same request."""
+        from horizon.dynamodb.keyed_heads import KeyedHeadsEventStore
+
+        personal = self.sealer.personal_aggregates
+        return KeyedHeadsEventStore(
+            self.dynamodb,
+            self.settings.events_table,
+            keys=self.stored_keys,
+            cache=self.data_keys,
+            personal=personal,
+            tips=self.tips,
+        )
 
     def load_sealed(self, aggregate_type: str, aggregate_id: UUID, first: int, last: int) -> list[Event]:
         """Versions first..last of one aggregate as stored, sealed like a stream record's (a commit sent by pointer)."""

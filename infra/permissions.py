@@ -65,6 +65,10 @@ IDEMPOTENCY_RECORDS = (IDEMPOTENCY,)
 
 _LOAD_HISTORY = _on(Resource.EVENTS, "dynamodb:GetItem", "dynamodb:Query")
 """The tip (one GetItem), then the calved batches that hold older events (Query)."""
+_LOAD_HEAD_WITH_KEY = _on(Resource.EVENTS, "dynamodb:BatchGetItem")
+"""A head read with its data key when the key is not cached: one BatchGetItem across two tables (with
+_OPEN_SEALED's on the keys table; horizon/dynamodb/keyed_heads.py). Whoever decides a command, or checks an
+owner, reads heads."""
 _APPEND = _on(Resource.EVENTS, "dynamodb:PutItem")
 """A commit: one conditional PutItem of its whole tip (horizon/dynamodb/tips.py), or a calving transaction."""
 _CREATE_AND_CLAIM = _APPEND | _on(Resource.EVENTS, "dynamodb:DeleteItem", partitions=CLAIMS)
@@ -80,17 +84,22 @@ _CONSUME = _on(Resource.READ, "dynamodb:BatchGetItem", "dynamodb:PutItem")
 
 CODE: dict[str, frozenset[Grant]] = {
     "Command": _LOAD_HISTORY
+    | _LOAD_HEAD_WITH_KEY
     | _APPEND
     | _CREATE_AND_CLAIM
     | _CLAIM_KEY
     | _SEAL
     | _OPEN_SEALED
     | _on(Resource.READ, "dynamodb:PutItem", "dynamodb:BatchGetItem", partitions=IDEMPOTENCY_RECORDS),
-    "Query": _LOAD_HISTORY | _OPEN_SEALED | _on(Resource.READ, "dynamodb:BatchGetItem", "dynamodb:Query"),
+    "Query": _LOAD_HISTORY
+    | _LOAD_HEAD_WITH_KEY
+    | _OPEN_SEALED
+    | _on(Resource.READ, "dynamodb:BatchGetItem", "dynamodb:Query"),
     "Projector": _LOAD_HISTORY | _OPEN_SEALED | _CONSUME,
-    "Saga": _LOAD_HISTORY | _APPEND | _SEAL | _OPEN_SEALED | _CONSUME,
+    "Saga": _LOAD_HISTORY | _LOAD_HEAD_WITH_KEY | _APPEND | _SEAL | _OPEN_SEALED | _CONSUME,
     "CatchUp": _on(Resource.EVENTS, "dynamodb:Scan")
     | _LOAD_HISTORY
+    | _LOAD_HEAD_WITH_KEY
     | _APPEND
     | _SEAL
     | _OPEN_SEALED

@@ -12,13 +12,12 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from horizon.dynamodb.batch_get import BATCH_GET_LIMIT, batch_get
 from horizon.privacy.keys import DataKeys, SubjectForgotten
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_kms import KMSClient
-
-BATCH_GET_LIMIT = 100
 
 
 class DynamoDBDataKeys(DataKeys):
@@ -56,7 +55,7 @@ class DynamoDBDataKeys(DataKeys):
             existing: dict[str, Any] = dict(old or {})
         if not existing:
             raise LookupError(f"seal personal data of {subject}: the key exists but its item came back empty")
-        key = self._unwrap(subject, existing)
+        key = self.unwrap(subject, existing)
         if key is None:
             raise SubjectForgotten(subject, "seal personal data")
         return key
@@ -66,25 +65,28 @@ class DynamoDBDataKeys(DataKeys):
         wanted = list(dict.fromkeys(subjects))
         found: dict[str, bytes | None] = dict.fromkeys(wanted)
         for start in range(0, len(wanted), BATCH_GET_LIMIT):
-            request: dict[str, Any] = {
-                self._table: {
-                    "Keys": [{"pk": {"S": s}} for s in wanted[start : start + BATCH_GET_LIMIT]],
-                    "ConsistentRead": True,
-                }
-            }
-            while request:
-                page = self._dynamodb.batch_get_item(RequestItems=request)
-                for item in page.get("Responses", {}).get(self._table, []):
-                    subject = item["pk"]["S"]
-                    found[subject] = self._unwrap(subject, dict(item))
-                request = dict(page.get("UnprocessedKeys") or {})
+            request = {self._table: self.key_request(wanted[start : start + BATCH_GET_LIMIT])}
+            for item in batch_get(self._dynamodb, request, f"read data keys from {self._table}")[self._table]:
+                subject = item["pk"]["S"]
+                found[subject] = self.unwrap(subject, item)
         return found
+
+    @property
+    def table(self) -> str:
+        """The keys table's name."""
+        return self._table
+
+    @staticmethod
+    def key_request(subjects: Iterable[str]) -> dict[str, Any]:
+        """The BatchGetItem request for these subjects' key items in the keys table (strongly consistent)."""
+        return {"Keys": [{"pk": {"S": s}} for s in subjects], "ConsistentRead": True}
 
     def forget(self, subject: str) -> None:
         """Delete the subject's key for good and remember that it was deleted; forgetting twice is a no-op."""
         self._dynamodb.put_item(TableName=self._table, Item={"pk": {"S": subject}, "forgotten_at": {"S": _now()}})
 
-    def _unwrap(self, subject: str, item: dict[str, Any]) -> bytes | None:
+    def unwrap(self, subject: str, item: dict[str, Any]) -> bytes | None:
+        """The subject's key from its item (one KMS Decrypt), or None for a tombstone."""
         wrapped = item.get("wrapped", {}).get("B")
         if wrapped is None:
             return None

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from horizon.errors import ReadModelConflict, Throttled
+from horizon.dynamodb.batch_get import BATCH_GET_LIMIT, batch_get
+from horizon.errors import ReadModelConflict
 from horizon.readstore import Document, DocumentKey, Page, ReadStore, Write, check_limit, decode_cursor, encode_cursor
-from horizon.retry import UNPROCESSED_KEYS
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-
-BATCH_GET_LIMIT = 100
 
 
 class DynamoDBReadStore(ReadStore):
@@ -36,24 +33,15 @@ class DynamoDBReadStore(ReadStore):
         found: dict[DocumentKey, Document] = {}
         unique = list(dict.fromkeys(keys))
         for start in range(0, len(unique), BATCH_GET_LIMIT):
-            pending: dict[str, Any] = {
+            request = {
                 self._table: {
                     "Keys": [{"pk": {"S": c}, "sk": {"S": k}} for c, k in unique[start : start + BATCH_GET_LIMIT]],
                     "ConsistentRead": consistent,
                 }
             }
-            for attempt in range(1, UNPROCESSED_KEYS.attempts + 1):
-                response = self._client.batch_get_item(RequestItems=pending)
-                for item in response.get("Responses", {}).get(self._table, []):
-                    document = _document(item)
-                    found[(document.collection, document.key)] = document
-                pending = dict(response.get("UnprocessedKeys") or {})
-                if not pending:
-                    break
-                if attempt < UNPROCESSED_KEYS.attempts:
-                    time.sleep(UNPROCESSED_KEYS.pause(attempt))  # throttled: back off before asking for the rest
-            else:
-                raise Throttled(f"get_many from {self._table}: keys stayed unprocessed after every attempt")
+            for item in batch_get(self._client, request, f"get_many from {self._table}")[self._table]:
+                document = _document(item)
+                found[(document.collection, document.key)] = document
         return found
 
     def list(self, collection: str, limit: int, cursor: str | None = None) -> Page:

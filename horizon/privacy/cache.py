@@ -59,6 +59,15 @@ class CachedDataKeys(DataKeys):
         self._keys.pop(subject, None)
         self._inner.forget(subject)
 
+    def holds(self, subject: str) -> bool:
+        """True when the subject's key is in the cache and fresh: reading it would cost no request."""
+        return self._fresh(subject) is not None
+
+    def prime(self, subject: str, key: bytes | None) -> None:
+        """Keep a key read along with something else (horizon/dynamodb/keyed_heads.py); None keeps nothing."""
+        if key is not None:
+            self._remember(subject, key)
+
     def clear(self) -> None:
         """Drop every cached key (after a SnapStart restore: an entry's age means nothing across one)."""
         self._keys.clear()

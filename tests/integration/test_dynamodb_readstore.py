@@ -83,7 +83,7 @@ def test_keys_left_unprocessed_by_every_attempt_are_throttled_not_a_conflict(
     dynamodb: DynamoDBClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pauses: list[float] = []
-    monkeypatch.setattr("horizon.dynamodb.readstore.time.sleep", pauses.append)
+    monkeypatch.setattr("horizon.dynamodb.batch_get.time.sleep", pauses.append)
     client = UnprocessingClient(dynamodb)
     store = DynamoDBReadStore(cast("DynamoDBClient", client), READ_TABLE)
 

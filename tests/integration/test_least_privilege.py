@@ -39,7 +39,7 @@ from horizon.secrets import create_local_secret
 from infra.permissions import CODE, Resource
 from tests.aws_calls import CallRecorder
 
-from .http_support import HOST_CLAIMS, Answer, authorized
+from .http_support import GUEST_EMAIL, HOST_CLAIMS, OWNER_CLAIMS, Answer, authorized
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -94,11 +94,18 @@ class Deployment:
         finally:
             composition.use(None)
 
-    def http(self, method: str, target: str, body: Any = None, headers: Mapping[str, str] | None = None) -> Answer:
-        """One request as a host, to the function the HTTP API routes it to."""
+    def http(
+        self,
+        method: str,
+        target: str,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        claims: Mapping[str, str] = HOST_CLAIMS,
+    ) -> Answer:
+        """One request (as a host unless `claims` say otherwise), to the function the HTTP API routes it to."""
         raw = b"" if body is None else json.dumps(body).encode()
         sent = {"content-type": "application/json", **(headers or {})} if raw else dict(headers or {})
-        event = authorized(to_event(method, target, sent, raw, "127.0.0.1"), HOST_CLAIMS)
+        event = authorized(to_event(method, target, sent, raw, "127.0.0.1"), claims)
         function = "Command" if function_for(method, event["rawPath"]) == "command-api" else "Query"
         return Answer(*from_result(self.invoke(function, event)))
 
@@ -182,6 +189,11 @@ def story(deployment: Deployment) -> None:
     ):
         answer = deployment.http("GET", target)
         assert answer.status in (200, 307, 404), (target, answer.raw)
+    # A guest reads their own invitation: the query function judges ownership on the head, read with its key
+    fay = uuid4()
+    ok(deployment.command("CreateInvite", {"id": str(fay), "name": "Fay", "email": GUEST_EMAIL}))
+    deployment.drain()
+    ok(deployment.http("GET", f"/invitations/{fay}", claims=OWNER_CLAIMS))
 
     # Catch-up, as the state machine runs it: a whole rebuild of the guest list over two segments (open, purge
     # leftovers, build, switch, purge the old generation), and the saga's republish.

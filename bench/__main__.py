@@ -67,7 +67,8 @@ def main() -> int:
     batch = commands.projector_batch(100)
     lines += [
         "",
-        f"## Projectors: {batch['commits']} commits of 100 invitations, per commit vs one batch (same run)",
+        f"## Projectors: {batch['commits']} commits of 100 invitations, per commit vs one batch"
+        " (same run, median of 3 rounds each)",
         "",
         "| mode | records/s | guest-list writes | calls |",
         "| --- | ---: | ---: | --- |",

@@ -164,8 +164,7 @@ def projector_batch(guests: int, rounds: int = 3) -> dict[str, Any]:
                 create_tables(container.dynamodb, f"unused-{table}", table)
                 reads = DynamoDBReadStore(container.dynamodb, table)
                 runtimes = [
-                    type(r)(r.projector, container.registry, reads, container.event_store)
-                    for r in container.projectors
+                    type(r)(r.projector, container.registry, reads, container.event_store) for r in container.projectors
                 ]
                 with counter.measure() as calls:
                     start = time.perf_counter()

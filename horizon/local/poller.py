@@ -52,14 +52,19 @@ def _as_json(value: dict[str, Any]) -> dict[str, Any]:
     """An attribute value as Lambda's JSON carries it: binaries base64-encoded, as the API's bytes are not."""
     ((kind, inner),) = value.items()
     if kind == "B":
-        return {kind: base64.b64encode(inner).decode()}
+        return {kind: _base64(inner)}
     if kind == "BS":
-        return {kind: [base64.b64encode(item).decode() for item in inner]}
+        return {kind: [_base64(item) for item in inner]}
     if kind == "L":
         return {kind: [_as_json(item) for item in inner]}
     if kind == "M":
         return {kind: {name: _as_json(item) for name, item in inner.items()}}
     return value
+
+
+def _base64(binary: bytes | str) -> str:
+    # A record already in Lambda's shape carries text: left as it is, so converting twice changes nothing.
+    return binary if isinstance(binary, str) else base64.b64encode(binary).decode()
 
 
 @dataclass

@@ -99,3 +99,4 @@ def test_a_stream_record_in_lambdas_json_carries_the_binary_as_base64_and_decode
     json.dumps(record)  # Lambda's event is JSON: the API's bytes would not serialise
     assert isinstance(record["dynamodb"]["NewImage"][layout.EVENTS]["B"], str)
     assert decode_record(record) == decode_record(api_record) == events[-1:]
+    assert as_lambda_record(record, "arn:stream") == record  # already in Lambda's shape: unchanged

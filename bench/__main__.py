@@ -180,9 +180,9 @@ def privacy_section(samples: int) -> list[str]:
     lines += [
         "",
         f"AES-256-GCM with the key in hand: {seal_us:.0f} µs to seal a field, {open_us:.0f} µs to open one. A warm"
-        " container's key cache (60 s) leaves a command one write; a cold one adds one BatchGetItem and one KMS"
-        " Decrypt. Claiming and releasing commits are transactions. Reproduce: `python -c 'from bench import privacy;"
-        " print(privacy.run(15))'`.",
+        " container's key cache (60 s) leaves a command one write; a cold one reads its tip and data key in one"
+        " BatchGetItem and adds one KMS Decrypt. Claiming and releasing commits are transactions. Reproduce:"
+        " `python -c 'from bench import privacy; print(privacy.run(15))'`.",
     ]
     return lines
 

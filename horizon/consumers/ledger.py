@@ -16,6 +16,10 @@ latest revision of the document its event changed (one per consumer and event at
   document was read had been settled before, so the later read of its tracking item sees it;
 - a tracking item only moves forward: it is written over a lower version only, and read again on a conflict.
 A crash after the document's write leaves its ledger to the next writer, a redelivery, or catch-up.
+
+Because tracking items only move forward, a consumer remembers (`_reached`, bounded) the versions it saw its own
+settling write or find on a tracking item: a ledger entry at or below one is settled already and is not read
+again. The next batch of the same warm consumer usually reads the ledger it wrote itself, so settling it is free.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
+from horizon.bounded_cache import BoundedCache
 from horizon.errors import ReadModelConflict
 from horizon.readstore import Document, DocumentKey, ReadStore, Write
 from horizon.stream_batches import Transaction
@@ -35,6 +40,9 @@ MAX_LEDGER_BYTES = 64_000
 
 MAX_ITEM_BYTES = 300_000
 """The document and its ledger stay well under DynamoDB's 400 KB item, or the write takes the transaction."""
+
+REACHED_ENTRIES = 10_000
+"""How many tracking items' settled versions a warm consumer remembers (a few hundred KB at most)."""
 
 SETTLE_ATTEMPTS = 5
 """Each conflict on a tracking item means another writer moved it forward: a few re-reads are always enough."""
@@ -53,6 +61,9 @@ class LedgerWriter:
     _seen: dict[DocumentKey, int]
     """When this batch last read each document, or learnt it from its own conditional write (a tick of _TICKS).
     One document's write may carry positions in its ledger only if their tracking items were read after it."""
+    _reached: BoundedCache[DocumentKey, int]
+    """Tracking key → a version its item has reached, as this consumer settled or found it; it lasts across
+    batches. A fact that stays true (items only move forward), so entries at or below it need no settling read."""
 
     @property
     def tracking_collection(self) -> str:
@@ -93,9 +104,9 @@ class LedgerWriter:
             for key in keys
             if (document := documents.get(key)) is not None and document.ledger
             for aggregate, entry in document.ledger.items()
+            if (self._reached.get((self.tracking_collection, aggregate)) or 0) < int(entry["version"])
         ]
-        if not entries:
-            return set()
+        # The entries skipped above reached their tracking items before (most often by this consumer's last write).
         unread = sorted({key for key, _ in entries} - set(documents))
         if unread:
             # Strongly consistent, after the documents: an entry is dropped only once its item has it.
@@ -131,6 +142,7 @@ class LedgerWriter:
         self._seen[key] = next(_TICKS)  # written or read just now: as good as a later read
         if current is not None:
             documents[key] = current
+            self._reached.put(key, _version(current), 1)
 
     def _write(
         self,

@@ -25,8 +25,9 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
+from horizon.bounded_cache import BoundedCache
 from horizon.commands import Command
-from horizon.consumers.ledger import Outbox
+from horizon.consumers.ledger import REACHED_ENTRIES, Outbox
 from horizon.consumers.repair import GapRepair, describe
 from horizon.errors import ReadModelConflict
 from horizon.events import Event, EventData
@@ -63,6 +64,7 @@ class TrackedConsumer(GapRepair, ABC):
         self._retry = retry
         self._sleep = sleep
         self._seen: dict[DocumentKey, int] = {}
+        self._reached: BoundedCache[DocumentKey, int] = BoundedCache(max_entries=REACHED_ENTRIES)
 
     def process(self, commit: Sequence[Event]) -> None:
         """Apply one commit (events of one aggregate, consecutive versions) to this consumer."""
@@ -157,7 +159,11 @@ class TrackedConsumer(GapRepair, ABC):
 
     def _needs(self, run: Sequence[Event]) -> list[DocumentKey]:
         keys = self.keys_of_run(run)
-        return keys if self.tracks_in_documents else [self.tracking_key(run[0]), *keys]
+        if self.tracks_in_documents or (not keys and run[0].version == 1):
+            # An aggregate's first run that changes nothing can be neither a duplicate nor past a gap that matters:
+            # whatever its position, nothing is written (a guest list's invitation created, not yet answered).
+            return keys
+        return [self.tracking_key(run[0]), *keys]
 
     def _commit_group(
         self, group: dict[Stream, list[Event]], documents: dict[DocumentKey, Document], vouched: Vouched

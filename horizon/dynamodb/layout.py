@@ -6,13 +6,12 @@ folded state and recent command ids; older events are calved into immutable batc
 
 from __future__ import annotations
 
-import base64
 import json
-import zlib
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
+from horizon.dynamodb.deflate import deflated, inflated
 from horizon.events import Event, Metadata
 from horizon.eventstore import CommandRecord, Head, Snapshot
 
@@ -98,21 +97,17 @@ def packed(bodies: Sequence[str]) -> dict[str, Any]:
     about half (an invitation's three envelopes: 869 bytes to 461), and DynamoDB charges by stored bytes.
     Compact JSON escapes every newline inside a string, so a raw newline only ever separates two envelopes.
     """
-    return {"B": zlib.compress("\n".join(bodies).encode())}
+    return deflated("\n".join(bodies))
 
 
 def bodies_of(item: dict[str, Any]) -> list[str]:
-    """The envelopes an item's `events` attribute holds, packed or (items written before packing) a string list.
-
-    A binary arrives as bytes from the DynamoDB and Streams APIs, and base64-encoded in a Lambda event's JSON.
-    """
+    """The envelopes an item's `events` attribute holds, packed or (items written before packing) a string list."""
     value = item.get(EVENTS)
     if not value:
         return []
     if "B" not in value:
         return [str(body["S"]) for body in value.get("L", [])]
-    raw = value["B"]
-    text = zlib.decompress(raw if isinstance(raw, bytes | bytearray) else base64.b64decode(raw)).decode()
+    text = inflated(value)
     return text.split("\n") if text else []
 
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from horizon.dynamodb.batch_get import BATCH_GET_LIMIT, batch_get
+from horizon.dynamodb.deflate import deflated, inflated
 from horizon.errors import ReadModelConflict
 from horizon.readstore import Document, DocumentKey, Page, ReadStore, Write, check_limit, decode_cursor, encode_cursor
 
@@ -115,12 +116,28 @@ class DynamoDBReadStore(ReadStore):
         if write.position is not None:
             item["position"] = {"N": str(write.position)}
         if write.ledger:
-            item["ledger"] = {"S": json.dumps(write.ledger, separators=(",", ":"))}
+            item["ledger"] = _stored_ledger(write.ledger)
         return {"Put": {"TableName": self._table, "Item": item, **condition}}
 
 
 def _document(item: dict[str, Any]) -> Document:
     position = int(item["position"]["N"]) if "position" in item else None
     body = json.loads(item["body"]["S"])
-    ledger = json.loads(item["ledger"]["S"]) if "ledger" in item else None
+    ledger = _ledger(item["ledger"]) if "ledger" in item else None
     return Document(item["pk"]["S"], item["sk"]["S"], body, int(item["revision"]["N"]), position, ledger)
+
+
+def _stored_ledger(ledger: dict[str, Any]) -> dict[str, Any]:
+    """A ledger as stored: deflated, a position without an outbox as its bare version.
+
+    It is billed with every write of its document, and its keys (aggregate ids) repeat their type: a projector's
+    ledger of 100 positions takes about 2.3 KB instead of 7.6 KB.
+    """
+    compact = {key: entry["version"] if not entry.get("outbox") else entry for key, entry in ledger.items()}
+    return deflated(json.dumps(compact, separators=(",", ":")))
+
+
+def _ledger(value: dict[str, Any]) -> dict[str, Any]:
+    """A stored ledger, deflated or (written before that) JSON text, with every entry whole."""
+    stored = json.loads(inflated(value) if "B" in value else value["S"])
+    return {key: {"version": entry, "outbox": []} if isinstance(entry, int) else entry for key, entry in stored.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
@@ -92,3 +93,25 @@ def test_a_crash_after_the_list_is_written_is_healed_by_redelivery_once(
         tracking = dynamodb_read_store.get(f"_tracking.{runtime.name}", f"Invitation#{invite_id}")
         assert tracking is not None
         assert tracking.body == {"version": 2, "outbox": []}
+
+
+def test_a_ledger_is_stored_deflated_with_bare_versions_and_one_written_as_json_text_still_reads(
+    dynamodb: DynamoDBClient, dynamodb_read_store: DynamoDBReadStore
+) -> None:
+    ledger = {f"Invitation#{uuid4()}": {"version": 2, "outbox": []} for _ in range(100)}
+    ledger["Invitation#sent"] = {"version": 3, "outbox": [{"type": "ConfirmInvite", "body": "{}"}]}
+    dynamodb_read_store.commit([Write("GuestList", "deflated", {"num_accepted": 1}, 0, ledger=ledger)])
+    key = {"pk": {"S": "GuestList"}, "sk": {"S": "deflated"}}
+    stored = dynamodb.get_item(TableName=READ_TABLE, Key=key)["Item"]["ledger"]
+    # Billed with every write of the list: about a third of its JSON text
+    assert "B" in stored
+    assert len(stored["B"]) * 3 < len(json.dumps(ledger))
+    document = dynamodb_read_store.get("GuestList", "deflated")
+    assert document is not None
+    assert document.ledger == ledger
+    # An item written before deflating (JSON text, whole entries) reads the same
+    item = {**key, "body": {"S": "{}"}, "revision": {"N": "1"}, "ledger": {"S": json.dumps(ledger)}}
+    dynamodb.put_item(TableName=READ_TABLE, Item=item)
+    legacy = dynamodb_read_store.get("GuestList", "deflated")
+    assert legacy is not None
+    assert legacy.ledger == ledger

@@ -42,6 +42,34 @@ client = boto3.client("dynamodb", endpoint_url=os.environ["DYNAMODB_ENDPOINT_URL
 client.get_item(TableName=os.environ["EVENTS_TABLE"], Key={"pk": {"S": "x"}, "sk": {"N": "0"}})
 """
 
+LIBRARIES = {
+    "libraries of a stream function: + pydantic (one model), Logger, Metrics": """
+from pydantic import BaseModel
+from aws_lambda_powertools import Logger, Metrics
+class Body(BaseModel):
+    id: str
+Logger(service="bench"), Metrics(namespace="bench")
+Body.model_validate({"id": "x"})
+""",
+    "libraries of an API function: + Powertools' resolver, validating one request": """
+from pydantic import BaseModel
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+class Body(BaseModel):
+    id: str
+Logger(service="bench"), Metrics(namespace="bench")
+app = APIGatewayHttpResolver(enable_validation=True)
+@app.post("/things")
+def create(body: Body) -> dict:
+    return {"id": body.id}
+event = to_event("POST", "/things", {"content-type": "application/json"}, b'{"id": "x"}', "127.0.0.1")
+assert app.resolve(event, LocalContext("bench"))["statusCode"] == 200
+""",
+}
+"""What the libraries the functions are built on cost before any of our code: the floor's work, plus pydantic
+building and using one model and Powertools' Logger and Metrics (what every function uses), plus for the API
+functions Powertools' HTTP API resolver with validation answering one request. No function can start faster."""
+
 FUNCTIONS = {
     "command function (CreateInvite)": (
         "command_api",
@@ -225,6 +253,8 @@ def run(runs: int) -> list[Row]:
 
         floor = statistics.median(sample(FLOOR_SCRIPT, i, {})[0] for i in range(runs))
         rows = [Row(FLOOR, floor)]
+        for name, script in LIBRARIES.items():
+            rows.append(Row(name, statistics.median(sample(script + FLOOR_SCRIPT, i, {})[0] for i in range(runs))))
         for name, (module, answer) in FUNCTIONS.items():
             fresh, traced, primed, restored = [], [], [], []
             # Alternated, so every mode sees the same machine load and the same tables.

@@ -154,8 +154,11 @@ def cost_section(guests: int) -> list[str]:
         f"| **total** (Lambda duration included) | **{sum(d for _, d in costs):.2f}** |",
         f"| **total in request and capacity units** (issue #8's measure: no duration rows) | **{units:.2f}** |",
         "",
-        f"{guests} guests on moto, one run. Units are sized by bench/capacity.py from the items on the wire (moto does"
-        " not report them); prices from /work/shared/NOTES.md and docs/deploy.md (SNS FIFO, SQS FIFO). Lambda"
+        f"{guests} guests on moto, one run. Each function runs in its own container, as on Lambda, and the"
+        " acceptances reach a command container that no longer holds the invitation or its key (a guest answers"
+        " later than the 60 s a container keeps them): each container reads and unwraps the keys it needs. Units"
+        " are sized by bench/capacity.py from the items on the wire (moto does not report them); prices from"
+        " /work/shared/NOTES.md and docs/deploy.md (SNS FIFO, SQS FIFO; KMS $0.03 per 10,000 requests). Lambda"
         " duration is each handler's measured work priced at the memory and architecture infra/functions.py sets;"
         " it includes moto's side of every call (same process), so those rows are an upper bound. The dispatcher"
         " publishes only the commits some queued consumer reacts to, and the saga's queue receives only the commits"

@@ -27,6 +27,8 @@ SQS_FIFO_PER_MILLION = 0.50
 """Per request of up to 64 KB; counted here for the send (SNS's delivery), and per batch for receive and delete."""
 DURATION = "Lambda duration"
 """How the rows priced from measured handler time begin: the rest are request and capacity units."""
+KMS_PER_MILLION = 3.00
+"""KMS's list price per request ($0.03 per 10,000): GenerateDataKey for a new subject, Decrypt to unwrap one."""
 WRITE_PER_MILLION = 0.625
 READ_PER_MILLION = 0.125
 
@@ -80,6 +82,14 @@ def rows(measured: pipeline.Measured) -> list[tuple[str, float]]:
         result.append(
             (f"fan-out: delivery and SQS FIFO requests, {name} queue ({share:.0%} of commits)", queue * per_million)
         )
+    for name, requests in measured.kms.items():
+        if requests:
+            result.append(
+                (
+                    f"KMS requests, {name.split(' ')[0]}: {requests / measured.commands:.2f} per command",
+                    KMS_PER_MILLION * requests / measured.commands,
+                )
+            )
     for name, units in measured.units.items():
         if not units["WRU"] and not units["RRU"]:
             continue

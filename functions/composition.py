@@ -315,6 +315,8 @@ class Container:
             self.tips.clear()
         if "data_keys" in built:
             self.data_keys.clear()
+        if "stored_keys" in built:
+            self.stored_keys.branches.clear()
         if "claims_secret" in built:
             self.claims_secret.forget()
 

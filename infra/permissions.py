@@ -75,8 +75,11 @@ _CREATE_AND_CLAIM = _APPEND | _on(Resource.EVENTS, "dynamodb:DeleteItem", partit
 """A new tip, a claim (PutItem, alone or in a transaction); a released claim (DeleteItem)."""
 _OPEN_SEALED = _on(Resource.KEYS, "dynamodb:BatchGetItem") | _on(Resource.DATA_KEY_WRAPPER, "kms:Decrypt")
 """Read the subjects' wrapped data keys and unwrap them."""
-_SEAL = _on(Resource.KEYS, "dynamodb:PutItem") | _on(Resource.DATA_KEY_WRAPPER, "kms:GenerateDataKey")
+_SEAL = _on(Resource.KEYS, "dynamodb:PutItem")
 """Create a subject's data key (a conditional PutItem that returns the existing one), or write its tombstone."""
+_NEW_SUBJECTS = _SEAL | _on(Resource.DATA_KEY_WRAPPER, "kms:GenerateDataKey")
+"""Whoever creates subjects may be the first of a month, and makes its branch key (horizon/dynamodb/branch_keys.py):
+the only KMS call that makes a key. Sealing for an existing subject never makes one."""
 _CLAIM_KEY = _on(Resource.CLAIMS_SECRET, "secretsmanager:GetSecretValue")
 """Fetch the claims' HMAC key, on a container's first claim (horizon/secrets.py): never in an environment."""
 _CONSUME = _on(Resource.READ, "dynamodb:BatchGetItem", "dynamodb:PutItem")
@@ -88,7 +91,7 @@ CODE: dict[str, frozenset[Grant]] = {
     | _APPEND
     | _CREATE_AND_CLAIM
     | _CLAIM_KEY
-    | _SEAL
+    | _NEW_SUBJECTS
     | _OPEN_SEALED
     | _on(Resource.READ, "dynamodb:PutItem", "dynamodb:BatchGetItem", partitions=IDEMPOTENCY_RECORDS),
     "Query": _LOAD_HISTORY

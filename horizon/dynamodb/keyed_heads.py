@@ -5,8 +5,9 @@ A command on a sealed aggregate needs both: the tip to decide, the key to open t
 other they are two round trips before the write; read together, a cold command is one read and one write, as
 for an aggregate without personal data. Only when the key cache does not hold the subject's key already: a warm
 key costs nothing, and the tip is read alone as before. Each item costs what its own read would (strongly
-consistent, 4 KB units), so this saves a round trip and no capacity. A tombstone (a forgotten subject) is not
-cached; opening the head then reads it again, as it did before.
+consistent, 4 KB units), so this saves a round trip and no capacity. When the container holds no branch key
+for this month, the month's branch item rides along too (horizon/dynamodb/branch_keys.py). A tombstone (a
+forgotten subject) is not cached; opening the head then reads it again, as it did before.
 """
 
 from __future__ import annotations
@@ -58,8 +59,8 @@ class KeyedHeadsEventStore(DynamoDBClaimingEventStore):
             self._keys.table: self._keys.key_request([subject]),
         }
         found = batch_get(self._client, request, f"load the head of {aggregate_type} {aggregate_id}")
-        for item in found[self._keys.table]:
-            self._cache.prime(subject, self._keys.unwrap(subject, item))
+        for found_subject, key in self._keys.unwrap_found(found[self._keys.table]).items():
+            self._cache.prime(found_subject, key)
         tips = found[self._table]
         if not tips:
             return Head(0)

@@ -12,6 +12,7 @@ import pytest
 
 from functions import command_api, projector, query_api, saga
 from functions.observability import FRAMEWORK_LOGGERS
+from horizon.dynamodb.branch_keys import is_branch, unwrap
 from horizon.dynamodb.streams import is_commit_record
 from horizon.local.poller import StreamPoller, Subscription
 from horizon.retry import RetryPolicy
@@ -77,14 +78,23 @@ def drain(stack: Stack) -> None:
 
 
 def data_keys(stack: Stack) -> list[bytes]:
-    """Every live data key in clear, unwrapped here (with no log recording) to know what must never be logged."""
+    """Every live key in clear, branch keys and data keys, unwrapped here (with no log recording) to know what
+    must never be logged."""
     settings, kms = stack.container.settings, boto3.client("kms")
     items = stack.client.scan(TableName=settings.keys_table)["Items"]
-    return [
-        kms.decrypt(CiphertextBlob=item["wrapped"]["B"], EncryptionContext={"subject": item["pk"]["S"]})["Plaintext"]
+    branches = {
+        item["pk"]["S"]: kms.decrypt(
+            CiphertextBlob=item["wrapped"]["B"], EncryptionContext={"branch": item["pk"]["S"]}
+        )["Plaintext"]
         for item in items
-        if "wrapped" in item
+        if is_branch(dict(item))
+    }
+    subjects = [
+        unwrap(branches[item["branch"]["S"]], item["pk"]["S"], item["wrapped"]["B"])
+        for item in items
+        if "wrapped" in item and not is_branch(dict(item))
     ]
+    return [*branches.values(), *subjects]
 
 
 def test_a_create_accept_forget_run_at_debug_logs_no_personal_data_and_no_data_key(
@@ -97,12 +107,16 @@ def test_a_create_accept_forget_run_at_debug_logs_no_personal_data_and_no_data_k
     drain(stack)
     assert call("GET", f"/invitations/{invite_id}", claims=OWNER_CLAIMS).json["name"] == NAME
     assert call("GET", f"/aggregates/Invitation/{invite_id}").json["state"]["name"] == NAME
-    (key,) = data_keys(stack)
+    keys = data_keys(stack)
+    assert len(keys) == 2  # this month's branch key, and the invitation's data key under it
     assert command("ForgetInvitee", {"id": str(invite_id)}).status == 200
     drain(stack)
 
     # DEBUG really was on: the framework logged each commit at DEBUG (and the local poller each batch)
     assert len([line for line in debug_logs.lines if line.startswith("DEBUG horizon.command_handler")]) == 4
     logged = debug_logs.text
-    for secret in (NAME, GUEST_EMAIL, base64.b64encode(key).decode(), key.hex(), repr(key)):
+    for key in keys:
+        for secret in (base64.b64encode(key).decode(), key.hex(), repr(key)):
+            assert secret not in logged
+    for secret in (NAME, GUEST_EMAIL):
         assert secret not in logged

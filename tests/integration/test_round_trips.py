@@ -63,12 +63,32 @@ def test_a_cold_command_reads_the_tip_alone_when_the_data_key_is_already_cached(
 
 def test_a_cold_creation_writes_its_data_key_and_its_tip_and_reads_nothing() -> None:
     with moto_container() as (container, counter):
-        cold = CommandHandler(container.registry, another_lambda(container).event_store)
+        fresh = another_lambda(container)
+        CommandHandler(container.registry, fresh.event_store).handle(
+            CreateInvite(id=uuid.uuid4(), name="Zeus"), as_host()
+        )
+        cold = CommandHandler(container.registry, fresh.event_store)
         with counter.measure() as calls:
             result = cold.handle(CreateInvite(id=uuid.uuid4(), name="Athena"), as_host())
         # The creation presumes the invitation new; its tip's condition (no tip yet) checks that
         assert result.version == 1
         assert dict(calls) == {"PutItem": 2}
+
+
+def test_a_fresh_containers_first_creation_reads_the_months_branch_key_once_with_the_subject() -> None:
+    with moto_container() as (container, counter):
+        # The month's first subject: the read finds no branch key, so this container makes it (one more write)
+        with counter.measure() as calls:
+            CommandHandler(container.registry, another_lambda(container).event_store).handle(
+                CreateInvite(id=uuid.uuid4(), name="Athena"), as_host()
+            )
+        assert dict(calls) == {"BatchGetItem": 1, "PutItem": 3}
+        # Any later fresh container reads the branch key with the subject's item, then writes the key and the tip
+        with counter.measure() as calls:
+            CommandHandler(container.registry, another_lambda(container).event_store).handle(
+                CreateInvite(id=uuid.uuid4(), name="Hera"), as_host()
+            )
+        assert dict(calls) == {"BatchGetItem": 1, "PutItem": 2}
 
 
 def test_a_warm_command_is_one_write() -> None:

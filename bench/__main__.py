@@ -185,8 +185,8 @@ def privacy_section(samples: int) -> list[str]:
         f"AES-256-GCM with the key in hand: {seal_us:.0f} µs to seal a field, {open_us:.0f} µs to open one. A warm"
         " container's key cache (60 s) leaves a command one write; a cold one reads its tip and data key (and the"
         " month's branch key, when it holds none) in one BatchGetItem and unwraps the data key locally, under the"
-        " branch key: one KMS Decrypt per container per 15 min, none per subject (docs/privacy.md, \"Key"
-        " hierarchy\"). Claiming and releasing commits are transactions. Reproduce:"
+        ' branch key: one KMS Decrypt per container per 15 min, none per subject (docs/privacy.md, "Key'
+        ' hierarchy"). Claiming and releasing commits are transactions. Reproduce:'
         " `python -c 'from bench import privacy; print(privacy.run(15))'`.",
     ]
     return lines

@@ -76,13 +76,9 @@ class BranchKeys:
 
         `read=False`: the caller has just read the table and found no branch item, so it is created at once."""
         branch = self.current()
-        kept = self._keys.get(branch)
+        kept = self._kept_or_read(branch) if read else self._keys.get(branch)
         if kept is not None:
             return branch, kept
-        if read:
-            found = batch_get(self._dynamodb, {self._table: self.request([branch])}, f"read branch key {branch}")
-            if found[self._table]:
-                return branch, self.accept(found[self._table][0])
         generated = self._kms.generate_data_key(
             KeyId=self._kms_key_id, KeySpec="AES_256", EncryptionContext={"branch": branch}
         )
@@ -105,13 +101,17 @@ class BranchKeys:
 
     def key(self, branch: str) -> bytes:
         """One branch key: kept, else read and unwrapped (LookupError if the table has no such branch)."""
+        key = self._kept_or_read(branch)
+        if key is None:
+            raise LookupError(f"unwrap a data key: branch key {branch} is missing from {self._table}")
+        return key
+
+    def _kept_or_read(self, branch: str) -> bytes | None:
         kept = self._keys.get(branch)
         if kept is not None:
             return kept
         found = batch_get(self._dynamodb, {self._table: self.request([branch])}, f"read branch key {branch}")
-        if not found[self._table]:
-            raise LookupError(f"unwrap a data key: branch key {branch} is missing from {self._table}")
-        return self.accept(found[self._table][0])
+        return self.accept(found[self._table][0]) if found[self._table] else None
 
     @staticmethod
     def request(branches: list[str]) -> dict[str, Any]:

@@ -121,3 +121,16 @@ def test_a_key_kms_wrapped_before_branch_keys_still_unwraps(dynamodb: DynamoDBCl
     dynamodb.put_item(TableName=KEYS_TABLE, Item=item)
     assert keys.keys_for_reading(["Invitation#old"]) == {"Invitation#old": generated["Plaintext"]}
     assert keys.key_for_writing("Invitation#old") == generated["Plaintext"]
+
+
+def test_two_containers_making_the_months_branch_key_at_once_agree_on_the_first(dynamodb: DynamoDBClient) -> None:
+    kms, key_id = wrapper()
+    create_keys_table(dynamodb, KEYS_TABLE)
+    first, second = (DynamoDBDataKeys(dynamodb, kms, KEYS_TABLE, key_id) for _ in range(2))
+    # The second container read no branch item, and the first makes one before the second writes its own
+    made = first.key_for_writing("Invitation#1")
+    branch, key = second.branches.for_writing(read=False)
+    # Its write is refused; it takes the first's branch key from the refusal, so both wrap under one key
+    assert key == first.branches.key(branch)
+    assert second.keys_for_reading(["Invitation#1"]) == {"Invitation#1": made}
+    assert len([item for item in dynamodb.scan(TableName=KEYS_TABLE)["Items"] if is_branch(dict(item))]) == 1

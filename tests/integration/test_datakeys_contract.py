@@ -103,8 +103,8 @@ def test_a_new_month_wraps_under_a_new_branch_and_last_months_keys_still_unwrap(
     november = keys.key_for_writing("Invitation#1")
     month[0] = datetime(2026, 12, 1, tzinfo=UTC)
     december = keys.key_for_writing("Invitation#2")
-    branches = {item["pk"]["S"]: item["branch"]["S"] for item in subject_items(dynamodb)}
-    assert branches == {"Invitation#1": "_branch#2026-11", "Invitation#2": "_branch#2026-12"}
+    wrapped_under = {item["pk"]["S"]: item["branch"]["S"] for item in subject_items(dynamodb)}
+    assert wrapped_under == {"Invitation#1": "_branch#2026-11", "Invitation#2": "_branch#2026-12"}
     cold = DynamoDBDataKeys(dynamodb, kms, KEYS_TABLE, key_id)
     assert cold.keys_for_reading(["Invitation#1", "Invitation#2"]) == {
         "Invitation#1": november,

@@ -158,11 +158,11 @@ def cost_section(guests: int) -> list[str]:
         " acceptances reach a command container that no longer holds the invitation or its key (a guest answers"
         " later than the 60 s a container keeps them): each container reads and unwraps the keys it needs. Units"
         " are sized by bench/capacity.py from the items on the wire (moto does not report them); prices from"
-        " /work/shared/NOTES.md and docs/deploy.md (SNS FIFO, SQS FIFO; KMS $0.03 per 10,000 requests). Lambda"
-        " duration is each handler's measured work priced at the memory and architecture infra/functions.py sets;"
-        " it includes moto's side of every call (same process), so those rows are an upper bound. The dispatcher"
-        " publishes only the commits some queued consumer reacts to, and the saga's queue receives only the commits"
-        ' its subscription\'s filter policy lets through (docs/deploy.md, "Fan-out").'
+        " /work/shared/NOTES.md and docs/deploy.md (SQS FIFO $0.50 per million requests, each 64 KB of a request"
+        " billed as one; KMS $0.03 per 10,000 requests). Lambda duration is each handler's measured work priced at"
+        " the memory and architecture infra/functions.py sets; it includes moto's side of every call (same"
+        " process), so those rows are an upper bound. The dispatcher sends each queued consumer's queue only the"
+        ' commits it reacts to, ten to a SendMessageBatch request (docs/deploy.md, "Fan-out").'
         " docs/event-store.md explains the design choices behind each line. Reproduce this section alone:"
         f" `python -c 'from bench import cost; print(cost.run({guests}))'`.",
     ]

@@ -1,10 +1,10 @@
 """List-price cost per million guest-list commands, from what the whole pipeline used (bench/pipeline.py).
 
-Capacity units are sized from the items on the wire (bench/capacity.py); fan-out requests and bytes are counted
-from the messages the dispatcher published (only the commits some queued consumer reacts to) and each queue
-received; Lambda duration is the handler seconds measured in the same run, priced at the memory size and
-architecture infra/functions.py configures. The handler seconds include moto's side of every call (its DynamoDB,
-SNS and SQS run in the same process), so the duration rows are an upper bound.
+Capacity units are sized from the items on the wire (bench/capacity.py); fan-out requests are counted from the
+SendMessageBatch requests the dispatcher made (only the commits some queued consumer reacts to, each to the queues
+that react to it) and the messages each queue received; Lambda duration is the handler seconds measured in the
+same run, priced at the memory size and architecture infra/functions.py configures. The handler seconds include
+moto's side of every call (its DynamoDB and SQS run in the same process), so the duration rows are an upper bound.
 """
 
 from __future__ import annotations
@@ -18,13 +18,10 @@ HTTP_PER_MILLION = 1.00
 LAMBDA_REQUEST_PER_MILLION = 0.20
 LAMBDA_GB_SECOND = {"arm64": 0.0000133334, "x86_64": 0.0000166667}
 """Lambda duration's list price per GB-second by architecture (us-east-1, first tier)."""
-SNS_FIFO_PUBLISH_PER_MILLION = 0.30
-"""Per published message of up to 64 KB; a PublishBatch entry counts as one."""
-SNS_FIFO_PUBLISH_PER_GB = 0.017
-SNS_FIFO_TO_SQS_PER_MILLION = 0.01
-SNS_FIFO_TO_SQS_PER_GB = 0.001
 SQS_FIFO_PER_MILLION = 0.50
-"""Per request of up to 64 KB; counted here for the send (SNS's delivery), and per batch for receive and delete."""
+"""Per request, each 64 KB of its payload a request of its own: a SendMessageBatch of ten small messages is one
+request; receive and delete are one each per batch of messages."""
+SQS_BILLED_CHUNK = 65_536
 DURATION = "Lambda duration"
 """How the rows priced from measured handler time begin: the rest are request and capacity units."""
 KMS_PER_MILLION = 3.00
@@ -46,8 +43,8 @@ def rows(measured: pipeline.Measured) -> list[tuple[str, float]]:
     from infra.streams import QUEUE_BATCH_SIZE
 
     per_million = 1e6 / measured.commands
-    published = len(measured.message_bytes)
-    message_bytes = sum(measured.message_bytes) / max(1, published)
+    sent = len(measured.message_bytes)
+    message_bytes = sum(measured.message_bytes) / max(1, sent)
     result = [("HTTP API (2 of 3 commands)", HTTP_PER_MILLION * 2 / 3)]
     requests = sum(measured.invocations.values())
     result.append(
@@ -66,21 +63,20 @@ def rows(measured: pipeline.Measured) -> list[tuple[str, float]]:
                 seconds * memory / 1024 * price * per_million,
             )
         )
-    publish = published * SNS_FIFO_PUBLISH_PER_MILLION / 1e6
-    publish += published * message_bytes / 1e9 * SNS_FIFO_PUBLISH_PER_GB
-    share = published / max(1, measured.commits)
+    billed = sum(-(-max(1, size) // SQS_BILLED_CHUNK) for size in measured.sends)
     result.append(
         (
-            f"fan-out: SNS FIFO publish, {message_bytes:.0f} B per message ({share:.0%} of commits published)",
-            publish * per_million,
+            f"fan-out: SQS FIFO SendMessageBatch, {billed} billed requests for {sent} messages of "
+            f"{message_bytes:.0f} B",
+            billed * SQS_FIFO_PER_MILLION / 1e6 * per_million,
         )
     )
     for name, delivered in measured.delivered.items():
         share = delivered / max(1, measured.commits)
-        queue = delivered * (SNS_FIFO_TO_SQS_PER_MILLION + SQS_FIFO_PER_MILLION * (1 + 2 / QUEUE_BATCH_SIZE)) / 1e6
-        queue += delivered * message_bytes / 1e9 * SNS_FIFO_TO_SQS_PER_GB
+        # Lambda's mapping receives and deletes a batch of up to ten messages per request each.
+        queue = delivered * SQS_FIFO_PER_MILLION * 2 / QUEUE_BATCH_SIZE / 1e6
         result.append(
-            (f"fan-out: delivery and SQS FIFO requests, {name} queue ({share:.0%} of commits)", queue * per_million)
+            (f"fan-out: SQS FIFO receives and deletes, {name} queue ({share:.0%} of commits)", queue * per_million)
         )
     for name, requests in measured.kms.items():
         if requests:

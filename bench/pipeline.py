@@ -1,9 +1,9 @@
 """The guest-list pipeline run end to end on moto, measured: capacity units, handler seconds, fan-out messages.
 
 Each guest is invited and accepts, and the saga answers (confirm or deny): three commands. The commits go through
-the projectors in stream batches, and through the dispatcher to the SNS FIFO topic (the commits some queued
-consumer reacts to, as the stack's environment tells it), whose subscriptions (with their filter policies,
-horizon/local/fanout.py) deliver them to each queued consumer's SQS FIFO queue, read in batches as Lambda would.
+the projectors in stream batches, and through the dispatcher to each queued consumer's SQS FIFO queue (only the
+commits it reacts to, as the stack's environment tells the dispatcher, horizon/local/fanout.py), read in batches
+as Lambda would.
 Every handler's work is timed in-process, moto's side of each call included.
 """
 
@@ -12,13 +12,13 @@ from __future__ import annotations
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from horizon.dynamodb.fanout import Message
+    pass
 
 T = TypeVar("T")
 
@@ -36,7 +36,9 @@ class Measured:
     invocations: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     """Handler invocations by function, at the batch sizes of the stack's mappings."""
     message_bytes: list[int] = field(default_factory=list)
-    """The size of each message the dispatcher published (the commits it skipped are not here)."""
+    """The size of each message the dispatcher sent, once per queue (the commits it skipped are not here)."""
+    sends: list[int] = field(default_factory=list)
+    """The payload bytes of each SendMessageBatch request the dispatcher made: SQS bills one request per 64 KB."""
     delivered: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     """Messages each queued consumer's queue received."""
     kms: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -46,8 +48,7 @@ class Measured:
 def run(guests: int, *, filtered: bool = True) -> Measured:
     """Invite `guests` guests who all accept, and carry every commit through the pipeline.
 
-    `filtered=False` subscribes each queue without its filter policy (every commit), and so has the dispatcher
-    publish every commit, for comparison.
+    `filtered=False` routes every commit to each queue, as if no consumer declared its types, for comparison.
     """
     import boto3
 
@@ -55,7 +56,8 @@ def run(guests: int, *, filtered: bool = True) -> Measured:
     from bench.principal import as_bench
     from domain.invitation import AcceptInvite, CreateInvite
     from functions import subscriptions
-    from horizon.dynamodb.fanout import PUBLISHED_TYPES, TopicPublisher, publish_stream_batch, published_types
+    from horizon.dynamodb.fanout import QueuePublisher, publish_stream_batch
+    from horizon.dynamodb.routes import FANOUT_QUEUES, routes_of
     from horizon.local.fanout import LocalFanout
     from infra.streams import STREAM_BATCH_SIZE
     from tests.moto_container import another_lambda, moto_container
@@ -94,18 +96,20 @@ def run(guests: int, *, filtered: bool = True) -> Measured:
             name: subscriptions.reacts_to(name, container.settings.guest_limit) if filtered else None
             for name in subscriptions.QUEUED
         }
-        sns, sqs = boto3.client("sns"), boto3.client("sqs")
-        fanout = LocalFanout(sns, sqs)
+        sqs = boto3.client("sqs")
+        fanout = LocalFanout(sqs)
         fanout.create(filters)
-        # The dispatcher as the stack configures it: its topic, and the types it publishes, from its environment.
-        environment = fanout.environment(filters)
-        topic = TopicPublisher(sns, environment["FANOUT_TOPIC_ARN"])
-        publishes = published_types(environment.get(PUBLISHED_TYPES))
+        # The dispatcher as the stack configures it: each queue and what it is sent, from its environment.
 
-        def publisher(messages: Sequence[Message]) -> set[str]:
-            """The topic, counting what is published: the commits the dispatcher skips cost nothing."""
-            measured.message_bytes.extend(len(message.body.encode()) for message in messages)
-            return topic(messages)
+        def count_sends(params: dict[str, Any], **_: Any) -> None:
+            """Each SendMessageBatch, by its payload: the commits the dispatcher skips cost nothing."""
+            bodies = [len(entry["MessageBody"].encode()) for entry in params["Entries"]]
+            measured.message_bytes.extend(bodies)
+            measured.sends.append(sum(bodies))
+
+        sqs.meta.events.register("provide-client-params.sqs.SendMessageBatch", count_sends)
+        publisher = QueuePublisher(sqs, routes_of(fanout.environment(filters)[FANOUT_QUEUES]))
+        publishes = publisher.publishes
 
         stream = _Stream(raw, container.settings.events_table)
         saga_batch = [runtime.process_batch for runtime in reacting.sagas]

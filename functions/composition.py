@@ -20,13 +20,13 @@ if TYPE_CHECKING:
 
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_kms import KMSClient
-    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sqs import SQSClient
 
     from horizon.aggregate_cache import AggregateCache
     from horizon.command_handler import CommandHandler
     from horizon.consumers import ProjectorRuntime, SagaRuntime
     from horizon.dynamodb.datakeys import DynamoDBDataKeys
-    from horizon.dynamodb.fanout import TopicPublisher
+    from horizon.dynamodb.fanout import QueuePublisher
     from horizon.dynamodb.streams import BatchConsumer
     from horizon.dynamodb.tips import TipCache
     from horizon.events import Event
@@ -53,11 +53,9 @@ class Settings:
     kms_key_id: str = resource_names.KMS_KEY
     claims_secret_id: str = resource_names.CLAIMS_SECRET
     """The Secrets Manager secret (name or ARN) that keys unique-value claims; its value is fetched, never set."""
-    fanout_topic_arn: str | None = None
-    """The FIFO topic the dispatcher publishes commits to (the fan-out function only)."""
-    fanout_event_types: str | None = None
-    """FANOUT_EVENT_TYPES: a JSON array of the event types the dispatcher publishes, from the stack (the fan-out
-    function only; unset: every type). Parsed on first use (`Container.fanout_publishes`), not by every function."""
+    fanout_queues: str | None = None
+    """FANOUT_QUEUES: the queued consumers' queues and the types each reacts to, from the stack (the fan-out
+    function only). Parsed on first use (`Container.fanout`), not by every function."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -72,8 +70,7 @@ class Settings:
             keys_table=os.environ.get("KEYS_TABLE", resource_names.KEYS_TABLE),
             kms_key_id=os.environ.get("KMS_KEY_ID", resource_names.KMS_KEY),
             claims_secret_id=os.environ.get("CLAIMS_SECRET_ID", resource_names.CLAIMS_SECRET),
-            fanout_topic_arn=os.environ.get("FANOUT_TOPIC_ARN"),
-            fanout_event_types=os.environ.get("FANOUT_EVENT_TYPES"),
+            fanout_queues=os.environ.get("FANOUT_QUEUES"),
         )
 
 
@@ -230,8 +227,8 @@ class Container:
         )
 
     @cached_property
-    def sns(self) -> SNSClient:
-        """The SNS client of the fan-out; locally the data plane at the DynamoDB endpoint serves SNS too."""
+    def sqs(self) -> SQSClient:
+        """The SQS client of the fan-out; locally the data plane at the DynamoDB endpoint serves SQS too."""
         import boto3
         from botocore.config import Config
 
@@ -239,24 +236,21 @@ class Container:
 
         config = Config(retries=AWS_RETRIES, connect_timeout=2, read_timeout=5)  # type: ignore[arg-type]
         return boto3.client(
-            "sns", region_name=self.settings.region, endpoint_url=self.settings.endpoint_url, config=config
+            "sqs", region_name=self.settings.region, endpoint_url=self.settings.endpoint_url, config=config
         )
 
     @cached_property
-    def fanout(self) -> TopicPublisher:
-        """Publishes the stream's commits to the fan-out topic (FANOUT_TOPIC_ARN)."""
-        from horizon.dynamodb.fanout import TopicPublisher
+    def fanout(self) -> QueuePublisher:
+        """Sends the stream's commits to each queued consumer's queue that reacts to them (FANOUT_QUEUES)."""
+        from horizon.dynamodb.fanout import QueuePublisher
+        from horizon.dynamodb.routes import routes_of
 
-        if not self.settings.fanout_topic_arn:
-            raise LookupError("the fan-out function needs FANOUT_TOPIC_ARN, the topic it publishes commits to")
-        return TopicPublisher(self.sns, self.settings.fanout_topic_arn)
+        return QueuePublisher(self.sqs, routes_of(self.settings.fanout_queues))
 
-    @cached_property
+    @property
     def fanout_publishes(self) -> EventTypes:
-        """The event types the dispatcher publishes (FANOUT_EVENT_TYPES; None: every type)."""
-        from horizon.dynamodb.fanout import published_types
-
-        return published_types(self.settings.fanout_event_types)
+        """The event types some queued consumer reacts to (None: every type): what the dispatcher sends at all."""
+        return self.fanout.publishes
 
     @cached_property
     def read_store(self) -> ReadStore:
@@ -306,7 +300,7 @@ class Container:
         copy's connection, and a cache entry's age (time.monotonic) means nothing across a restore.
         """
         built = self.__dict__
-        for name in ("dynamodb", "kms", "sns"):
+        for name in ("dynamodb", "kms", "sqs"):
             if name in built:
                 built[name].close()  # botocore opens a new pool on the next request
         if "aggregate_cache" in built:

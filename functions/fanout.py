@@ -1,7 +1,7 @@
-"""Lambda entry point: the event table's stream → the fan-out topic, one message per commit a queued consumer takes.
+"""Lambda entry point: the event table's stream → each queued consumer's FIFO queue that reacts to a commit.
 
 The stream's second and last reader: every consumer besides the projector reads the commits from its own queue
-subscribed to the topic (horizon/dynamodb/fanout.py, docs/deploy.md "Fan-out").
+of the fan-out (horizon/dynamodb/fanout.py, docs/deploy.md "Fan-out").
 """
 
 from __future__ import annotations

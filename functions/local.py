@@ -2,7 +2,7 @@
 
     python -m functions.local [--host 127.0.0.1] [--port 3000]
 
-Two processes. This one is the data plane: moto's DynamoDB, Streams, SNS and SQS at http://127.0.0.1:8000
+Two processes. This one is the data plane: moto's DynamoDB, Streams and SQS at http://127.0.0.1:8000
 (`DYNAMODB_PORT`), saved under `.local/data/` (`HORIZON_LOCAL_DATA`) at most every second and on exit. Its child
 runs the functions: API Gateway's routes become a local HTTP server, the Streams and SQS event source mappings
 become pollers, and the same Lambda handlers run behind them, talking to the data plane over HTTP. A change to
@@ -142,12 +142,12 @@ def _prepare(endpoint_url: str) -> None:
         create_local_secret(secrets, settings.claims_secret_id)
     TableCheckpoints(client).create_table()
     _ = QueueDeadLetters(boto3.client("sqs", endpoint_url=endpoint_url)).url
-    fanout = LocalFanout(boto3.client("sns", endpoint_url=endpoint_url), boto3.client("sqs", endpoint_url=endpoint_url))
+    fanout = LocalFanout(boto3.client("sqs", endpoint_url=endpoint_url))
     fanout.create(queued_types(settings.guest_limit), receives=local_redelivery().attempts)
 
 
 def queued_types(guest_limit: int) -> dict[str, EventTypes]:
-    """What each queued function reacts to, in the domain the local functions run: its subscription's filter."""
+    """What each queued function reacts to, in the domain the local functions run: what its queue is sent."""
     from functions import subscriptions
 
     domain = os.environ.get(TEST_DOMAIN, "domain")  # the functions run the test domain's consumers, if any
@@ -155,10 +155,7 @@ def queued_types(guest_limit: int) -> dict[str, EventTypes]:
 
 
 def dispatch_locally(fanout: LocalFanout, guest_limit: int) -> None:
-    """Give this process's dispatcher the environment the stack gives it: the topic, and the types it publishes."""
-    from horizon.dynamodb.fanout import PUBLISHED_TYPES
-
-    os.environ.pop(PUBLISHED_TYPES, None)  # unset means every type: a value from the shell must not linger
+    """Give this process's dispatcher the environment the stack gives it: each queued consumer's queue and types."""
     os.environ.update(fanout.environment(queued_types(guest_limit)))
 
 
@@ -176,8 +173,8 @@ def dead_letters(*, redrive: bool) -> int:
     os.environ["DYNAMODB_ENDPOINT_URL"] = endpoint
     sqs = boto3.client("sqs", endpoint_url=endpoint)
     queue = QueueDeadLetters(sqs)
-    fanout = LocalFanout(boto3.client("sns", endpoint_url=endpoint), sqs)
-    dispatch_locally(fanout, Settings.from_env().guest_limit)  # re-driving the fan-out's own letters publishes
+    fanout = LocalFanout(sqs)
+    dispatch_locally(fanout, Settings.from_env().guest_limit)  # re-driving the fan-out's own letters sends
     queued = fanout.dead_letter_queues()
     names = (*subscriptions.STREAM_READERS, *subscriptions.QUEUED)
     handlers = {name.lower(): handler_of(name) for name in names}
@@ -246,7 +243,7 @@ def serve_functions(host: str, port: int) -> int:
     endpoint = composition.Settings.from_env().endpoint_url
     config = Config(retries=AWS_RETRIES, max_pool_connections=16)  # type: ignore[arg-type]
     sqs = boto3.client("sqs", endpoint_url=endpoint, config=config)
-    fanout = LocalFanout(boto3.client("sns", endpoint_url=endpoint, config=config), sqs)
+    fanout = LocalFanout(sqs)
     dispatch_locally(fanout, composition.Settings.from_env().guest_limit)
     settings = composition.Settings.from_env()
     client = boto3.client("dynamodb", endpoint_url=endpoint, config=config)

@@ -157,7 +157,7 @@ def prime_consumers(*parts: str) -> Prime:
 
 
 def prime_fanout() -> None:
-    """The dispatcher's SNS client, publisher and published types, and the stream path on an empty batch."""
+    """The dispatcher's SQS client, its routes, and the stream path on an empty batch."""
     from horizon.dynamodb.fanout import publish_stream_batch
 
     built = _built("fanout", "fanout_publishes")

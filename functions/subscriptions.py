@@ -13,22 +13,22 @@ if TYPE_CHECKING:
     from horizon.projection import EventTypes
 
 FANOUT = "Fanout"
-"""The dispatcher: it publishes to the fan-out topic every commit some queued consumer reacts to (functions/fanout.py;
-the stack derives what from `reacts_to` of each QUEUED function, as it derives their subscriptions' filters)."""
+"""The dispatcher: it sends every commit to the queue of each queued consumer that reacts to it (functions/fanout.py;
+the stack names each QUEUED function's queue and `reacts_to` in the dispatcher's environment)."""
 
 STREAM_READERS = ("Projector", FANOUT)
 """The events table's stream serves about two readers per shard: these two, the read models' latency first."""
 
 QUEUED = {"Saga": "build_sagas"}
-"""Every other consumer: its own FIFO queue subscribed to the fan-out topic, its own dead-letter queue; with the
+"""Every other consumer: its own FIFO queue that the dispatcher sends to, its own dead-letter queue; with the
 domain's function that builds what it runs (functions/composition.py builds the same)."""
 
 
 def reacts_to(name: str, guest_limit: int, domain: str = "domain") -> EventTypes:
     """The event types a queued function reacts to: what its consumers declare (None: every type).
 
-    Its queue's subscription filters on them, and the dispatcher publishes only what some queued function reacts
-    to (infra/streams.py, horizon/local/fanout.py).
+    The dispatcher sends its queue only the commits that hold one of them (infra/streams.py names them in its
+    environment, as horizon/local/fanout.py does locally).
     """
     from horizon.projection import reacting_to
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Acknowledgment, Annotations, Duration, RemovalPolicy, Validations
@@ -77,8 +77,9 @@ TABLE_KEY_REASON = (
 )
 
 
-def statements(grants: Iterable[Grant], arns: Mapping[Resource, str]) -> list[iam.PolicyStatement]:
-    """One statement per resource (and partition limit), its actions sorted: a stable, readable policy."""
+def statements(grants: Iterable[Grant], arns: Mapping[Resource, str | Sequence[str]]) -> list[iam.PolicyStatement]:
+    """One statement per resource (and partition limit), its actions sorted: a stable, readable policy. A resource
+    may name several ARNs (every queued consumer's queue)."""
     grouped: dict[tuple[Resource, tuple[str, ...]], set[str]] = {}
     for grant in grants:
         grouped.setdefault((grant.resource, grant.partitions), set()).add(grant.action)
@@ -86,7 +87,9 @@ def statements(grants: Iterable[Grant], arns: Mapping[Resource, str]) -> list[ia
     for (resource, partitions), actions in sorted(grouped.items()):
         # dynamodb:LeadingKeys is the partition key of each item the request touches.
         conditions = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": list(partitions)}} if partitions else None
-        built.append(iam.PolicyStatement(actions=sorted(actions), resources=[arns[resource]], conditions=conditions))
+        named = arns[resource]
+        resources = [named] if isinstance(named, str) else list(named)
+        built.append(iam.PolicyStatement(actions=sorted(actions), resources=resources, conditions=conditions))
     return built
 
 
@@ -153,7 +156,8 @@ class HorizonFunctions(Construct):
             own = {**arns, Resource.LOG_GROUP: self._log_groups[name].log_group_arn, Resource.ANY: "*"}
             if name in queues:
                 own[Resource.OWN_QUEUE] = queues[name]
-            for statement in statements(wanted, own):
+            now = {grant for grant in wanted if grant.resource not in permissions.GRANTED_AT_SYNTHESIS}
+            for statement in statements(now, own):
                 function.add_to_role_policy(statement)
             for finding, reason in acknowledged(wanted).items():
                 Validations.of(function.role).acknowledge(Acknowledgment(id=finding, reason=reason))

@@ -38,7 +38,7 @@ class Resource(StrEnum):
     CLAIMS_SECRET = "secret keying the unique-value claims"
     TABLE_KEY = "KMS key of the tables (prod with table_cmk)"
     FAILURES = "stream failure queue"
-    FANOUT_TOPIC = "the fan-out's SNS FIFO topic"
+    QUEUED_CONSUMERS = "every queued consumer's SQS FIFO queue of the fan-out"
     OWN_QUEUE = "the function's own SQS FIFO queue of the fan-out"
     LOG_GROUP = "the function's own log group"
     ANY = "*"
@@ -109,9 +109,9 @@ CODE: dict[str, frozenset[Grant]] = {
     | _CONSUME
     # A rebuild's purge lists a generation's documents and deletes them (horizon/generations.py).
     | _on(Resource.READ, "dynamodb:Query", "dynamodb:DeleteItem"),
-    # The dispatcher publishes the commits queued consumers react to (PublishBatch is authorized as sns:Publish)
-    # and touches no table.
-    "Fanout": _on(Resource.FANOUT_TOPIC, "sns:Publish"),
+    # The dispatcher sends the commits queued consumers react to to their queues (SendMessageBatch is authorized as
+    # sqs:SendMessage) and touches no table.
+    "Fanout": _on(Resource.QUEUED_CONSUMERS, "sqs:SendMessage"),
 }
 """Function name (infra/functions.py SPECS) → what its code calls. One entry per function.
 
@@ -126,6 +126,10 @@ Not granted because the code never asks, as the recorded story shows:
 - the claims secret for anyone but the command function: the saga's and catch-up's commands (confirm, deny)
   claim no value, and a release deletes the claims the tip remembers, with no hash to compute.
 """
+
+GRANTED_AT_SYNTHESIS = frozenset({Resource.QUEUED_CONSUMERS})
+"""Resources known only once every consumer is wired, however late: infra/streams.py grants these at synthesis,
+as it names the queues in the dispatcher's environment; infra/functions.py grants every other resource."""
 
 LOGS = _on(Resource.LOG_GROUP, "logs:CreateLogStream", "logs:PutLogEvents")
 TRACING = _on(Resource.ANY, "xray:PutTraceSegments", "xray:PutTelemetryRecords")

@@ -73,7 +73,6 @@ class HorizonStack(Stack):
                 Resource.DATA_KEY_WRAPPER: self.personal.wrapper.key_arn,
                 Resource.CLAIMS_SECRET: self.personal.claims_secret.secret_arn,
                 Resource.FAILURES: self.consumers.failures.queue_arn,
-                Resource.FANOUT_TOPIC: self.consumers.topic.topic_arn,
                 **({Resource.TABLE_KEY: self.tables.key.key_arn} if self.tables.key is not None else {}),
             },
             {name: queue.queue_arn for name, queue in self.consumers.queues.items()},

@@ -1,4 +1,5 @@
-"""Commits to consumers: two stream readers (projector, fan-out), and one FIFO queue per further consumer."""
+"""Commits to consumers: two stream readers (projector, fan-out), and one FIFO queue per further consumer, which
+the fan-out sends the commits its consumer reacts to."""
 
 from __future__ import annotations
 
@@ -7,16 +8,17 @@ from collections.abc import Mapping
 import jsii
 from aws_cdk import Acknowledgment, Aspects, Duration, IAspect, Names, Validations
 from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
-from horizon.dynamodb.fanout import dispatcher_environment, filter_policy
+from functions.subscriptions import FANOUT
+from horizon.dynamodb.routes import Route, dispatcher_environment
 from horizon.projection import EventTypes
 from horizon.retry import QUEUE_RECEIVES, STREAM_RETRIES
+from infra import permissions
+from infra.functions import statements
+from infra.permissions import Resource
 
 TIP_COMMITS = lambda_.FilterCriteria.filter(
     {
@@ -44,19 +46,30 @@ RETENTION = Duration.days(14)
 
 
 @jsii.implements(IAspect)
-class _PublishedTypes:
-    """Sets the dispatcher's environment from every queued consumer's declared types, when the stack is synthesized:
-    after the last `add_queued`, however late it came (a test's extra consumer, say)."""
+class _Routes:
+    """Names every queued consumer's queue and declared types in the dispatcher's environment, and lets it send to
+    those queues, when the stack is synthesized: after the last `add_queued`, however late it came (a test's
+    extra consumer, say)."""
 
-    def __init__(self, fanout: lambda_.Function, reacting: Mapping[str, EventTypes]) -> None:
+    def __init__(
+        self, fanout: lambda_.Function, queues: Mapping[str, sqs.Queue], reacting: Mapping[str, EventTypes]
+    ) -> None:
         self._fanout = fanout
+        self._queues = queues
         self._reacting = reacting
 
     def visit(self, node: IConstruct) -> None:
-        """Set the variable on the dispatcher (unset when some consumer reacts to every type); pass any other node."""
-        if node is self._fanout:
-            for name, value in dispatcher_environment(self._reacting.values()).items():
-                self._fanout.add_environment(name, value)
+        """Set the variable and the grant on the dispatcher; pass any other node."""
+        if node is not self._fanout:
+            return
+        routes = [Route(name, queue.queue_url, self._reacting[name]) for name, queue in self._queues.items()]
+        for name, value in dispatcher_environment(routes).items():
+            self._fanout.add_environment(name, value)
+        if self._queues:
+            arns = {Resource.QUEUED_CONSUMERS: [queue.queue_arn for queue in self._queues.values()]}
+            late = {grant for grant in permissions.CODE[FANOUT] if grant.resource in arns}
+            for statement in statements(late, arns):
+                self._fanout.add_to_role_policy(statement)
 
 
 @jsii.implements(lambda_.IEventSourceDlq)
@@ -113,7 +126,7 @@ def commit_stream(
 
 
 class CommitConsumers(Construct):
-    """The stream's two readers, the fan-out topic, and a FIFO queue (with its dead-letter queue) per consumer.
+    """The stream's two readers, and a FIFO queue (with its dead-letter queue) per consumer the fan-out sends to.
 
     The stream readers share one failure queue, which receives a pointer (shard and sequence numbers, and the
     function) for each batch given up on, not the records; the commits themselves stay in the events table, and
@@ -143,32 +156,17 @@ class CommitConsumers(Construct):
         self.mappings = [
             commit_stream(reader, table, self.failures, self._live.get(name)) for name, reader in readers.items()
         ]
-        self.topic = sns.Topic(
-            self,
-            "Commits",
-            fifo=True,
-            # High-throughput FIFO: the ordering (and throughput) unit is the message group, one per aggregate.
-            fifo_throughput_scope=sns.FifoThroughputScope.MESSAGE_GROUP,
-            enforce_ssl=True,
-            # The AWS managed key: SNS delivers to the SQS-encrypted queues with no key policy to write.
-            master_key=kms.Alias.from_alias_name(self, "SnsKey", "alias/aws/sns"),
-        )
-        # sns:Publish is the fan-out's entry of infra/permissions.py; no grant here (grant_publish would also add
-        # kms:GenerateDataKey*, which the AWS managed key never needs).
-        fanout.add_environment("FANOUT_TOPIC_ARN", self.topic.topic_arn)
         self.queues: dict[str, sqs.Queue] = {}
         self.dead_letters: dict[str, sqs.Queue] = {}
         self.reacting: dict[str, EventTypes] = {}
-        """What each queued consumer reacts to, as its subscription filters on it (None: every type)."""
-        # The dispatcher publishes only what some subscription lets through: their union, from the very values the
-        # filter policies came from. A consumer reacting to every type leaves the variable unset: publish all.
-        Aspects.of(fanout).add(_PublishedTypes(fanout, self.reacting))
+        """What each queued consumer reacts to (None: every type): the dispatcher sends its queue only those."""
+        # sqs:SendMessage on the queues is the fan-out's entry of infra/permissions.py, granted by `_Routes`.
+        Aspects.of(fanout).add(_Routes(fanout, self.queues, self.reacting))
 
     def add_queued(self, name: str, consumer: lambda_.Function, reacts_to: EventTypes = None) -> sqs.Queue:
-        """Feed `consumer` from its own FIFO queue of the fan-out topic; the stream gains no reader.
+        """Feed `consumer` from its own FIFO queue of the fan-out; the stream gains no reader.
 
-        `reacts_to` (the event types its consumers declare, None: all) becomes the subscription's filter policy,
-        and joins what the dispatcher publishes.
+        `reacts_to` (the event types its consumers declare, None: all) is what the dispatcher sends this queue.
         """
         dead = _queue(self, f"{name}DeadLetters", fifo=True)
         _acknowledge_dead_letter_queue(dead, f"the {name} queue")
@@ -180,19 +178,7 @@ class CommitConsumers(Construct):
             visibility_timeout=Duration.seconds(timeout * VISIBILITY_TIMEOUT_PER_FUNCTION_TIMEOUT),
             dead_letter_queue=sqs.DeadLetterQueue(queue=dead, max_receive_count=QUEUE_RECEIVES),
         )
-        # Raw delivery: the body is the message the dispatcher published, which the consumer decodes. The filter
-        # drops, before any request is billed to the queue, the commits none of the consumer's event types is in.
-        policy = filter_policy(reacts_to)
         self.reacting[name] = reacts_to
-        filters = None
-        if policy is not None:
-            filters = {
-                attribute: sns.SubscriptionFilter.string_filter(allowlist=values)
-                for attribute, values in policy.items()
-            }
-        self.topic.add_subscription(
-            subscriptions.SqsSubscription(queue, raw_message_delivery=True, filter_policy=filters)
-        )
         # A failed message fails the later ones of its group (its aggregate), which then come again in order.
         # A mapping that grants nothing: consuming the queue is in the consumer's entry of infra/permissions.py.
         lambda_.EventSourceMapping(

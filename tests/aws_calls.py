@@ -71,8 +71,9 @@ class CallRecorder:
             yield Call(f"kms:{operation}", self.kms_key, None)
         elif service == "secrets-manager":
             yield Call(f"secretsmanager:{operation}", self.secret, None)
-        elif service == "sns" and operation in ("Publish", "PublishBatch"):
-            yield Call("sns:Publish", Resource.FANOUT_TOPIC, None)  # IAM authorizes PublishBatch as sns:Publish
+        elif service == "sqs" and operation in ("SendMessage", "SendMessageBatch"):
+            # IAM authorizes SendMessageBatch as sqs:SendMessage; only the dispatcher sends, to the queued consumers.
+            yield Call("sqs:SendMessage", Resource.QUEUED_CONSUMERS, None)
         elif operation in ITEM_OPERATIONS:
             yield self._item(operation, params)
         elif operation in ("BatchGetItem", "BatchWriteItem"):

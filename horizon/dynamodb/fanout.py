@@ -1,20 +1,20 @@
-"""The fan-out: commits from the events table's stream to a FIFO topic, and from each consumer's queue back to commits.
+"""The fan-out: commits from the events table's stream to each queued consumer's SQS FIFO queue, and back to commits.
 
 The stream serves about two readers per shard, so it has exactly two: the projector, and the dispatcher here,
-which publishes once to an SNS FIFO topic each commit that some queued consumer reacts to (`published_types`).
-Each further consumer has its own SQS FIFO queue subscribed to the topic (docs/deploy.md, "Fan-out"). A message is
-the stream record itself with its tip image cut down to the commit, so a consumer decodes it with the stream's own
-parser (`decode_record`) and runs the same tracking, deduplication, gap repair and outbox. The message group is
-the aggregate, so each queue keeps an aggregate's commits in order and a failing aggregate holds up only itself;
-the deduplication id is the aggregate and version, so a record the stream delivers twice within five minutes is
-published once. The message attribute `event_types` lists the commit's event types: a consumer that declares the
-types it reacts to (`reacts_to` on a Saga or Projector) has its queue subscribed with a filter policy on it
-(`filter_policy`), so its queue never receives, and its function is never invoked for, a commit it would not act
-on. So that such a consumer need not read back the versions it was never sent, a message also names the stored
-types of the events the tip still held before the commit (`preceding`): versions of types the consumer does not
-react to are passed without a read (horizon/consumers/tracked.py). The same declarations, joined over every queued
-consumer, are what the dispatcher publishes at all (`PUBLISHED_TYPES` in its environment): a commit no
-subscription would deliver is not published, and is reported done.
+which sends each commit to the FIFO queue of every further consumer that reacts to it (docs/deploy.md, "Fan-out").
+It sends them straight to the queues with SendMessageBatch, which SQS bills per request of up to ten messages,
+where an SNS FIFO topic would bill each publish and each delivery's send. The stack names every queued consumer's
+queue and the event types it reacts to (`reacts_to` on a Saga or Projector) in the dispatcher's environment
+(`FANOUT_QUEUES`): a queue never receives, and its function is never invoked for, a commit its consumer would not
+act on, and a commit no queued consumer reacts to is sent nowhere and reported done.
+
+A message is the stream record itself with its tip image cut down to the commit, so a consumer decodes it with
+the stream's own parser (`decode_record`) and runs the same tracking, deduplication, gap repair and outbox. The
+message group is the aggregate, so each queue keeps an aggregate's commits in order and a failing aggregate holds
+up only itself; the deduplication id is the aggregate and version, so a record the stream delivers twice within
+five minutes is queued once. So that a consumer need not read back the versions it was never sent, a message also
+names the stored types of the events the tip still held before the commit (`preceding`): versions of types the
+consumer does not react to are passed without a read (horizon/consumers/tracked.py).
 """
 
 from __future__ import annotations
@@ -22,18 +22,19 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from horizon.dynamodb import layout
 from horizon.dynamodb.layout import EVENTS, FIRST, VERSION, parse_stream_key
+from horizon.dynamodb.routes import Route
 from horizon.dynamodb.streams import Loader, decode_record, is_commit_record
 from horizon.events import Event
 from horizon.projection import EventTypes, concerns, joined
 
 if TYPE_CHECKING:
-    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sqs import SQSClient
 
 logger = logging.getLogger(__name__)
 
@@ -41,53 +42,16 @@ QUEUE_SOURCE = "aws:sqs"
 """The `eventSource` of the records Lambda hands a function from an SQS queue."""
 
 MAX_MESSAGE_BYTES = 262_144
-"""SNS's and SQS's cap on one message, and on one PublishBatch request altogether."""
+"""The message cap this dispatcher keeps to, on one message and on one SendMessageBatch request altogether."""
 
 MAX_BATCH_ENTRIES = 10
-"""PublishBatch's cap on entries per request."""
+"""SendMessageBatch's cap on entries per request."""
 
 MAX_ID_LENGTH = 128
-"""SNS FIFO's cap on a message group id and a deduplication id."""
+"""SQS FIFO's cap on a message group id and a deduplication id."""
 
 PRECEDING = "preceding"
 """The message image's list of the stored types of the tip's pending events before the commit, in version order."""
-
-EVENT_TYPES = "event_types"
-"""The message attribute (String.Array) naming the event types of the commit a message carries."""
-
-PUBLISHED_TYPES = "FANOUT_EVENT_TYPES"
-"""The dispatcher's environment variable: a JSON array of the event types it publishes; unset, every type."""
-
-
-def filter_policy(types: EventTypes) -> dict[str, list[str]] | None:
-    """The subscription filter policy of a consumer reacting to `types`: any of them in the commit (None: all).
-
-    SNS matches a String.Array attribute when any of its values matches the policy's list.
-    """
-    return None if types is None else {EVENT_TYPES: sorted(types)}
-
-
-def dispatcher_environment(queued: Iterable[EventTypes]) -> dict[str, str]:
-    """The dispatcher's `PUBLISHED_TYPES` for queued consumers reacting to `queued`: what any of them reacts to.
-
-    Nothing when one reacts to every type (None), so the dispatcher publishes every commit.
-    """
-    types = joined(queued)
-    return {} if types is None else {PUBLISHED_TYPES: json.dumps(sorted(types))}
-
-
-def published_types(value: str | None) -> EventTypes:
-    """The event types a `PUBLISHED_TYPES` value names; None (every type) when it is unset or empty."""
-    if not value:
-        return None
-    try:
-        types = json.loads(value)
-    except ValueError:
-        types = None
-    # Loudly: the stack writes this value, so anything else is a broken deployment, not a reason to guess.
-    if not isinstance(types, list) or not all(isinstance(kind, str) for kind in types):
-        raise ValueError(f"{PUBLISHED_TYPES} must be a JSON array of event types, not {value!r}")
-    return frozenset(types)
 
 
 @dataclass(frozen=True)
@@ -100,18 +64,11 @@ class Message:
     deduplication_id: str
     body: str
     event_types: tuple[str, ...] = ()
-    """The commit's distinct event types, in order: the attribute subscription filter policies match on."""
-
-    def attributes(self) -> dict[str, Any]:
-        """The message attributes SNS filters on (and delivers to a raw subscription's queue)."""
-        return {EVENT_TYPES: {"DataType": "String.Array", "StringValue": json.dumps(list(self.event_types))}}
+    """The commit's distinct event types, in order: what decides the queues it goes to."""
 
     def size(self) -> int:
-        """What counts toward the message cap: the body and the attributes' names, types and values."""
-        return len(self.body.encode()) + sum(
-            len(name) + len(value["DataType"]) + len(value["StringValue"].encode())
-            for name, value in self.attributes().items()
-        )
+        """What counts toward the message cap: the body (a message carries no attributes)."""
+        return len(self.body.encode())
 
 
 def message_of(record: dict[str, Any]) -> Message | None:
@@ -155,7 +112,7 @@ def _bounded(text: str) -> str:
 
 
 Publisher = Callable[[Sequence[Message]], set[str]]
-"""Publishes messages in order (at most one PublishBatch's worth); returns the record ids that failed."""
+"""Publishes messages in order (at most one SendMessageBatch's worth); returns the record ids that failed."""
 
 
 def publish_stream_batch(
@@ -166,7 +123,7 @@ def publish_stream_batch(
 
     A commit with none of those types is no queued consumer's business: it is skipped and counts as done. After
     an aggregate's message fails, its later commits (skipped ones too) are not published but reported too, so
-    Lambda redelivers them after it and the topic never carries an aggregate's commits out of order.
+    Lambda redelivers them after it and no queue ever carries an aggregate's commits out of order.
     """
     failed: list[str] = []
     pending: list[Message] = []
@@ -216,36 +173,57 @@ def _chunks(messages: Sequence[Message]) -> list[list[Message]]:
     return [chunk for chunk in chunks if chunk]
 
 
-class TopicPublisher:
-    """Publishes to an SNS FIFO topic with PublishBatch (sns:Publish on the topic is all it needs)."""
+class QueuePublisher:
+    """Sends each message to the queue of every route that reacts to its commit, with SendMessageBatch
+    (sqs:SendMessage on those queues is all it needs).
 
-    def __init__(self, client: SNSClient, topic_arn: str) -> None:
+    A message one queue refuses fails its record, so the stream delivers it (and its aggregate's later commits)
+    again, to every queue: a queue that took it the first time drops the copy by its deduplication id within
+    five minutes, and its consumer's tracking drops it after that.
+    """
+
+    def __init__(self, client: SQSClient, routes: Sequence[Route]) -> None:
         self._client = client
-        self._topic_arn = topic_arn
+        self._routes = tuple(routes)
+
+    @property
+    def publishes(self) -> EventTypes:
+        """What some route reacts to (None: every type): a commit of none of these types is sent nowhere."""
+        return joined(route.reacts_to for route in self._routes)
 
     def __call__(self, messages: Sequence[Message]) -> set[str]:
-        """Publish one chunk; a refused entry (or a failed request) comes back as its record id."""
+        """Send one chunk to each queue it concerns; a refused entry (or a failed request) comes back as its
+        record id."""
+        refused: set[str] = set()
+        for route in self._routes:
+            chosen = [message for message in messages if concerns(route.reacts_to, message.event_types)]
+            if chosen:
+                refused |= self._send(route, chosen)
+        return refused
+
+    def _send(self, route: Route, messages: Sequence[Message]) -> set[str]:
         by_entry = {str(index): message for index, message in enumerate(messages)}
         try:
-            answer = self._client.publish_batch(
-                TopicArn=self._topic_arn,
-                PublishBatchRequestEntries=[
+            answer = self._client.send_message_batch(
+                QueueUrl=route.queue_url,
+                Entries=[
                     {
                         "Id": entry,
-                        "Message": message.body,
+                        "MessageBody": message.body,
                         "MessageGroupId": message.group,
                         "MessageDeduplicationId": message.deduplication_id,
-                        "MessageAttributes": message.attributes(),
                     }
                     for entry, message in by_entry.items()
                 ],
             )
         except Exception:  # throttled or unreachable after botocore's retries: the stream will deliver them again
-            logger.exception("publishing %d commits to the fan-out topic failed", len(messages))
+            logger.exception("sending %d commits to the %s queue failed", len(messages), route.consumer)
             return {message.record_id for message in messages}
         refused = answer.get("Failed", [])
         for failure in refused:
-            logger.error("the fan-out topic refused a commit: %s %s", failure.get("Code"), failure.get("Message"))
+            logger.error(
+                "the %s queue refused a commit: %s %s", route.consumer, failure.get("Code"), failure.get("Message")
+            )
         return {by_entry[failure["Id"]].record_id for failure in refused}
 
 

@@ -1,4 +1,4 @@
-"""The local data plane: moto's DynamoDB, DynamoDB Streams, SNS and SQS served over HTTP, and kept on disk.
+"""The local data plane: moto's DynamoDB, Streams, SQS, KMS and Secrets Manager over HTTP, kept on disk.
 
 One process owns the data; everything else (the functions, the AWS CLI, NoSQL Workbench, scripts) talks to it
 at its endpoint, the way they would talk to DynamoDB Local. Requests are served one at a time: moto's backends

@@ -13,9 +13,6 @@
 4. `DynamoDBStreamsBackend` keeps every shard iterator it ever issued (each GetRecords issues one), where
    DynamoDB expires them after 15 minutes. A poller issues thousands an hour; we keep the newest 1,000.
 
-5. `Topic.publish` keeps every message a topic ever published; the fan-out publishes one per commit it carries.
-   We drop them.
-
 Two more make moto behave as AWS does where the local stack relies on it: KMS keys that a replayed journal
 recreates identically, and FIFO message groups released as soon as their messages are visible again.
 
@@ -30,7 +27,7 @@ import threading
 import types
 from typing import Any
 
-UNTRACKED_SERVICES = frozenset({"dynamodb", "dynamodbstreams", "sqs", "sns", "kms"})
+UNTRACKED_SERVICES = frozenset({"dynamodb", "dynamodbstreams", "sqs", "kms"})
 """Services whose model instances moto's tracker should not keep alive (moto's S3 reads its tracker: not S3)."""
 
 _lock = threading.Lock()
@@ -49,27 +46,7 @@ def patch_moto() -> None:
         _forget_old_shard_iterators()
         _replayable_kms_keys()
         _fifo_groups_free_when_visible()
-        _forget_published_messages()
         _patched = True
-
-
-def _forget_published_messages() -> None:
-    """moto's SNS topic keeps every message it ever published (`sent_notifications`, for tests that inspect it).
-
-    The fan-out publishes commits, so the local stack would grow by each published commit's message for ever (and
-    save them all in each snapshot). Delivery to the subscribed queues is done by then; the list is dropped.
-    """
-    from moto.sns.models import Topic
-
-    original = Topic.publish
-
-    @functools.wraps(original)
-    def publish(self: Topic, *args: Any, **kwargs: Any) -> str:
-        message_id = original(self, *args, **kwargs)
-        self.sent_notifications.clear()
-        return message_id
-
-    Topic.publish = publish  # type: ignore[method-assign]
 
 
 def _fifo_groups_free_when_visible() -> None:

@@ -2,8 +2,8 @@
 
 What is saved is the data a developer works with: every DynamoDB table (items, indexes and stream records with
 their sequence numbers), every SQS queue (messages included), every KMS key (the data keys' wrapper), every
-secret (the claims' HMAC key: a new one would orphan every stored claim) and the fan-out's SNS topic with its
-subscriptions.
+secret (the claims' HMAC key: a new one would orphan every stored claim). A snapshot saved while the fan-out still
+went through an SNS topic also holds the topic; it is not restored, as nothing publishes to it any more.
 Shard iterators are not: they expire on AWS too, and the poller resumes from its own checkpoints, which live
 in a table and so are saved with the data.
 """
@@ -25,11 +25,10 @@ FORMAT = 1
 """Bumped when the saved layout changes; a snapshot of another format is set aside, not loaded."""
 
 
-def _backends() -> tuple[Any, Any, Any, Any, Any]:
+def _backends() -> tuple[Any, Any, Any, Any]:
     from moto.dynamodb.models import dynamodb_backends
     from moto.kms.models import kms_backends
     from moto.secretsmanager.models import secretsmanager_backends
-    from moto.sns.models import sns_backends
     from moto.sqs.models import sqs_backends
 
     return (
@@ -37,7 +36,6 @@ def _backends() -> tuple[Any, Any, Any, Any, Any]:
         sqs_backends[ACCOUNT_ID][REGION],
         kms_backends[ACCOUNT_ID][REGION],
         secretsmanager_backends[ACCOUNT_ID][REGION],
-        sns_backends[ACCOUNT_ID][REGION],
     )
 
 
@@ -74,7 +72,7 @@ class Snapshots:
 
     def capture(self, journal: int) -> bytes:
         """moto's state now, serialized, to be followed by journal `journal`; moto is held still meanwhile."""
-        dynamodb, sqs, kms, secrets, sns = _backends()
+        dynamodb, sqs, kms, secrets = _backends()
         buffer = io.BytesIO()
         pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
         pickler.dispatch_table = {**copyreg.dispatch_table, threading.Condition: _condition}
@@ -86,8 +84,6 @@ class Snapshots:
                 "sqs": sqs.queues,
                 "kms": _kms_keys(kms.keys),
                 "secretsmanager": secrets.secrets,
-                # The fan-out topic and its subscriptions: a journaled Publish replays into the consumers' queues.
-                "sns": (sns.topics, sns.subscriptions),
             }
         )
         return buffer.getvalue()
@@ -110,12 +106,10 @@ class Snapshots:
         if not isinstance(state, dict) or state.get("format") != FORMAT:
             self.path.rename(self.path.with_suffix(".unreadable"))
             return None
-        dynamodb, sqs, kms, secrets, sns = _backends()
+        dynamodb, sqs, kms, secrets = _backends()
         dynamodb.tables = state["dynamodb"]
         sqs.queues = state["sqs"]
         kms.keys = _kms_keys_back(state.get("kms", {}))  # the data-key wrapper: without it nothing sealed opens
         if "secretsmanager" in state:  # snapshots saved before the claims key moved there have none
             secrets.secrets = state["secretsmanager"]
-        if "sns" in state:
-            sns.topics, sns.subscriptions = state["sns"]
         return int(state["journal"])

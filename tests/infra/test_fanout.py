@@ -1,4 +1,5 @@
-"""The fan-out in the template: two stream readers whatever the consumers, a FIFO topic, a FIFO queue per consumer."""
+"""The fan-out in the template: two stream readers whatever the consumers, and a FIFO queue per further consumer
+that the dispatcher sends to directly."""
 
 from __future__ import annotations
 
@@ -13,8 +14,7 @@ from aws_cdk.assertions import Template
 
 from domain.invitation import InviteAccepted
 from functions import subscriptions
-from horizon.dynamodb.fanout import EVENT_TYPES, PUBLISHED_TYPES, filter_policy, published_types
-from horizon.projection import joined
+from horizon.dynamodb.routes import FANOUT_QUEUES, Route, routes_of
 from horizon.retry import QUEUE_RECEIVES
 from infra.app import build_app
 from infra.stack import HorizonStack
@@ -58,10 +58,7 @@ def test_a_third_consumer_adds_a_queue_and_no_stream_reader(
     assert len(stream_mappings(bigger, bigger_stack)) == MAX_STREAM_READERS
     queues = len(template.find_resources("AWS::SQS::Queue"))
     assert len(bigger.find_resources("AWS::SQS::Queue")) == queues + 2  # its queue and its dead-letter queue
-    assert (
-        len(bigger.find_resources("AWS::SNS::Subscription"))
-        == len(template.find_resources("AWS::SNS::Subscription")) + 1
-    )
+    assert [route.consumer for route in routes_in(bigger)] == [*subscriptions.QUEUED, "Audit"]
 
 
 def test_more_stream_readers_than_the_stream_serves_are_refused() -> None:
@@ -73,21 +70,10 @@ def test_more_stream_readers_than_the_stream_serves_are_refused() -> None:
         )
 
 
-def test_the_topic_is_fifo_with_per_aggregate_throughput_encrypted_and_tls_only(template: Template) -> None:
-    (topic,) = [
-        t["Properties"] for t in template.find_resources("AWS::SNS::Topic").values() if t["Properties"].get("FifoTopic")
-    ]
-    assert topic["FifoThroughputScope"] == "MessageGroup"
-    assert topic.get("ContentBasedDeduplication", False) is False  # the dispatcher names each commit's id
-    assert "alias/aws/sns" in json.dumps(topic["KmsMasterKeyId"])
-    template.has_resource_properties(
-        "AWS::SNS::TopicPolicy",
-        {
-            "PolicyDocument": {
-                "Statement": [{"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]
-            }
-        },
-    )
+def test_no_topic_stands_between_the_dispatcher_and_the_queues(template: Template) -> None:
+    topics = [t["Properties"] for t in template.find_resources("AWS::SNS::Topic").values()]
+    assert not [topic for topic in topics if topic.get("FifoTopic")]  # only the alarms' topic is left
+    assert template.find_resources("AWS::SNS::Subscription", {"Properties": {"Protocol": "sqs"}}) == {}
 
 
 def test_each_queued_consumer_reads_its_fifo_queue_in_batches_of_10_with_partial_responses(
@@ -109,21 +95,23 @@ def test_each_queued_consumer_reads_its_fifo_queue_in_batches_of_10_with_partial
         (mapping,) = queue_mappings(template, function_id(template, HANDLERS[name.lower()]))
         assert mapping["Properties"]["BatchSize"] == 10
         assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-        template.has_resource_properties(
-            "AWS::SNS::Subscription",
-            {
-                "Protocol": "sqs",
-                "RawMessageDelivery": True,
-                "Endpoint": {"Fn::GetAtt": [logical_id(stack, stack.consumers.queues[name]), "Arn"]},
-            },
-        )
 
 
-def test_the_fan_out_may_publish_to_its_topic_and_touch_no_table(template: Template, stack: HorizonStack) -> None:
-    topic = logical_id(stack, stack.consumers.topic)
+def sends(template: Template, stack: HorizonStack) -> list[str]:
+    """The logical ids of what the dispatcher may send to, sorted."""
+    found = [s["Resource"] for s in statements(template, HANDLERS["fanout"]) if s["Action"] == "sqs:SendMessage"]
+    resources = [r for listed in found for r in (listed if isinstance(listed, list) else [listed])]
+    return sorted(resource["Fn::GetAtt"][0] for resource in resources)
+
+
+def test_the_fan_out_may_send_to_each_queued_consumers_queue_and_touch_no_table(
+    template: Template, stack: HorizonStack, with_a_third_consumer: tuple[Template, HorizonStack]
+) -> None:
+    for built, built_stack in ((template, stack), with_a_third_consumer):
+        queues = [*built_stack.consumers.queues.values(), built_stack.consumers.failures]  # failures: give-ups
+        assert sends(built, built_stack) == sorted(logical_id(built_stack, queue) for queue in queues)
+    assert len(with_a_third_consumer[1].consumers.queues) == len(stack.consumers.queues) + 1
     found = statements(template, HANDLERS["fanout"])
-    publish = [s for s in found if s["Action"] == "sns:Publish"]
-    assert [s["Resource"] for s in publish] == [{"Ref": topic}]
     for table in (stack.tables.events, stack.tables.read):
         assert not [
             s
@@ -147,64 +135,44 @@ def test_each_queued_consumer_has_a_dead_letter_output_the_cli_reads(template: T
         assert f"{name}DeadLetterQueueUrl" in outputs
 
 
-def subscription_of(template: Template, stack: HorizonStack, name: str) -> Mapping[str, Any]:
-    queue = logical_id(stack, stack.consumers.queues[name])
-    (found,) = [
-        dict(s["Properties"])
-        for s in template.find_resources("AWS::SNS::Subscription").values()
-        if s["Properties"]["Endpoint"] == {"Fn::GetAtt": [queue, "Arn"]}
-    ]
-    return found
-
-
-def test_each_queued_consumers_subscription_filters_on_the_event_types_its_consumers_declare(
-    template: Template, stack: HorizonStack
-) -> None:
-    for name in subscriptions.QUEUED:
-        declared = subscriptions.reacts_to(name, guest_limit=2)
-        assert declared is not None  # the guest list's saga declares its types
-        subscription = subscription_of(template, stack, name)
-        assert subscription["FilterPolicy"] == filter_policy(declared)
-        assert subscription.get("FilterPolicyScope", "MessageAttributes") == "MessageAttributes"
-    assert subscription_of(template, stack, "Saga")["FilterPolicy"] == {EVENT_TYPES: [InviteAccepted.event_type]}
-
-
-def test_a_consumer_that_declares_no_event_types_gets_every_commit(
-    with_a_third_consumer: tuple[Template, HorizonStack],
-) -> None:
-    bigger, bigger_stack = with_a_third_consumer
-    assert "FilterPolicy" not in subscription_of(bigger, bigger_stack, "Audit")
-
-
 def dispatcher_environment_of(template: Template) -> Mapping[str, Any]:
     function = template.find_resources("AWS::Lambda::Function")[function_id(template, HANDLERS["fanout"])]
     return dict(function["Properties"]["Environment"]["Variables"])
 
 
-def test_the_dispatcher_publishes_what_the_queued_consumers_subscriptions_let_through(
+def routes_in(template: Template) -> tuple[Route, ...]:
+    """The dispatcher's routes, each queue URL spelled `ref:<the queue's logical id>`."""
+    value = dispatcher_environment_of(template)[FANOUT_QUEUES]
+    if isinstance(value, dict):
+        (_, parts) = value["Fn::Join"]
+        value = "".join(part if isinstance(part, str) else f"ref:{part['Ref']}" for part in parts)
+    return routes_of(value)
+
+
+def test_the_dispatcher_sends_each_queued_consumers_queue_the_event_types_its_consumers_declare(
     template: Template, stack: HorizonStack
 ) -> None:
-    declared = joined(subscriptions.reacts_to(name, guest_limit=2) for name in subscriptions.QUEUED)
-    published = dispatcher_environment_of(template)[PUBLISHED_TYPES]
-    assert published_types(published) == declared == frozenset({InviteAccepted.event_type})
-    filtered = [subscription_of(template, stack, name)["FilterPolicy"][EVENT_TYPES] for name in subscriptions.QUEUED]
-    assert published_types(published) == frozenset(kind for kinds in filtered for kind in kinds)
+    routes = routes_in(template)
+    assert routes == tuple(
+        Route(name, f"ref:{logical_id(stack, stack.consumers.queues[name])}", subscriptions.reacts_to(name, 2))
+        for name in subscriptions.QUEUED
+    )
+    assert routes[0].reacts_to == frozenset({InviteAccepted.event_type})  # the guest list's saga declares its type
     others = [
         f["Properties"]["Environment"]["Variables"]
         for logical, f in template.find_resources("AWS::Lambda::Function").items()
         if logical != function_id(template, HANDLERS["fanout"])
     ]
-    assert not [env for env in others if PUBLISHED_TYPES in env]
+    assert not [env for env in others if FANOUT_QUEUES in env]
 
 
-def test_a_consumer_that_declares_no_event_types_makes_the_dispatcher_publish_every_commit(
+def test_a_consumer_that_declares_no_event_types_is_sent_every_commit(
     with_a_third_consumer: tuple[Template, HorizonStack],
 ) -> None:
     bigger, _ = with_a_third_consumer
-    assert PUBLISHED_TYPES not in dispatcher_environment_of(bigger)
+    assert routes_in(bigger)[-1].reacts_to is None
 
 
-def test_a_consumer_declaring_new_types_adds_them_to_what_the_dispatcher_publishes() -> None:
+def test_a_consumer_declaring_new_types_is_sent_those_types() -> None:
     bigger, _ = with_an_audit_consumer(frozenset({"InviteCreated"}))
-    published = published_types(dispatcher_environment_of(bigger)[PUBLISHED_TYPES])
-    assert published == frozenset({InviteAccepted.event_type, "InviteCreated"})
+    assert routes_in(bigger)[-1] == Route("Audit", routes_in(bigger)[-1].queue_url, frozenset({"InviteCreated"}))

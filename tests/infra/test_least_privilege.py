@@ -56,7 +56,8 @@ def resource_names(stack: HorizonStack, function: str) -> dict[str, Resource]:
     names = {json.dumps({"Fn::GetAtt": [logical_id(stack, c), a]}): r for r, (c, a) in attribute.items()}
     # A secret's ARN is its Ref.
     names[json.dumps({"Ref": logical_id(stack, stack.personal.claims_secret)})] = Resource.CLAIMS_SECRET
-    names[json.dumps({"Ref": logical_id(stack, stack.consumers.topic)})] = Resource.FANOUT_TOPIC  # a topic's ARN
+    for queue in stack.consumers.queues.values():  # the dispatcher sends to each; its consumer's OWN_QUEUE below
+        names[json.dumps({"Fn::GetAtt": [logical_id(stack, queue), "Arn"]})] = Resource.QUEUED_CONSUMERS
     if function in stack.consumers.queues:
         names[json.dumps({"Fn::GetAtt": [logical_id(stack, stack.consumers.queues[function]), "Arn"]})] = (
             Resource.OWN_QUEUE

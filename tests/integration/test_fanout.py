@@ -1,4 +1,4 @@
-"""The fan-out on moto: stream → dispatcher → SNS FIFO topic → a consumer's SQS FIFO queue → the consumer runtime."""
+"""The fan-out on moto: stream → dispatcher → each consumer's SQS FIFO queue → the consumer runtime."""
 
 from __future__ import annotations
 
@@ -13,14 +13,8 @@ import pytest
 from functions import local
 from horizon.consumers import ProjectorRuntime
 from horizon.dynamodb import DynamoDBEventStore, DynamoDBReadStore
-from horizon.dynamodb.fanout import (
-    PUBLISHED_TYPES,
-    Message,
-    TopicPublisher,
-    message_of,
-    publish_stream_batch,
-    published_types,
-)
+from horizon.dynamodb.fanout import Message, Publisher, QueuePublisher, message_of, publish_stream_batch
+from horizon.dynamodb.routes import FANOUT_QUEUES, Route, routes_of
 from horizon.dynamodb.streams import is_commit_record, process_stream_batch
 from horizon.events import Event, EventData, Metadata
 from horizon.local.deadletters import QueueDeadLetters
@@ -28,7 +22,6 @@ from horizon.local.fanout import LocalFanout, dead_letter_queues
 from horizon.local.poller import StreamPoller, Subscription, as_lambda_record
 from horizon.local.queues import QueuePoller
 from horizon.local.redrive import queue_letters, redrive_queue
-from horizon.projection import EventTypes
 from horizon.retry import QUEUE_RECEIVES, RetryPolicy
 from tests.integration.conftest import EVENTS_TABLE, READ_TABLE
 from tests.unit.test_toy_domain import GrandTotalProjector, Total, TotalsProjector, counter_registry
@@ -56,10 +49,11 @@ class Pipeline:
         self.store = DynamoDBEventStore(dynamodb, EVENTS_TABLE)
         self.store_client = dynamodb
         self.reads = DynamoDBReadStore(dynamodb, READ_TABLE)
-        self.sns, self.sqs = boto3.client("sns"), boto3.client("sqs")
-        fanout = LocalFanout(self.sns, self.sqs)
-        self.topic = fanout.create({"Totals": None})
-        self.publisher = TopicPublisher(self.sns, self.topic)
+        self.sqs = boto3.client("sqs")
+        fanout = LocalFanout(self.sqs)
+        self.routes = fanout.create({"Totals": None})
+        self.queues = QueuePublisher(self.sqs, self.routes)
+        self.publisher: Publisher = self.queues
         self.stream_arn = str(dynamodb.describe_table(TableName=EVENTS_TABLE)["Table"]["LatestStreamArn"])
         self.totals = PoisonableTotals()
         self.runtimes = [
@@ -76,16 +70,21 @@ class Pipeline:
     def _load(self, aggregate_type: str, aggregate_id: uuid.UUID, first: int, last: int) -> list[Event]:
         return [e for e in self.store.load(aggregate_type, aggregate_id, first - 1) if e.version <= last]
 
-    def dispatch(self, published: EventTypes = None) -> None:
+    def add_queued(self, routes: list[Route]) -> None:
+        """The dispatcher sends to these queues too."""
+        self.routes = [*self.routes, *routes]
+        self.queues = self.publisher = QueuePublisher(self.sqs, self.routes)
+
+    def dispatch(self) -> None:
         """One pass of the fan-out function over the whole stream (a fresh mapping: from the trim horizon),
-        publishing the commits that hold a `published` type (None: all)."""
+        sending each commit to the queues that react to it."""
         poller = StreamPoller(
             boto3.client("dynamodbstreams"),
             self.stream_arn,
             [
                 Subscription(
                     "fanout",
-                    lambda e, c: publish_stream_batch(e, self.publisher, published),
+                    lambda e, c: publish_stream_batch(e, self.publisher, self.queues.publishes),
                     accepts=is_commit_record,
                 )
             ],
@@ -133,14 +132,14 @@ def pipeline(dynamodb: Any) -> Pipeline:
     return Pipeline(dynamodb)
 
 
-def test_commits_reach_a_queued_consumer_through_the_topic_and_a_redelivered_stream_counts_once(
+def test_commits_reach_a_queued_consumer_through_its_queue_and_a_redelivered_stream_counts_once(
     pipeline: Pipeline,
 ) -> None:
     counter = open_counter(pipeline.store)
     pipeline.store.append([event(counter, 2)], 1)
     pipeline.store.append([event(counter, 3), event(counter, 4)], 2)
     pipeline.dispatch()
-    pipeline.dispatch()  # the stream delivered everything twice: the topic's deduplication drops the copies
+    pipeline.dispatch()  # the stream delivered everything twice: the queue's deduplication drops the copies
     pipeline.drain()
     assert pipeline.total() == {"label": "all", "total": 2 + 3 + 4}
     assert pipeline.total(str(counter), "Totals") == {"label": "c", "total": 9}
@@ -158,7 +157,7 @@ def test_a_duplicate_after_the_deduplication_window_and_a_reordered_delivery_are
     assert pipeline.publisher([third]) == set()
     pipeline.drain()
     assert pipeline.total() == {"label": "all", "total": 2 + 3}
-    # Then the older ones arrive, and one again under a new deduplication id, as after SNS's five minutes.
+    # Then the older ones arrive, and one again under a new deduplication id, as after SQS's five minutes.
     late = type(second)(second.record_id, second.group, second.deduplication_id + "#again", second.body)
     assert pipeline.publisher([opened, second, late]) == set()
     pipeline.drain()
@@ -219,8 +218,8 @@ class IncrementsOnly(GrandTotalProjector):
 def test_a_consumer_declaring_its_event_types_gets_only_the_commits_holding_them_and_counts_each_once(
     pipeline: Pipeline,
 ) -> None:
-    fanout = LocalFanout(pipeline.sns, pipeline.sqs)
-    fanout.create({"Totals": None, "Grand": IncrementsOnly.reacts_to})
+    fanout = LocalFanout(pipeline.sqs)
+    pipeline.add_queued(fanout.create({"Grand": IncrementsOnly.reacts_to}))
     url = fanout.queue_url("Grand")
     runtime = ProjectorRuntime(IncrementsOnly(), counter_registry(), pipeline.reads, pipeline.store)
     received: list[str] = []
@@ -244,7 +243,7 @@ def test_a_consumer_declaring_its_event_types_gets_only_the_commits_holding_them
     pipeline.store.append([event(counter, 3, "CounterOpened", {"label": "again"})], 2)
     pipeline.store.append([event(counter, 4)], 3)
     pipeline.dispatch()
-    pipeline.dispatch()  # redelivered by the stream: published once
+    pipeline.dispatch()  # redelivered by the stream: queued once
     for _ in range(5):
         grand.poll_once()
     assert received == ["2", "4"]  # the openings never reached its queue
@@ -254,23 +253,25 @@ def test_a_consumer_declaring_its_event_types_gets_only_the_commits_holding_them
     assert pipeline.total(str(counter), "Totals") == {"label": "again", "total": 6}  # the unfiltered queue: all
 
 
-def test_the_local_dispatcher_publishes_only_what_the_subscriptions_let_through_and_consumers_still_count_once(
+def test_the_local_dispatcher_sends_only_what_its_consumers_react_to_and_consumers_still_count_once(
     pipeline: Pipeline,
 ) -> None:
-    fanout = LocalFanout(pipeline.sns, pipeline.sqs)
+    fanout = LocalFanout(pipeline.sqs)
     consumers = {"Grand": IncrementsOnly.reacts_to}
     fanout.create(consumers)
     environment = fanout.environment(consumers)
-    assert environment == {"FANOUT_TOPIC_ARN": pipeline.topic, PUBLISHED_TYPES: '["Incremented"]'}
+    url = fanout.queue_url("Grand")
+    assert routes_of(environment[FANOUT_QUEUES]) == (Route("Grand", url, frozenset({"Incremented"})),)
+    pipeline.routes = []
+    pipeline.add_queued(list(routes_of(environment[FANOUT_QUEUES])))
     sent: list[Message] = []
-    topic = pipeline.publisher
+    queues = pipeline.publisher
 
     def publisher(messages: Any) -> set[str]:
         sent.extend(messages)
-        return topic(messages)
+        return queues(messages)
 
-    pipeline.publisher = publisher  # type: ignore[assignment]
-    url = fanout.queue_url("Grand")
+    pipeline.publisher = publisher
     runtime = ProjectorRuntime(IncrementsOnly(), counter_registry(), pipeline.reads, pipeline.store)
 
     def consume(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -281,20 +282,22 @@ def test_the_local_dispatcher_publishes_only_what_the_subscriptions_let_through_
     pipeline.store.append([event(counter, 2)], 1)
     pipeline.store.append([event(counter, 3, "CounterOpened", {"label": "again"})], 2)
     pipeline.store.append([event(counter, 4)], 3)
-    pipeline.dispatch(published_types(environment.get(PUBLISHED_TYPES)))
+    pipeline.dispatch()
     assert [json.loads(m.body)["dynamodb"]["NewImage"]["version"]["N"] for m in sent] == ["2", "4"]
     for _ in range(5):
         grand.poll_once()
     assert pipeline.total(collection=runtime.name) == {"label": "all", "total": 2 + 4}
 
 
-def test_the_local_stack_gives_its_dispatcher_the_union_of_what_its_queued_functions_react_to(
+def test_the_local_stack_gives_its_dispatcher_each_queued_functions_queue_and_what_it_reacts_to(
     dynamodb: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(PUBLISHED_TYPES, '["Stale"]')
+    monkeypatch.setenv(FANOUT_QUEUES, "[]")
     monkeypatch.delenv(local.TEST_DOMAIN, raising=False)
-    fanout = LocalFanout(boto3.client("sns"), boto3.client("sqs"))
-    local.dispatch_locally(fanout, guest_limit=2)
+    fanout = LocalFanout(boto3.client("sqs"))
     queued = local.queued_types(guest_limit=2)
-    assert published_types(os.environ[PUBLISHED_TYPES]) == frozenset({"InviteAccepted"}) == queued["Saga"]
-    assert os.environ["FANOUT_TOPIC_ARN"] == fanout.topic_arn()
+    fanout.create(queued)
+    local.dispatch_locally(fanout, guest_limit=2)
+    (route,) = routes_of(os.environ[FANOUT_QUEUES])
+    assert route == Route("Saga", fanout.queue_url("Saga"), frozenset({"InviteAccepted"}))
+    assert queued["Saga"] == route.reacts_to

@@ -23,7 +23,7 @@ from moto import mock_aws
 
 from domain.guest_list import GuestListProjector
 from domain.response_saga import ResponseSaga
-from functions import catch_up, command_api, composition, fanout, projector, query_api, saga
+from functions import catch_up, command_api, composition, fanout, projector, query_api, saga, subscriptions
 from functions.routes import function_for
 from horizon.dynamodb.datakeys import create_local_keys
 from horizon.dynamodb.layout import stream_key
@@ -31,6 +31,7 @@ from horizon.dynamodb.streams import is_commit_record
 from horizon.dynamodb.tables import create_tables
 from horizon.local.apigw import from_result, to_event
 from horizon.local.fake_aws import FAKE_AWS_ENV, REAL_AWS_VARIABLES
+from horizon.local.fanout import LocalFanout
 from horizon.local.lambda_context import LocalContext
 from horizon.local.moto_patches import patch_moto
 from horizon.local.poller import StreamPoller, Subscription
@@ -84,7 +85,7 @@ class Deployment:
         clients = recorder.attach(boto3.client("dynamodb")), recorder.attach(boto3.client("kms"))
         secrets = recorder.attach(boto3.client("secretsmanager"))
         self.containers[function] = container = composition.Container(self.settings, *clients, secrets=secrets)
-        container.sns = recorder.attach(boto3.client("sns"))
+        container.sqs = recorder.attach(boto3.client("sqs"))
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         """Run `function`'s handler on `event` with its own container, as its Lambda would."""
@@ -227,7 +228,6 @@ def recorded() -> Iterator[dict[str, CallRecorder]]:
         patch.setenv("EVENTS_TABLE", EVENTS_TABLE)
         patch.setenv("READ_TABLE", READ_TABLE)
         patch.setenv("GUEST_LIMIT", "2")
-        patch.setenv("FANOUT_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:lp-commits.fifo")
         patch.delenv("DYNAMODB_ENDPOINT_URL", raising=False)
         patch_moto()
         stack.enter_context(mock_aws())
@@ -236,7 +236,13 @@ def recorded() -> Iterator[dict[str, CallRecorder]]:
         settings = composition.Settings.from_env()
         create_local_keys(client, boto3.client("kms"), settings.keys_table, settings.kms_key_id)
         create_local_secret(boto3.client("secretsmanager"), settings.claims_secret_id)
-        boto3.client("sns").create_topic(Name="lp-commits.fifo", Attributes={"FifoTopic": "true"})
+        # The queued consumers' queues, named in the dispatcher's environment as the stack names them.
+        queues = LocalFanout(boto3.client("sqs"))
+        queued = {name: subscriptions.reacts_to(name, settings.guest_limit) for name in subscriptions.QUEUED}
+        queues.create(queued)
+        for name, value in queues.environment(queued).items():
+            patch.setenv(name, value)
+        settings = composition.Settings.from_env()
         deployment = Deployment(settings)
         story(deployment)
         yield deployment.recorders

@@ -122,7 +122,7 @@ def test_a_queued_consumers_dead_letters_name_their_commits_and_redrive_heals_th
 ) -> None:
     sqs = boto3.client("sqs")
     _ = QueueDeadLetters(sqs).url  # the stream readers' failure queue, empty
-    LocalFanout(boto3.client("sns"), sqs).create({"FlakyCounter": None})
+    LocalFanout(sqs).create({"FlakyCounter": None})
     poisoned = long_history(dynamodb_event_store, 4, per_commit=2)[0].aggregate_id
     # GIVEN the consumer's queue gave up on both commits: they sit in its dead-letter queue, as messages
     dead = dead_letter_queues(sqs)["flakycounter"]

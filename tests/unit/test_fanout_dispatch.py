@@ -16,23 +16,20 @@ from functions import composition
 from functions import fanout as fanout_function
 from horizon.dynamodb import layout
 from horizon.dynamodb.fanout import (
-    EVENT_TYPES,
     MAX_BATCH_ENTRIES,
-    PUBLISHED_TYPES,
     Message,
+    QueuePublisher,
     decode_message,
-    dispatcher_environment,
-    filter_policy,
     message_of,
     preceding_types,
     publish_stream_batch,
-    published_types,
 )
 from horizon.dynamodb.layout import encode_event
+from horizon.dynamodb.routes import FANOUT_QUEUES, Route, dispatcher_environment, routes_of
 from horizon.dynamodb.streams import decode_record
 from horizon.events import Event, Metadata
 from horizon.local.lambda_context import LocalContext
-from horizon.projection import concerns, joined, reacting_to
+from horizon.projection import concerns, reacting_to
 
 META = Metadata(correlation_id="c", causation_id="c", command="Test")
 
@@ -118,18 +115,15 @@ def test_records_that_are_not_commits_publish_nothing() -> None:
     assert topic.calls == []
 
 
-def test_a_message_names_the_event_types_of_its_commit_once_each_for_the_subscriptions_filter() -> None:
+def test_a_message_names_the_event_types_of_its_commit_once_each_for_routing() -> None:
     record = tip_record(uuid.uuid4(), first=3, last=4, sequence=7, earlier=2, kinds=("Ticked", "Tocked"))
     message = message_of(record)
     assert message is not None
     assert message.event_types == ("Ticked", "Tocked")
-    assert message.attributes() == {EVENT_TYPES: {"DataType": "String.Array", "StringValue": '["Ticked", "Tocked"]'}}
-    assert message.size() > len(message.body.encode())
+    assert message.size() == len(message.body.encode())
 
 
-def test_a_consumer_declaring_no_types_is_not_filtered_and_one_declaring_some_filters_on_their_union() -> None:
-    assert filter_policy(None) is None
-    assert filter_policy(frozenset({"B", "A"})) == {EVENT_TYPES: ["A", "B"]}
+def test_a_consumer_declaring_no_types_takes_every_commit_and_one_declaring_some_only_theirs() -> None:
     assert reacting_to([ResponseSaga(2), InvitationProjector()]) is None
     assert reacting_to([ResponseSaga(2)]) == frozenset({"InviteAccepted"})
     assert concerns(frozenset({"InviteAccepted"}), ["InviteCreated", "InviteAccepted"])
@@ -197,33 +191,115 @@ def test_a_skipped_commit_after_its_aggregates_failure_is_reported_with_it_and_o
     assert [m.record_id for m in topic.published] == ["3"]
 
 
-def test_the_dispatchers_environment_names_the_union_of_what_the_queued_consumers_react_to() -> None:
-    both = dispatcher_environment([frozenset({"B"}), frozenset({"A", "B"})])
-    assert both == {PUBLISHED_TYPES: '["A", "B"]'}
-    assert published_types(both[PUBLISHED_TYPES]) == joined([frozenset({"B"}), frozenset({"A"})])
-    assert dispatcher_environment([frozenset({"A"}), None]) == {}  # unset: every type
-    assert published_types(dispatcher_environment([])[PUBLISHED_TYPES]) == frozenset()  # no consumer, nothing
+class Queues:
+    """An SQS client's SendMessageBatch: what each queue received, in order; the entries it is told to refuse (by
+    queue and deduplication id) fail."""
+
+    def __init__(self, refuse: dict[str, set[str]] | None = None, down: frozenset[str] = frozenset()) -> None:
+        self.refuse = refuse or {}
+        self.down = down
+        self.received: dict[str, list[str]] = {}
+        self.requests: list[str] = []
+
+    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, str]]) -> dict[str, Any]:  # noqa: N803
+        self.requests.append(QueueUrl)
+        if QueueUrl in self.down:
+            raise ConnectionError(QueueUrl)
+        refused = self.refuse.get(QueueUrl, set())
+        failed = [e for e in Entries if e["MessageDeduplicationId"] in refused]
+        taken = [e for e in Entries if e not in failed]
+        for entry in taken:
+            assert entry["MessageGroupId"]
+            assert entry["MessageDeduplicationId"]
+            self.received.setdefault(QueueUrl, []).append(entry["MessageDeduplicationId"])
+        return {"Failed": [{"Id": e["Id"], "Code": "Throttled", "SenderFault": False} for e in failed]}
 
 
-def test_an_unset_or_empty_published_types_variable_means_every_type_and_a_malformed_one_fails_loudly() -> None:
-    assert published_types(None) is None
-    assert published_types("") is None
-    assert published_types('["InviteAccepted"]') == frozenset({"InviteAccepted"})
-    for bad in ('"InviteAccepted"', "[1]", "InviteAccepted"):
-        with pytest.raises(ValueError, match=PUBLISHED_TYPES):
-            published_types(bad)
+def deduplication_ids(records: Sequence[dict[str, Any]]) -> list[str]:
+    messages = [message_of(record) for record in records]
+    return [m.deduplication_id for m in messages if m is not None]
 
 
-def test_the_fanout_function_publishes_what_its_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(PUBLISHED_TYPES, '["Tocked"]')
-    monkeypatch.setenv("FANOUT_TOPIC_ARN", "arn:topic")
+def test_each_queue_receives_only_the_commits_its_consumer_reacts_to_one_request_per_chunk() -> None:
+    a, b = uuid.uuid4(), uuid.uuid4()
+    records = [
+        tip_record(a, 1, 1, 1, kinds=("Ticked",)),
+        tip_record(b, 1, 1, 2, kinds=("Tocked",)),
+        tip_record(a, 2, 3, 3, kinds=("Ticked", "Tocked")),
+    ]
+    ids = deduplication_ids(records)
+    queues = Queues()
+    publisher = QueuePublisher(
+        queues,  # type: ignore[arg-type]
+        [Route("Ticks", "q-ticks", frozenset({"Ticked"})), Route("Tocks", "q-tocks", frozenset({"Tocked"}))],
+    )
+    assert publish_stream_batch({"Records": records}, publisher, publisher.publishes) == {"batchItemFailures": []}
+    assert queues.received == {"q-ticks": [ids[0], ids[2]], "q-tocks": [ids[1], ids[2]]}
+    # Two chunks (a's two commits may not share one), each to both queues it concerns.
+    assert queues.requests == ["q-ticks", "q-tocks", "q-ticks", "q-tocks"]
+
+
+def test_a_commit_one_queue_refuses_fails_with_its_aggregates_later_commits_for_every_queue() -> None:
+    a, b = uuid.uuid4(), uuid.uuid4()
+    records = [tip_record(a, 1, 1, 1), tip_record(b, 1, 1, 2), tip_record(a, 2, 2, 3)]
+    ids = deduplication_ids(records)
+    queues = Queues(refuse={"q-two": {ids[0]}})
+    publisher = QueuePublisher(queues, [Route("One", "q-one"), Route("Two", "q-two")])  # type: ignore[arg-type]
+    response = publish_stream_batch({"Records": records}, publisher, publisher.publishes)
+    # The stream delivers a's first commit again (q-one drops the copy by its deduplication id) and then its second.
+    assert response == {"batchItemFailures": [{"itemIdentifier": "1"}, {"itemIdentifier": "3"}]}
+    assert queues.received == {"q-one": [ids[0], ids[1]], "q-two": [ids[1]]}
+
+
+def test_a_queue_that_cannot_be_reached_fails_every_commit_sent_to_it_and_no_other() -> None:
+    a, b = uuid.uuid4(), uuid.uuid4()
+    records = [tip_record(a, 1, 1, 1, kinds=("Ticked",)), tip_record(b, 1, 1, 2, kinds=("Tocked",))]
+    queues = Queues(down=frozenset({"q-tocks"}))
+    publisher = QueuePublisher(
+        queues,  # type: ignore[arg-type]
+        [Route("Ticks", "q-ticks", frozenset({"Ticked"})), Route("Tocks", "q-tocks", frozenset({"Tocked"}))],
+    )
+    response = publish_stream_batch({"Records": records}, publisher, publisher.publishes)
+    assert response == {"batchItemFailures": [{"itemIdentifier": "2"}]}
+
+
+def test_the_dispatcher_sends_what_some_route_reacts_to_and_every_type_when_one_takes_all() -> None:
+    routes = [Route("A", "qa", frozenset({"B"})), Route("B", "qb", frozenset({"A", "B"}))]
+    assert QueuePublisher(Queues(), routes).publishes == frozenset({"A", "B"})  # type: ignore[arg-type]
+    assert QueuePublisher(Queues(), [*routes, Route("C", "qc")]).publishes is None  # type: ignore[arg-type]
+    assert QueuePublisher(Queues(), []).publishes == frozenset()  # type: ignore[arg-type]
+
+
+def test_the_dispatchers_environment_names_each_route_and_reads_back_the_same() -> None:
+    routes = [Route("Saga", "https://q/saga.fifo", frozenset({"B", "A"})), Route("Audit", "https://q/audit.fifo")]
+    environment = dispatcher_environment(routes)
+    assert json.loads(environment[FANOUT_QUEUES]) == [
+        {"consumer": "Saga", "queue_url": "https://q/saga.fifo", "reacts_to": ["A", "B"]},
+        {"consumer": "Audit", "queue_url": "https://q/audit.fifo", "reacts_to": None},
+    ]
+    assert routes_of(environment[FANOUT_QUEUES]) == tuple(routes)
+
+
+def test_an_unset_routes_variable_fails_on_first_use_and_a_malformed_one_fails_loudly() -> None:
+    with pytest.raises(LookupError, match=FANOUT_QUEUES):
+        routes_of(None)
+    assert routes_of("[]") == ()
+    for bad in ('"Saga"', "[1]", '[{"consumer": "Saga"}]', '[{"consumer": "S", "queue_url": "q", "reacts_to": [1]}]'):
+        with pytest.raises(ValueError, match=FANOUT_QUEUES):
+            routes_of(bad)
+
+
+def test_the_fanout_function_sends_to_the_queues_its_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        FANOUT_QUEUES, dispatcher_environment([Route("Tocks", "q-tocks", frozenset({"Tocked"}))])[FANOUT_QUEUES]
+    )
     container = composition.Container(composition.Settings.from_env())
-    topic = Topic()
-    container.fanout = topic  # type: ignore[assignment]
+    queues = Queues()
+    container.sqs = queues  # type: ignore[assignment]
     records = [tip_record(uuid.uuid4(), 1, 1, n, kinds=(kind,)) for n, kind in enumerate(("Ticked", "Tocked"), 1)]
     composition.use(container)
     try:
         assert fanout_function.handler({"Records": records}, LocalContext("fanout")) == {"batchItemFailures": []}
     finally:
         composition.use(None)
-    assert [m.record_id for m in topic.published] == ["2"]
+    assert queues.received == {"q-tocks": deduplication_ids(records[1:])}

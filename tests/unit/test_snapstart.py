@@ -57,7 +57,7 @@ def requests(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     boto3.setup_default_session()
     assert boto3.DEFAULT_SESSION is not None
     boto3.DEFAULT_SESSION.events.register("before-send", refuse)
-    settings = Settings("events", "read", 2, 0.0, FAKE_AWS_ENV["AWS_REGION"], NOWHERE, fanout_topic_arn="arn:topic")
+    settings = Settings("events", "read", 2, 0.0, FAKE_AWS_ENV["AWS_REGION"], NOWHERE, fanout_queues="[]")
     composition.use(Container(settings))
     yield tried
     composition.use(None)
@@ -79,7 +79,7 @@ def test_priming_builds_the_clients_without_a_request_and_caches_no_data(name: s
 
     built = composition.container()
     assert requests == []
-    assert {"dynamodb", "sns"} & set(vars(built))  # a client was built: its service model is in the snapshot
+    assert {"dynamodb", "sqs"} & set(vars(built))  # a client was built: its service model is in the snapshot
     assert len(built.aggregate_cache) == 0 if "aggregate_cache" in vars(built) else True
     assert len(built.tips) == 0 if "tips" in vars(built) else True
     assert len(built.data_keys) == 0 if "data_keys" in vars(built) else True

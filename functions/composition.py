@@ -6,14 +6,13 @@ local runtime install their own container with `use()`.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from horizon import resource_names
+from functions.settings import Settings as Settings  # re-exported: a container is built from it
+from functions.settings import aws_client
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -37,41 +36,6 @@ if TYPE_CHECKING:
     from horizon.readstore import ReadStore
     from horizon.registry import Registry
     from horizon.secrets import FetchedSecret
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What a function reads from its environment."""
-
-    events_table: str
-    read_table: str
-    guest_limit: int
-    read_wait_seconds: float
-    region: str | None
-    endpoint_url: str | None
-    keys_table: str = resource_names.KEYS_TABLE
-    kms_key_id: str = resource_names.KMS_KEY
-    claims_secret_id: str = resource_names.CLAIMS_SECRET
-    """The Secrets Manager secret (name or ARN) that keys unique-value claims; its value is fetched, never set."""
-    fanout_queues: str | None = None
-    """FANOUT_QUEUES: the queued consumers' queues and the types each reacts to, from the stack (the fan-out
-    function only). Parsed on first use (`Container.fanout`), not by every function."""
-
-    @classmethod
-    def from_env(cls) -> Settings:
-        """Read settings from the environment; a bad GUEST_LIMIT fails loudly at first use."""
-        return cls(
-            events_table=os.environ.get("EVENTS_TABLE", resource_names.EVENTS_TABLE),
-            read_table=os.environ.get("READ_TABLE", resource_names.READ_TABLE),
-            guest_limit=int(os.environ.get("GUEST_LIMIT", "2")),
-            read_wait_seconds=min(10.0, max(0.0, float(os.environ.get("READ_WAIT_SECONDS", "2")))),
-            region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
-            endpoint_url=os.environ.get("DYNAMODB_ENDPOINT_URL"),
-            keys_table=os.environ.get("KEYS_TABLE", resource_names.KEYS_TABLE),
-            kms_key_id=os.environ.get("KMS_KEY_ID", resource_names.KMS_KEY),
-            claims_secret_id=os.environ.get("CLAIMS_SECRET_ID", resource_names.CLAIMS_SECRET),
-            fanout_queues=os.environ.get("FANOUT_QUEUES"),
-        )
 
 
 class Container:
@@ -107,24 +71,16 @@ class Container:
         """The DynamoDB client (injected in tests, created here on Lambda)."""
         if self._client is not None:
             return self._client
-        import boto3
-        from botocore.config import Config
-
-        from horizon.retry import AWS_RETRIES
-
-        config = Config(retries=AWS_RETRIES, connect_timeout=2, read_timeout=5)  # type: ignore[arg-type]
-        return boto3.client(
-            "dynamodb", region_name=self.settings.region, endpoint_url=self.settings.endpoint_url, config=config
-        )
+        client: DynamoDBClient = aws_client("dynamodb", self.settings)
+        return client
 
     @cached_property
     def kms(self) -> KMSClient:
         """The KMS client that unwraps data keys; locally the data plane at the DynamoDB endpoint serves KMS too."""
         if self._kms is not None:
             return self._kms
-        import boto3
-
-        return boto3.client("kms", region_name=self.settings.region, endpoint_url=self.settings.endpoint_url)
+        client: KMSClient = aws_client("kms", self.settings)
+        return client
 
     @cached_property
     def claims_secret(self) -> FetchedSecret:
@@ -135,13 +91,7 @@ class Container:
         from horizon.secrets import FetchedSecret
 
         def client() -> Any:
-            if self._secrets is not None:
-                return self._secrets
-            import boto3
-
-            return boto3.client(
-                "secretsmanager", region_name=self.settings.region, endpoint_url=self.settings.endpoint_url
-            )
+            return self._secrets if self._secrets is not None else aws_client("secretsmanager", self.settings)
 
         return FetchedSecret(client, self.settings.claims_secret_id)
 
@@ -228,16 +178,9 @@ class Container:
 
     @cached_property
     def sqs(self) -> SQSClient:
-        """The SQS client of the fan-out; locally the data plane at the DynamoDB endpoint serves SQS too."""
-        import boto3
-        from botocore.config import Config
-
-        from horizon.retry import AWS_RETRIES
-
-        config = Config(retries=AWS_RETRIES, connect_timeout=2, read_timeout=5)  # type: ignore[arg-type]
-        return boto3.client(
-            "sqs", region_name=self.settings.region, endpoint_url=self.settings.endpoint_url, config=config
-        )
+        """The SQS client of the fan-out."""
+        client: SQSClient = aws_client("sqs", self.settings)
+        return client
 
     @cached_property
     def fanout(self) -> QueuePublisher:

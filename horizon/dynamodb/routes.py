@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from horizon.projection import EventTypes
+if TYPE_CHECKING:
+    from horizon.projection import EventTypes
 
 FANOUT_QUEUES = "FANOUT_QUEUES"
 """The dispatcher's environment variable: a JSON array of every queued consumer's route, as `Route.as_json` writes

@@ -77,14 +77,14 @@ def message_of(record: dict[str, Any]) -> Message | None:
         return None
     dynamodb = record["dynamodb"]
     image = dynamodb["NewImage"]
-    version, first = int(image[VERSION]["N"]), int(image[FIRST]["N"])
+    version = int(image[VERSION]["N"])
     # The tip also holds earlier pending events, the snapshot and command records: consumers need none of them.
     commit = {key: image[key] for key in ("pk", "sk", VERSION, FIRST)}
     # Unpacked: a message's JSON carries strings, and a commit's envelopes alone deflate little.
-    bodies = layout.bodies_of(image)[-(version - first + 1) :]
+    bodies, earlier = layout.commit_bodies(image)
     commit[EVENTS] = {"L": [{"S": body} for body in bodies]}
     types = tuple(dict.fromkeys(_type_of(body) for body in bodies))
-    if earlier := layout.preceding_types(image):
+    if earlier:
         # The versions right before the commit, as this very tip holds them: a filtered consumer passes those
         # of types it does not react to instead of reading them back.
         commit[PRECEDING] = {"L": [{"S": kind} for _, kind in sorted(earlier.items())]}

@@ -153,22 +153,38 @@ def decode_head(item: dict[str, Any]) -> Head:
     return Head(version, snapshot, tuple(pending), (*stored, *command_records(pending)))
 
 
-def preceding_types(image: dict[str, Any]) -> dict[int, str]:
-    """The stored types of the events a tip image still holds from before its commit, by version.
+def commit_bodies(image: dict[str, Any]) -> tuple[list[str], dict[int, str]]:
+    """The envelopes of the commit that wrote a tip image, and the stored types of the events the tip still holds
+    from before that commit, by version; the events attribute is inflated once for both.
 
-    The tip that a commit wrote is the truth about those versions: a consumer may rely on their types instead of
-    reading them back (horizon/consumers/tracked.py, "vouched").
+    The tip that a commit wrote is the truth about those earlier versions: a consumer may rely on their types
+    instead of reading them back (horizon/consumers/tracked.py, "vouched").
     """
     if FIRST not in image or EVENTS not in image:
-        return {}
+        return [], {}
     first, bodies = int(image[FIRST]["N"]), bodies_of(image)
     start = int(image[VERSION]["N"]) - len(bodies) + 1
-    return {start + i: str(json.loads(body)["t"]) for i, body in enumerate(bodies) if start + i < first}
+    held = max(0, first - start)
+    # Only the type of an earlier event is wanted: no Event is built for it.
+    return bodies[held:], {start + i: str(json.loads(body)["t"]) for i, body in enumerate(bodies[:held])}
+
+
+def preceding_types(image: dict[str, Any]) -> dict[int, str]:
+    """The stored types of the events a tip image still holds from before its commit, by version."""
+    return commit_bodies(image)[1]
+
+
+def read_tip(image: dict[str, Any]) -> tuple[list[Event], dict[int, str]]:
+    """The events of the commit that wrote this tip image (DynamoDB JSON), and the stored types of the events it
+    still holds from before (`preceding_types`); ([], {}) for anything else."""
+    if image.get("sk", {}).get("N") != TIP_SORT_KEY or EVENTS not in image or FIRST not in image:
+        return [], {}
+    aggregate_type, aggregate_id = parse_stream_key(image["pk"]["S"])
+    bodies, earlier = commit_bodies(image)
+    start = int(image[VERSION]["N"]) - len(bodies) + 1  # the commit's envelopes end the tip's
+    return [decode_event(body, aggregate_type, aggregate_id, start + i) for i, body in enumerate(bodies)], earlier
 
 
 def decode_tip(image: dict[str, Any]) -> list[Event]:
     """The events of the commit that wrote this tip image (DynamoDB JSON); [] for anything else."""
-    if image.get("sk", {}).get("N") != TIP_SORT_KEY or EVENTS not in image or FIRST not in image:
-        return []
-    first = int(image[FIRST]["N"])
-    return [event for event in decode_events(image, int(image[VERSION]["N"])) if event.version >= first]
+    return read_tip(image)[0]

@@ -15,7 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from horizon import telemetry
-from horizon.dynamodb.layout import TIP_SORT_KEY, decode_tip, preceding_types
+from horizon.dynamodb.layout import TIP_SORT_KEY, read_tip
 from horizon.events import Event
 from horizon.stream_batches import Stream, Vouched
 
@@ -34,10 +34,15 @@ def is_commit_record(record: dict[str, Any]) -> bool:
 
 def decode_record(record: dict[str, Any]) -> list[Event]:
     """The commit a stream record carries, or [] when the record is not a commit (event item, removal)."""
+    return read_record(record)[0]
+
+
+def read_record(record: dict[str, Any]) -> tuple[list[Event], dict[int, str]]:
+    """The commit a stream record carries and the stored types its tip held before it (`read_tip`); ([], {})
+    when the record is not a commit (event item, removal)."""
     if record.get("eventName") not in ("INSERT", "MODIFY"):
-        return []
-    image = record.get("dynamodb", {}).get("NewImage") or {}
-    return decode_tip(image)
+        return [], {}
+    return read_tip(record.get("dynamodb", {}).get("NewImage") or {})
 
 
 Opener = Callable[[Sequence[Sequence[Event]]], Sequence[Sequence[Event]]]
@@ -76,10 +81,12 @@ def process_stream_batch(
     for record in records:
         identifier = fanout.message_id(record) if queued else record["dynamodb"]["SequenceNumber"]
         try:
-            commit = fanout.decode_message(record, load) if queued else decode_record(record)
+            # With what the tip still held before the commit: its consumers need not read those versions back.
+            if queued:
+                commit, earlier = fanout.decode_message(record, load), fanout.preceding_types(record)
+            else:
+                commit, earlier = read_record(record)
             if commit:
-                # What the tip still held before the commit: its consumers need not read those versions back.
-                earlier = fanout.preceding_types(record) if queued else preceding_types(record["dynamodb"]["NewImage"])
                 vouched.setdefault(commit[0].stream, {}).update(earlier)
             decoded.append((identifier, commit))
         except Exception:  # a record we cannot read is reported, not allowed to sink the batch

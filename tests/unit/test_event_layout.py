@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from horizon.dynamodb import layout
+from horizon.dynamodb import deflate, layout
 from horizon.dynamodb.streams import decode_record
 from horizon.events import Event, Metadata
 from horizon.local.poller import as_lambda_record
@@ -100,3 +100,38 @@ def test_a_stream_record_in_lambdas_json_carries_the_binary_as_base64_and_decode
     assert isinstance(record["dynamodb"]["NewImage"][layout.EVENTS]["B"], str)
     assert decode_record(record) == decode_record(api_record) == events[-1:]
     assert as_lambda_record(record, "arn:stream") == record  # already in Lambda's shape: unchanged
+
+
+def test_a_tip_is_read_with_one_inflate_and_only_its_commit_becomes_events(monkeypatch: Any) -> None:
+    aggregate = uuid.uuid4()
+    events = events_of(aggregate, 5)
+    image = tip(aggregate, events, layout.packed([layout.encode_event(e) for e in events]))
+    image[layout.FIRST] = {"N": "4"}  # the commit wrote versions 4 and 5; the tip still holds 1 to 3
+    inflates: list[int] = []
+    built: list[int] = []
+    real_inflate, real_decode = deflate.inflated, layout.decode_event
+
+    def inflate(value: dict[str, Any]) -> str:
+        inflates.append(1)
+        return real_inflate(value)
+
+    def decode(body: str, *position: Any) -> Event:
+        built.append(position[-1])
+        return real_decode(body, *position)
+
+    monkeypatch.setattr(layout, "inflated", inflate)
+    monkeypatch.setattr(layout, "decode_event", decode)
+    commit, earlier = layout.read_tip(image)
+    assert commit == events[3:]
+    assert earlier == {1: "Ticked", 2: "Ticked", 3: "Ticked"}
+    assert inflates == [1]
+    assert built == [4, 5]  # no Event is built for what the tip held before the commit
+
+
+def test_a_tip_holding_only_the_end_of_its_commit_numbers_those_events_from_its_version() -> None:
+    aggregate = uuid.uuid4()
+    events = events_of(aggregate, 6)
+    # A commit of versions 2..6 whose first events moved into a batch item: the tip holds 5 and 6 only.
+    image = tip(aggregate, events, layout.packed([layout.encode_event(e) for e in events[4:]]))
+    image[layout.FIRST] = {"N": "2"}
+    assert layout.read_tip(image) == (events[4:], {})

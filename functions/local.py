@@ -2,7 +2,7 @@
 
     python -m functions.local [--host 127.0.0.1] [--port 3000]
 
-Two processes. This one is the data plane: moto's DynamoDB, Streams and SQS at http://127.0.0.1:8000
+Two processes. This one is the data plane: moto's DynamoDB, Streams, SQS and KMS at http://127.0.0.1:8000
 (`DYNAMODB_PORT`), saved under `.local/data/` (`HORIZON_LOCAL_DATA`) at most every second and on exit. Its child
 runs the functions: API Gateway's routes become a local HTTP server, the Streams and SQS event source mappings
 become pollers, and the same Lambda handlers run behind them, talking to the data plane over HTTP. A change to

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from horizon import resource_names
@@ -47,14 +48,24 @@ class Settings:
 
 
 def aws_client(service: str, settings: Settings) -> Any:
-    """A boto3 client with the functions' timeouts and retry policy (horizon/retry.py); locally the data plane at
-    the DynamoDB endpoint serves every service."""
-    import boto3
+    """An AWS client with the functions' timeouts and retry policy (horizon/retry.py); locally the data plane at
+    the DynamoDB endpoint serves every service.
+
+    The very client boto3.client builds, from botocore's session: importing boto3 also imports s3transfer (for
+    its TransferConfig), about 60 ms of every cold start that no function here uses (docs/cold-start.md)."""
     from botocore.config import Config
 
     from horizon.retry import AWS_RETRIES
 
     config = Config(retries=AWS_RETRIES, connect_timeout=2, read_timeout=5)  # type: ignore[arg-type]
-    return boto3.client(  # type: ignore[call-overload]  # one helper for every service: the stubs overload per name
+    return session().create_client(
         service, region_name=settings.region, endpoint_url=settings.endpoint_url, config=config
     )
+
+
+@cache
+def session() -> Any:
+    """The container's one botocore session: its loader reads each service model once for every client."""
+    from botocore.session import get_session
+
+    return get_session()

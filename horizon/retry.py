@@ -15,8 +15,9 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-AWS_RETRIES = {"mode": "standard", "max_attempts": 3}
-"""botocore's standard mode: throttling and 5xx retried with jittered backoff, 3 attempts in all."""
+AWS_RETRIES = {"mode": "standard", "total_max_attempts": 3}
+"""botocore's standard mode: throttling and 5xx retried with jittered backoff, 3 attempts in all (its
+`max_attempts` would count the retries only, a fourth attempt)."""
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,17 @@
 CDK calls `PipBundler.try_bundle` before it would start a container. It installs requirements.txt for the
 functions' platform (Linux, ARM64, the runtime's CPython) from binary wheels only, so nothing is compiled here
 and the result does not depend on this machine's OS or Python, then copies the three source packages.
+
+Then it compiles the bundle's bytecode with an interpreter of the runtime's Python version. Lambda's code
+directory is read-only: without bytecode in the asset, every cold start compiles every module it imports, ours
+and botocore's, pydantic's and Powertools' alike (docs/cold-start.md, "Bytecode").
 """
 
 from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from subprocess import run
 from typing import Any
@@ -17,19 +22,10 @@ import jsii
 from aws_cdk import BundlingOptions, DockerImage, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
+from infra.asset import LOCAL_ONLY, SOURCE_PACKAGES
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-SOURCE_PACKAGES = ("horizon", "domain", "functions")
-"""What the functions import from this repository; everything else stays out of the asset."""
-
-LOCAL_ONLY = (
-    "horizon/local",
-    "horizon/cli",
-    "horizon/__main__.py",
-    "functions/local.py",
-    "functions/local_preload.py",
-)
-"""Source that runs only on a laptop (the local front door, poller and moto set-up; the CLI), never on Lambda."""
 
 ASSET_EXCLUDES = [
     "*",
@@ -55,13 +51,28 @@ PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64")
 for glibc 2.28 run too; some projects publish only those for aarch64."""
 
 
+def bytecode_compiler(python_version: str) -> str | None:
+    """An interpreter of `python_version` ("3.14") on this machine, if any: only it writes bytecode that version
+    reads (the magic number and the file names change with every minor version)."""
+    if f"{sys.version_info.major}.{sys.version_info.minor}" == python_version:
+        return sys.executable
+    return shutil.which(f"python{python_version}")
+
+
 @jsii.implements(ILocalBundling)
 class PipBundler:
-    """Local bundling: `pip install --target` for the Lambda platform, plus the source packages."""
+    """Local bundling: `pip install --target` for the Lambda platform, plus the source packages, compiled."""
 
-    def __init__(self, runtime: lambda_.Runtime, source: Path = REPO_ROOT) -> None:
+    def __init__(
+        self,
+        runtime: lambda_.Runtime,
+        source: Path = REPO_ROOT,
+        *,
+        compiler: Callable[[str], str | None] = bytecode_compiler,
+    ) -> None:
         self.python_version = runtime.name.removeprefix("python")
         self.source = source
+        self._compiler = compiler
 
     def pip_command(self, output_dir: str) -> list[str]:
         """The pip invocation; binary wheels only, for the runtime's platform and Python version."""
@@ -98,7 +109,29 @@ class PipBundler:
                 shutil.rmtree(installed) if installed.is_dir() else installed.unlink()
         for package in SOURCE_PACKAGES:
             shutil.copytree(self.source / package, Path(output_dir) / package, ignore=self._ignore, dirs_exist_ok=True)
+        self.compile_bytecode(output_dir)
         return True
+
+    def compile_bytecode(self, output_dir: str) -> None:
+        """Compile every module of the bundle for the runtime, or say why the asset ships source only.
+
+        Unchecked hash-based files: the asset never changes once built, so the runtime need not compare each
+        file with its source (and the zip does not keep the timestamps a default .pyc is checked against); the
+        bytes depend on the sources alone, so the bundle stays reproducible.
+        """
+        compiler = self._compiler(self.python_version)
+        if compiler is None:
+            print(
+                f"No python{self.python_version} on this machine: the asset ships without bytecode, and each cold"
+                ' start compiles what it imports (docs/cold-start.md, "Bytecode")',
+                file=sys.stderr,
+            )
+            return
+        command = [compiler, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash", output_dir]
+        result = run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            # A file that does not compile (a template, another version's syntax) is compiled, or fails, on import.
+            print(f"Some modules were left uncompiled:\n{result.stdout}{result.stderr}", file=sys.stderr)
 
     def _ignore(self, directory: str, names: list[str]) -> set[str]:
         """What copytree skips: bytecode, and the packages in LOCAL_ONLY."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from aws_cdk import DockerImage, FileSystem
 from aws_cdk import aws_lambda as lambda_
 
-from infra.bundling import ASSET_EXCLUDES, PipBundler
+from infra.bundling import ASSET_EXCLUDES, PipBundler, bytecode_compiler
 
 IMAGE = DockerImage.from_registry("unused")
 
@@ -46,7 +47,9 @@ class FakePip:
         self.returncode = returncode
         self.commands: list[list[str]] = []
 
-    def __call__(self, command: list[str], **_: Any) -> subprocess.CompletedProcess[str]:
+    def __call__(self, command: list[str], **options: Any) -> subprocess.CompletedProcess[str]:
+        if command[1:4] != ["-m", "pip", "install"]:
+            return subprocess.run(command, **options)  # the bundler checks, as it does with pip
         self.commands.append(command)
         target = Path(command[command.index("--target") + 1])
         (target / "snapshot_restore_py.py").write_text("")
@@ -65,14 +68,14 @@ def test_pip_installs_binary_wheels_for_arm64_lambda_and_the_runtime_python() ->
 
 
 def test_the_bundle_holds_the_three_packages_without_bytecode_local_only_code_or_the_runtimes_own_modules(
-    source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pip = FakePip()
     monkeypatch.setattr("infra.bundling.run", pip)
     out = tmp_path / "out"
     out.mkdir()
 
-    assert PipBundler(lambda_.Runtime.PYTHON_3_14, source).try_bundle(str(out), image=IMAGE)
+    assert PipBundler(lambda_.Runtime.PYTHON_3_14, source, compiler=lambda _: None).try_bundle(str(out), image=IMAGE)
 
     assert len(pip.commands) == 1
     bundled = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
@@ -82,6 +85,38 @@ def test_the_bundle_holds_the_three_packages_without_bytecode_local_only_code_or
         "domain/__init__.py",
         "functions/command_api.py",
     }
+    assert "No python3.14 on this machine: the asset ships without bytecode" in capsys.readouterr().err
+
+
+def test_the_bundle_is_compiled_by_the_runtimes_python_into_bytecode_that_never_checks_its_source(
+    source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("infra.bundling.run", FakePip())
+    asked: list[str] = []
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def this_interpreter(version: str) -> str:
+        """Stands in for the runtime's: its own tag names the files, whatever the version asked for."""
+        asked.append(version)
+        return sys.executable
+
+    bundler = PipBundler(lambda_.Runtime.PYTHON_3_14, source, compiler=this_interpreter)
+    assert bundler.try_bundle(str(out), image=IMAGE)
+
+    tag = sys.implementation.cache_tag
+    sources = sorted(p.relative_to(out) for p in out.rglob("*.py"))
+    compiled = sorted(p.relative_to(out) for p in out.rglob(f"*.{tag}.pyc"))
+    assert asked == ["3.14"]
+    assert compiled == [s.parent / "__pycache__" / f"{s.stem}.{tag}.pyc" for s in sources]
+    for pyc in compiled:
+        flags = int.from_bytes((out / pyc).read_bytes()[4:8], "little")
+        assert flags == 0b01  # hash-based, source not checked (PEP 552)
+
+
+def test_the_compiler_is_this_interpreter_for_its_own_version_and_none_for_a_version_not_installed() -> None:
+    assert bytecode_compiler(f"{sys.version_info.major}.{sys.version_info.minor}") == sys.executable
+    assert bytecode_compiler("2.1") is None
 
 
 def test_a_pip_failure_stops_the_synth(source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,11 +8,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from uuid import uuid4
 
-import boto3
 import pytest
+from botocore.session import get_session
 
 from domain.invitation import CreateInvite
 from functions import composition, snapstart
+from functions import settings as settings_module
 from functions.composition import Container, Settings
 from horizon.aggregate_cache import AggregateCache
 from horizon.command_handler import CommandHandler
@@ -49,14 +50,13 @@ def requests(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         monkeypatch.setenv(name, value)
     tried: list[str] = []
 
-    def refuse(request: Any, **_: Any) -> None:
-        tried.append(request.url)
+    def refuse(**kwargs: Any) -> None:
+        tried.append(kwargs["request"].url)
         raise ConnectionRefusedError("priming must not call AWS")
 
-    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
-    boto3.setup_default_session()
-    assert boto3.DEFAULT_SESSION is not None
-    boto3.DEFAULT_SESSION.events.register("before-send", refuse)
+    session = get_session()
+    session.register("before-send", refuse)
+    monkeypatch.setattr(settings_module, "session", lambda: session)
     settings = Settings("events", "read", 2, 0.0, FAKE_AWS_ENV["AWS_REGION"], NOWHERE, fanout_queues="[]")
     composition.use(Container(settings))
     yield tried

@@ -1,0 +1,44 @@
+"""The functions' AWS clients: the shared retry policy and timeouts, and no boto3 import (cold start)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from horizon.local.fake_aws import FAKE_AWS_ENV
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_function_builds_its_clients_with_the_retry_policy_from_one_session_without_importing_boto3() -> None:
+    # A process of its own: another test may have imported boto3 into this one.
+    probe = """
+import json, sys
+from functions.settings import Settings, aws_client
+settings = Settings("events", "read", 2, 0.0, "eu-west-1", "http://127.0.0.1:9")
+dynamodb, kms = aws_client("dynamodb", settings), aws_client("kms", settings)
+config = dynamodb.meta.config
+print(json.dumps({
+    "boto3": any(m.split(".")[0] in {"boto3", "s3transfer"} for m in sys.modules),
+    "services": [dynamodb.meta.service_model.service_name, kms.meta.service_model.service_name],
+    "region": kms.meta.region_name,
+    "endpoint": dynamodb.meta.endpoint_url,
+    "retries": config.retries,
+    "timeouts": [config.connect_timeout, config.read_timeout],
+}))
+"""
+    env = {**os.environ, **FAKE_AWS_ENV}
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+
+    built = json.loads(done.stdout.strip().splitlines()[-1])
+    assert built == {
+        "boto3": False,
+        "services": ["dynamodb", "kms"],
+        "region": "eu-west-1",
+        "endpoint": "http://127.0.0.1:9",
+        "retries": {"mode": "standard", "total_max_attempts": 3},  # the first try and 2 retries
+        "timeouts": [2, 5],
+    }

@@ -56,7 +56,12 @@ def bytecode_compiler(python_version: str) -> str | None:
     reads (the magic number and the file names change with every minor version)."""
     if f"{sys.version_info.major}.{sys.version_info.minor}" == python_version:
         return sys.executable
-    return shutil.which(f"python{python_version}")
+    found = shutil.which(f"python{python_version}")
+    if found is None:
+        return None
+    # A version manager's shim is on the PATH even where it refuses to run that version: ask the interpreter.
+    probe = run([found, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True)
+    return found if probe.returncode == 0 and probe.stdout.strip() == python_version else None
 
 
 @jsii.implements(ILocalBundling)

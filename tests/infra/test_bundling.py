@@ -119,6 +119,22 @@ def test_the_compiler_is_this_interpreter_for_its_own_version_and_none_for_a_ver
     assert bytecode_compiler("2.1") is None
 
 
+def test_a_command_on_the_path_that_is_not_that_version_is_no_compiler(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As pyenv's shims are: on the PATH for every version some environment has, refusing where it is not chosen.
+    shim = tmp_path / "python3.14"
+    shim.write_text("#!/bin/sh\necho 'pyenv: python3.14: command not found' >&2\nexit 127\n")
+    shim.chmod(0o755)
+    impostor = tmp_path / "python3.99"  # runs, but is this interpreter under another name
+    impostor.write_text(f'#!/bin/sh\nexec {sys.executable} "$@"\n')
+    impostor.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+
+    assert bytecode_compiler("3.14") is None
+    assert bytecode_compiler("3.99") is None
+
+
 def test_a_pip_failure_stops_the_synth(source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("infra.bundling.run", FakePip(returncode=1))
     with pytest.raises(RuntimeError, match="no matching wheel"):

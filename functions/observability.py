@@ -169,9 +169,10 @@ def quiet_payload_loggers() -> None:
     names = logging.root.manager.loggerDict
     for name in [*PAYLOAD_LOGGERS, *(n for n in list(names) if n.startswith(tuple(f"{p}." for p in PAYLOAD_LOGGERS)))]:
         sdk = logging.getLogger(name)
-        # NOTSET inherits, maybe a DEBUG root (Lambda's log level, a test's caplog): pin it too.
+        # NOTSET inherits, maybe a DEBUG root (Lambda's log level, a test's caplog): pin it too, at the level it
+        # inherits when that is higher (a WARNING root keeps botocore's INFO lines out, as it did before).
         if sdk.level < logging.INFO and (sdk.level != logging.NOTSET or name in PAYLOAD_LOGGERS):
-            sdk.setLevel(logging.INFO)
+            sdk.setLevel(max(logging.INFO, sdk.getEffectiveLevel()))
 
 
 def route_framework_logs(logger: Logger) -> None:

@@ -8,8 +8,10 @@ from uuid import uuid4
 
 import boto3
 import pytest
+from botocore.session import get_session
 from moto import mock_aws
 
+from functions import settings
 from horizon.secrets import FetchedSecret, create_local_secret
 
 from .http_support import Stack, call, command, create_invite, stack
@@ -53,8 +55,12 @@ def test_a_missing_secret_fails_loudly_rather_than_hash_with_no_key(secrets: Any
         FetchedSecret(lambda: secrets, "nowhere")()
 
 
-def test_only_a_claiming_commit_fetches_the_claims_secret_and_only_once(stack: Stack) -> None:
-    calls = counting(boto3._get_default_session().events)  # the container's client comes from it
+def test_only_a_claiming_commit_fetches_the_claims_secret_and_only_once(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = get_session()  # the container's Secrets Manager client, built on first use, comes from it
+    monkeypatch.setattr(settings, "session", lambda: session)
+    calls = counting(session)
     invite_id = create_invite("Ada")  # no e-mail: nothing to claim
     assert call("GET", f"/aggregates/Invitation/{invite_id}").status == 200
     assert calls == []

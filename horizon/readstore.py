@@ -36,6 +36,9 @@ class Document:
     ledger: dict[str, Any] | None = None
     """Positions (and outboxes) a shared-document consumer applied in this revision and may not have recorded in
     its tracking documents yet, by tracking key (horizon/consumers/ledger.py). Never part of the body."""
+    expires: int | None = None
+    """When the store may delete it (epoch seconds); until then it is read as any other, and its reader decides
+    what an expired document means (horizon/idempotency.py)."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ class Write:
     """Stored beside the body (see Document.position)."""
     ledger: dict[str, Any] | None = None
     """Stored beside the body (see Document.ledger); a write without one drops the stored one."""
+    expires: int | None = None
+    """Stored beside the body (see Document.expires); a write without one keeps the document for good."""
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from horizon.dynamodb.tables import EXPIRES
 from infra.stage import Stage
 
 PITR = dynamodb.PointInTimeRecoverySpecification(point_in_time_recovery_enabled=True)
@@ -55,6 +56,7 @@ class EventStoreTables(Construct):
             partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            time_to_live_attribute=EXPIRES,
             point_in_time_recovery_specification=PITR,
             **protection,
         )

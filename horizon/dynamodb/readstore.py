@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from horizon.dynamodb.batch_get import BATCH_GET_LIMIT, batch_get
 from horizon.dynamodb.deflate import deflated, inflated
+from horizon.dynamodb.tables import EXPIRES
 from horizon.errors import ReadModelConflict
 from horizon.readstore import Document, DocumentKey, Page, ReadStore, Write, check_limit, decode_cursor, encode_cursor
 
@@ -117,6 +118,8 @@ class DynamoDBReadStore(ReadStore):
             item["position"] = {"N": str(write.position)}
         if write.ledger:
             item["ledger"] = _stored_ledger(write.ledger)
+        if write.expires is not None:
+            item[EXPIRES] = {"N": str(write.expires)}
         return {"Put": {"TableName": self._table, "Item": item, **condition}}
 
 
@@ -124,7 +127,8 @@ def _document(item: dict[str, Any]) -> Document:
     position = int(item["position"]["N"]) if "position" in item else None
     body = json.loads(item["body"]["S"])
     ledger = _ledger(item["ledger"]) if "ledger" in item else None
-    return Document(item["pk"]["S"], item["sk"]["S"], body, int(item["revision"]["N"]), position, ledger)
+    expires = int(item[EXPIRES]["N"]) if EXPIRES in item else None
+    return Document(item["pk"]["S"], item["sk"]["S"], body, int(item["revision"]["N"]), position, ledger, expires)
 
 
 def _stored_ledger(ledger: dict[str, Any]) -> dict[str, Any]:

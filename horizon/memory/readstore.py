@@ -52,4 +52,6 @@ class MemoryReadStore(ReadStore):
                     body = copy.deepcopy(write.body)
                     revision = write.expected_revision + 1
                     ledger = copy.deepcopy(write.ledger) or None
-                    self._docs[key] = Document(write.collection, write.key, body, revision, write.position, ledger)
+                    self._docs[key] = Document(
+                        write.collection, write.key, body, revision, write.position, ledger, write.expires
+                    )

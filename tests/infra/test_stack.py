@@ -75,7 +75,9 @@ def test_the_events_table_is_keyed_pk_string_sk_number_with_a_new_image_stream(t
     )
 
 
-def test_the_read_table_is_keyed_pk_string_sk_string_without_a_stream(template: Template) -> None:
+def test_the_read_table_is_keyed_pk_string_sk_string_without_a_stream_and_expires_items_by_their_ttl(
+    template: Template,
+) -> None:
     template.has_resource_properties(
         "AWS::DynamoDB::Table",
         {
@@ -85,6 +87,7 @@ def test_the_read_table_is_keyed_pk_string_sk_string_without_a_stream(template: 
             ],
             "BillingMode": "PAY_PER_REQUEST",
             "StreamSpecification": Match.absent(),
+            "TimeToLiveSpecification": {"AttributeName": "expires", "Enabled": True},
             "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
         },
     )

@@ -43,6 +43,14 @@ class ReadStoreContract:
         put(store, "views", "a", {"n": 2}, expected_revision=1)
         assert store.get("views", "a") == Document("views", "a", {"n": 2}, 2)
 
+    def test_an_expiry_is_kept_beside_the_body_and_a_write_without_one_keeps_the_document_for_good(
+        self, store: ReadStore
+    ) -> None:
+        store.commit([Write("views", "a", {"n": 1}, 0, expires=1_900_000_000)])
+        assert store.get("views", "a") == Document("views", "a", {"n": 1}, 1, expires=1_900_000_000)
+        store.commit([Write("views", "a", {"n": 2}, 1)])
+        assert store.get("views", "a") == Document("views", "a", {"n": 2}, 2)
+
     def test_creating_a_document_that_exists_raises_read_model_conflict(self, store: ReadStore) -> None:
         put(store, "views", "a", {"n": 1})
 

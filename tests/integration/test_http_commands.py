@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from uuid import uuid4
 
 import pytest
 
+from horizon.dynamodb.tables import EXPIRES
 from horizon.http.resolver import MAX_BODY_BYTES
+from horizon.idempotency import COLLECTION, RETENTION_SECONDS
 from tests.integration.http_support import (
+    READ_TABLE,
     Stack,
     assert_problem,
     call,
@@ -220,6 +224,17 @@ def test_an_idempotency_key_makes_a_retried_accept_a_replay(stack: Stack) -> Non
     second = command("AcceptInvite", {"id": str(invite_id)}, headers)
     assert first.json == second.json
     assert len(stack.events_of(invite_id)) == 2
+
+
+def test_an_idempotency_key_is_kept_a_day_in_an_item_that_the_read_tables_time_to_live_deletes(stack: Stack) -> None:
+    before = int(time.time())
+    assert command("CreateInvite", {"id": str(uuid4()), "name": "Ada"}, {"Idempotency-Key": "day-1"}).status == 200
+
+    query = {"KeyConditionExpression": "pk = :pk", "ExpressionAttributeValues": {":pk": {"S": COLLECTION}}}
+    (record,) = stack.client.query(TableName=READ_TABLE, **query)["Items"]  # type: ignore[arg-type]
+    assert before + RETENTION_SECONDS <= int(record[EXPIRES]["N"]) <= int(time.time()) + RETENTION_SECONDS
+    ttl = stack.client.describe_time_to_live(TableName=READ_TABLE)["TimeToLiveDescription"]
+    assert (ttl.get("TimeToLiveStatus"), ttl.get("AttributeName")) == ("ENABLED", EXPIRES)
 
 
 def test_an_idempotency_key_of_128_characters_is_accepted(stack: Stack) -> None:

@@ -101,17 +101,22 @@ class QueueDeadLetters(DeadLetters):
         self._client.send_message(QueueUrl=self.url, MessageBody=body)
 
     def messages(self) -> list[MessageTypeDef]:
-        """Every message now in the queue, as received (with its system attributes), hiding none from others."""
+        """Every message now in the queue, as last received (with its system attributes), hiding none from others.
+
+        A message received again comes with a new receipt handle, and SQS deletes a message only by the latest
+        one it handed out (an older one is accepted and leaves the message in place): each is kept as last seen.
+        """
         seen: dict[str, MessageTypeDef] = {}
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
             page = self._client.receive_message(
                 QueueUrl=self.url, MaxNumberOfMessages=10, VisibilityTimeout=0, MessageSystemAttributeNames=["All"]
             )
-            fresh = [m for m in page.get("Messages", []) if m["MessageId"] not in seen]
+            received = page.get("Messages", [])
+            fresh = [m for m in received if m["MessageId"] not in seen]
+            seen.update((message["MessageId"], message) for message in received)
             if not fresh:
                 break
-            seen.update((message["MessageId"], message) for message in fresh)
         return list(seen.values())
 
     def list(self) -> list[tuple[str, dict[str, Any]]]:

@@ -81,9 +81,10 @@ def _aggregates(consumer: TrackedConsumer, segment: int, total: int, where: Slic
 
 
 def _chunks(consumer: TrackedConsumer, ref: AggregateRef, where: Slice) -> list[list[Event]]:
-    position, unsent = consumer.progress(ref.aggregate_type, ref.aggregate_id)
+    # One read of the history serves the position (the ledgers it names) and the events to offer.
+    position, unsent, unapplied = consumer.unapplied(ref.aggregate_type, ref.aggregate_id)
     after = max(position, where.from_version - 1)
-    events = consumer.event_store.load(ref.aggregate_type, ref.aggregate_id, after)
+    events = [event for event in unapplied if event.version > after]
     if not events and unsent:
         # A saga crashed between deciding and sending: offering its last event again (a duplicate) sends them.
         events = consumer.event_store.load(ref.aggregate_type, ref.aggregate_id, position - 1)

@@ -59,10 +59,10 @@ class ProjectorRuntime(TrackedConsumer):
         self._resolve()
         return super().process_batch(commits, vouched)
 
-    def progress(self, aggregate_type: str, aggregate_id: UUID) -> tuple[int, bool]:
-        """The position in one aggregate of the live generation (or the fixed one)."""
+    def unapplied(self, aggregate_type: str, aggregate_id: UUID) -> tuple[int, bool, list[Event]]:
+        """The position in one aggregate of the live generation (or the fixed one), and the events after it."""
         self._resolve()
-        return super().progress(aggregate_type, aggregate_id)
+        return super().unapplied(aggregate_type, aggregate_id)
 
     def _resolve(self) -> None:
         now = time.monotonic()

@@ -142,17 +142,29 @@ class TrackedConsumer(GapRepair, ABC):
 
     def progress(self, aggregate_type: str, aggregate_id: UUID) -> tuple[int, bool]:
         """The position in one aggregate, and whether commands decided there are still unsent (an outbox)."""
+        position, unsent, _ = self.unapplied(aggregate_type, aggregate_id)
+        return position, unsent
+
+    def unapplied(self, aggregate_type: str, aggregate_id: UUID) -> tuple[int, bool, list[Event]]:
+        """`progress`, and the aggregate's events after the position, from one read of its history."""
         if not self.tracks_in_documents:
-            return self._tracked_progress(
-                f"{aggregate_type}#{aggregate_id}",
-                lambda version: self.keys_of_run(self._events.load(aggregate_type, aggregate_id, version)),
-            )
+            # The history after the tracking item names the documents whose ledgers may hold a later position.
+            tail: list[Event] = []
+
+            def changed_after(version: int) -> list[DocumentKey]:
+                tail.extend(self._events.load(aggregate_type, aggregate_id, version))
+                return self.keys_of_run(tail)
+
+            position, unsent = self._tracked_progress(f"{aggregate_type}#{aggregate_id}", changed_after)
+            return position, unsent, [event for event in tail if event.version > position]
         # The position sits beside the aggregate's document, whose key only an event names.
-        for event in self._events.load(aggregate_type, aggregate_id):
+        history = self._events.load(aggregate_type, aggregate_id)
+        for event in history:
             for key in self.keys(event):
                 document = self._reads.get(*key)
-                return ((document.position or 0) if document else 0), False
-        return 0, False
+                position = (document.position or 0) if document else 0
+                return position, False, [event for event in history if event.version > position]
+        return 0, False, history
 
     tracks_in_documents = False
     """Whether each aggregate's position lives beside its one document instead of in a tracking document."""

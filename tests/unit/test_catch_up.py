@@ -79,6 +79,24 @@ def test_a_projector_added_after_the_history_was_written_catches_up_from_the_sto
         assert (view.body["status"], view.position) == ("accepted" if index % 2 == 0 else "declined", 2)
 
 
+def test_catch_up_reads_each_aggregates_history_once_per_consumer_for_its_position_and_its_events(
+    registry: Registry, handler: CommandHandler, events: RecordingEventStore
+) -> None:
+    story(handler, 6)
+    reads = MemoryReadStore()
+    projectors = runtimes(registry, reads, events)
+    for commit in events.commits[:4]:  # positions to find: in documents, in tracking items and in ledgers
+        for runtime in projectors:
+            runtime.process(commit)
+    events.load_calls = 0
+
+    offered = [catch_up(runtime).events for runtime in projectors]
+
+    assert events.load_calls == 2 * 6  # the per-aggregate projector and the guest list, one read per aggregate
+    assert offered == [12 - 4, 12 - 4]
+    assert (counters(reads)["num_guests"], counters(reads)["num_accepted"]) == (6, 3)
+
+
 def test_catch_up_after_part_of_the_stream_was_consumed_counts_nothing_twice(
     registry: Registry, handler: CommandHandler, events: RecordingEventStore
 ) -> None:

@@ -47,6 +47,19 @@ def runtimes(registry: Registry, reads: ReadStore, events: MemoryEventStore) -> 
     return [ProjectorRuntime(p, registry, reads, events) for p in (InvitationProjector(), GuestListProjector(2))]
 
 
+def streamed_in_part(
+    registry: Registry, handler: CommandHandler, events: RecordingEventStore, guests: int, delivered: int
+) -> tuple[MemoryReadStore, list[ProjectorRuntime]]:
+    """`story(guests)`, and both projectors fed the stream's first `delivered` commits before a catch-up."""
+    story(handler, guests)
+    reads = MemoryReadStore()
+    projectors = runtimes(registry, reads, events)
+    for commit in events.commits[:delivered]:
+        for runtime in projectors:
+            runtime.process(commit)
+    return reads, projectors
+
+
 def test_the_segments_of_the_store_list_every_aggregate_exactly_once(
     handler: CommandHandler, events: RecordingEventStore
 ) -> None:
@@ -82,12 +95,8 @@ def test_a_projector_added_after_the_history_was_written_catches_up_from_the_sto
 def test_catch_up_reads_each_aggregates_history_once_per_consumer_for_its_position_and_its_events(
     registry: Registry, handler: CommandHandler, events: RecordingEventStore
 ) -> None:
-    story(handler, 6)
-    reads = MemoryReadStore()
-    projectors = runtimes(registry, reads, events)
-    for commit in events.commits[:4]:  # positions to find: in documents, in tracking items and in ledgers
-        for runtime in projectors:
-            runtime.process(commit)
+    # positions to find: in documents, in tracking items and in ledgers
+    reads, projectors = streamed_in_part(registry, handler, events, guests=6, delivered=4)
     events.load_calls = 0
 
     offered = [catch_up(runtime).events for runtime in projectors]
@@ -100,12 +109,8 @@ def test_catch_up_reads_each_aggregates_history_once_per_consumer_for_its_positi
 def test_catch_up_after_part_of_the_stream_was_consumed_counts_nothing_twice(
     registry: Registry, handler: CommandHandler, events: RecordingEventStore
 ) -> None:
-    story(handler, 6)
-    reads = MemoryReadStore()
-    projectors = runtimes(registry, reads, events)
-    for commit in events.commits[:5]:  # the stream delivered some commits before the catch-up started
-        for runtime in projectors:
-            runtime.process(commit)
+    # the stream delivered some commits before the catch-up started
+    reads, projectors = streamed_in_part(registry, handler, events, guests=6, delivered=5)
 
     for runtime in projectors:
         catch_up(runtime)

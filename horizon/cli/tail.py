@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from horizon.cli.target import TargetError
-from horizon.dynamodb.streams import decode_record
+from horizon.dynamodb.streams import decode_record, shard_ids
 from horizon.events import Event
 
 IDLE_SECONDS = 1.0
@@ -32,7 +32,7 @@ def follow(
     first, scanned = True, float("-inf")
     while True:
         if clock() - scanned >= RESCAN_SECONDS:
-            for shard_id in _shards(streams, arn):
+            for shard_id in shard_ids(streams, arn):
                 if shard_id not in iterators:
                     # Shards that exist when we start begin at the tip; shards born later are read whole.
                     kind = "LATEST" if first and not from_start else "TRIM_HORIZON"
@@ -51,15 +51,3 @@ def follow(
                 yield from decode_record(record)
         if quiet:
             sleep(IDLE_SECONDS)
-
-
-def _shards(streams: Any, arn: str) -> list[str]:
-    shards: list[str] = []
-    request: dict[str, Any] = {"StreamArn": arn}
-    while True:
-        description = streams.describe_stream(**request)["StreamDescription"]
-        shards.extend(shard["ShardId"] for shard in description.get("Shards", []))
-        last = description.get("LastEvaluatedShardId")
-        if not last:
-            return shards
-        request["ExclusiveStartShardId"] = last

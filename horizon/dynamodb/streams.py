@@ -26,6 +26,19 @@ BatchConsumer = Callable[[Sequence[Sequence[Event]], Vouched], Mapping[Stream, E
 them; returns the aggregates that failed (their commits took no effect)."""
 
 
+def shard_ids(streams: Any, stream_arn: str) -> list[str]:
+    """Every shard of a stream, open or closed, as DescribeStream lists them, page by page."""
+    shards: list[str] = []
+    request: dict[str, Any] = {"StreamArn": stream_arn}
+    while True:
+        description = streams.describe_stream(**request)["StreamDescription"]
+        shards.extend(shard["ShardId"] for shard in description.get("Shards", []))
+        last = description.get("LastEvaluatedShardId")
+        if not last:
+            return shards
+        request["ExclusiveStartShardId"] = last
+
+
 def is_commit_record(record: dict[str, Any]) -> bool:
     """The event source mapping's filter: only inserts and updates of tip items carry commits."""
     keys = record.get("dynamodb", {}).get("Keys", {})

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from horizon.dynamodb.streams import shard_ids
 from horizon.local.deadletters import DeadLetters, MemoryDeadLetters
 from horizon.local.lambda_context import LocalContext
 from horizon.retry import STREAM_REDELIVERY, RetryPolicy
@@ -152,8 +153,7 @@ class StreamPoller:
     def _current_shards(self) -> list[str]:
         # Shards change rarely (every few hours on AWS): look again every few seconds, not on every poll.
         if time.monotonic() - self._shards_read_at > SHARDS_TTL_SECONDS:
-            description = self._client.describe_stream(StreamArn=self._arn)["StreamDescription"]
-            self._shards = [shard["ShardId"] for shard in description.get("Shards", [])]
+            self._shards = shard_ids(self._client, self._arn)
             self._shards_read_at = time.monotonic()
         return self._shards
 

@@ -120,4 +120,5 @@ class VersionNotFound(HorizonError):
 
 
 class Throttled(HorizonError):
-    """DynamoDB kept throttling after every retry (answers 503 with Retry-After)."""
+    """DynamoDB kept throttling after every retry, or other requests kept winning one item, such as an
+    Idempotency-Key's record (answers 503 with Retry-After)."""

@@ -96,6 +96,13 @@ def main() -> int:
         "Query function in a fresh process: import {import:.0f} ms, first request {first:.1f} ms, second request"
         " {warm:.2f} ms.".format(**first),
     ]
+    compiled, source = coldstart.from_source(3 if quick else 7)
+    lines += [
+        "",
+        f"Importing `{coldstart.FROM_SOURCE}` with the bytecode the bundler compiles: {compiled:.0f} ms; from"
+        f" source, as an asset without bytecode runs on Lambda's read-only disk: {source:.0f} ms"
+        f' ({source / compiled:.1f} times; docs/cold-start.md, "Bytecode, and botocore without boto3").',
+    ]
     answers = firstcall.run(3 if quick else 7)
     floor = answers[0].fresh
     lines += [

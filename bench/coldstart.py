@@ -82,6 +82,34 @@ def first_request(runs: int = RUNS) -> dict[str, float]:
     return {key: statistics.median(r[key] for r in answers) * 1000 for key in answers[0]}
 
 
+FROM_SOURCE = "functions.command_api"
+"""The function whose import is timed with and without bytecode (`from_source`)."""
+
+
+def from_source(runs: int = RUNS) -> tuple[float, float]:
+    """Median ms to import FROM_SOURCE in a fresh interpreter with every module's bytecode at hand, and with none.
+
+    Without bytecode, as an asset built with `pip --no-compile` runs on Lambda's read-only disk, an interpreter
+    compiles every module it imports, the libraries' included, at every cold start. An empty PYTHONPYCACHEPREFIX
+    stands for that disk: Python looks for bytecode there only, finds none, and may not write any. Alternated.
+    """
+    import tempfile
+
+    compile_as_bundled()
+    script = f"import time; start = time.perf_counter(); import {FROM_SOURCE}; print(time.perf_counter() - start)"
+    samples: dict[bool, list[float]] = {True: [], False: []}
+    with tempfile.TemporaryDirectory() as empty:
+        for _ in range(runs):
+            for compiled in samples:
+                env = _lambda_env() | {"PYTHONDONTWRITEBYTECODE": "1"}
+                env |= {} if compiled else {"PYTHONPYCACHEPREFIX": empty}
+                done = subprocess.run(
+                    [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+                )
+                samples[compiled].append(float(done.stdout.strip().splitlines()[-1]) * 1000)
+    return statistics.median(samples[True]), statistics.median(samples[False])
+
+
 def compile_as_bundled() -> None:
     """Compile the asset's packages to bytecode, as the bundler does (infra/bundling.py).
 

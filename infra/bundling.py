@@ -6,7 +6,7 @@ and the result does not depend on this machine's OS or Python, then copies the t
 
 Then it compiles the bundle's bytecode with an interpreter of the runtime's Python version. Lambda's code
 directory is read-only: without bytecode in the asset, every cold start compiles every module it imports, ours
-and botocore's, pydantic's and Powertools' alike (docs/cold-start.md, "Bytecode").
+and botocore's, pydantic's and Powertools' alike (docs/cold-start.md, "Bytecode, and botocore without boto3").
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from subprocess import run
+from subprocess import TimeoutExpired, run
 from typing import Any
 
 import jsii
@@ -60,7 +60,11 @@ def bytecode_compiler(python_version: str) -> str | None:
     if found is None:
         return None
     # A version manager's shim is on the PATH even where it refuses to run that version: ask the interpreter.
-    probe = run([found, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True)
+    ask = [found, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]
+    try:
+        probe = run(ask, capture_output=True, text=True, check=False, timeout=60)
+    except (OSError, TimeoutExpired):
+        return None
     return found if probe.returncode == 0 and probe.stdout.strip() == python_version else None
 
 
@@ -121,14 +125,14 @@ class PipBundler:
         """Compile every module of the bundle for the runtime, or say why the asset ships source only.
 
         Unchecked hash-based files: the asset never changes once built, so the runtime need not compare each
-        file with its source (and the zip does not keep the timestamps a default .pyc is checked against); the
-        bytes depend on the sources alone, so the bundle stays reproducible.
+        file with its source (and the zip does not keep the timestamps a default .pyc is checked against); no
+        build time goes into them.
         """
         compiler = self._compiler(self.python_version)
         if compiler is None:
             print(
                 f"No python{self.python_version} on this machine: the asset ships without bytecode, and each cold"
-                ' start compiles what it imports (docs/cold-start.md, "Bytecode")',
+                ' start compiles what it imports (docs/deploy.md, "Bundling without Docker")',
                 file=sys.stderr,
             )
             return

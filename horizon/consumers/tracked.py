@@ -163,7 +163,7 @@ class TrackedConsumer(GapRepair, ABC):
             for key in self.keys(event):
                 document = self._reads.get(*key)
                 position = (document.position or 0) if document else 0
-                return position, False, [event for event in history if event.version > position]
+                return position, False, [later for later in history if later.version > position]
         return 0, False, history
 
     tracks_in_documents = False

@@ -16,6 +16,21 @@ from horizon.readstore import Write
 from horizon.registry import Registry
 
 
+class FakeClock:
+    """Time that moves only when the code under test sleeps, or when the test sets `now`."""
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
 class RecordingEventStore(MemoryEventStore):
     """Keeps every successful commit in order, like the change stream of the event table.
 

@@ -8,20 +8,7 @@ from horizon.consistency import read_at_least
 from horizon.memory import MemoryReadStore
 from horizon.readstore import Document, DocumentKey, Write
 
-
-class FakeClock:
-    """Time that moves only when the code under test sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+from .fakes import FakeClock
 
 
 class ProjectingReadStore(MemoryReadStore):

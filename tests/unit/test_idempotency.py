@@ -11,20 +11,12 @@ from domain.invitation import AcceptInvite, CreateInvite
 from horizon.errors import CommandIdReused, ReadModelConflict, Throttled
 from horizon.idempotency import COLLECTION, RETENTION_SECONDS, claim
 from horizon.memory import MemoryReadStore
-from horizon.readstore import Write
+from horizon.readstore import Document, DocumentKey, Write
+
+from .fakes import FakeClock
 
 KEY = "key:host:order-1"
 START = 1_800_000_000.0
-
-
-class Clock:
-    """Seconds since the epoch, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class RacedReads(MemoryReadStore):
@@ -37,8 +29,22 @@ class RacedReads(MemoryReadStore):
         raise ReadModelConflict(f"commit {COLLECTION}/{KEY}: another claim won")
 
 
+class ExpiringBetweenReads(MemoryReadStore):
+    """DynamoDB's time to live deleting the record just after a claim's write conflicted with it, before its read."""
+
+    deleted = False
+
+    def get_many(self, keys: Sequence[DocumentKey]) -> dict[DocumentKey, Document]:
+        """Delete the record once, as the time to live would, then read."""
+        current = super().get_many([(COLLECTION, KEY)]).get((COLLECTION, KEY))
+        if current is not None and current.expires is not None and not self.deleted:
+            self.deleted = True
+            self.commit([Write(COLLECTION, KEY, None, current.revision)])
+        return super().get_many(keys)
+
+
 def test_a_key_refuses_another_command_until_its_record_expires_then_binds_the_new_one() -> None:
-    reads, clock = MemoryReadStore(), Clock()
+    reads, clock = MemoryReadStore(), FakeClock(START)
     first, second = CreateInvite(id=uuid4(), name="Ada"), CreateInvite(id=uuid4(), name="Bea")
     claim(reads, KEY, first, clock)
 
@@ -56,7 +62,7 @@ def test_a_key_refuses_another_command_until_its_record_expires_then_binds_the_n
 
 
 def test_a_retry_of_the_same_command_within_the_retention_is_let_through_and_keeps_the_first_expiry() -> None:
-    reads, clock = MemoryReadStore(), Clock()
+    reads, clock = MemoryReadStore(), FakeClock(START)
     accept = AcceptInvite(id=uuid4())
     claim(reads, KEY, accept, clock)
     clock.now += 3600
@@ -68,18 +74,19 @@ def test_a_retry_of_the_same_command_within_the_retention_is_let_through_and_kee
     assert (record.revision, record.expires) == (1, int(START) + RETENTION_SECONDS)
 
 
-def test_a_record_deleted_by_its_time_to_live_is_claimed_anew() -> None:
-    reads, clock = MemoryReadStore(), Clock()
+def test_a_record_deleted_between_a_claims_conflict_and_its_read_is_claimed_anew() -> None:
+    reads, clock = ExpiringBetweenReads(), FakeClock(START)
     ada = CreateInvite(id=uuid4(), name="Ada")
+    reads.commit([Write(COLLECTION, KEY, {"command": "CreateInvite", "fingerprint": "old"}, 0, expires=1)])
+
     claim(reads, KEY, ada, clock)
-    reads.commit([Write(COLLECTION, KEY, None, 1)])  # DynamoDB's TTL, some time after the expiry
 
-    claim(reads, KEY, CreateInvite(id=uuid4(), name="Bea"), clock)
-
-    with pytest.raises(CommandIdReused):
-        claim(reads, KEY, ada, clock)
+    record = reads.get(COLLECTION, KEY)
+    assert record is not None
+    assert (record.revision, record.expires) == (1, int(START) + RETENTION_SECONDS)
+    claim(reads, KEY, ada, clock)  # bound to Ada's command now: her retry passes
 
 
 def test_claims_that_keep_losing_the_race_give_up_with_a_retryable_answer() -> None:
     with pytest.raises(Throttled, match="kept winning"):
-        claim(RacedReads(), KEY, CreateInvite(id=uuid4(), name="Ada"), Clock())
+        claim(RacedReads(), KEY, CreateInvite(id=uuid4(), name="Ada"), FakeClock(START))

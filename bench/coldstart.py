@@ -97,17 +97,45 @@ def from_source(runs: int = RUNS) -> tuple[float, float]:
 
     compile_as_bundled()
     script = f"import time; start = time.perf_counter(); import {FROM_SOURCE}; print(time.perf_counter() - start)"
-    samples: dict[bool, list[float]] = {True: [], False: []}
     with tempfile.TemporaryDirectory() as empty:
-        for _ in range(runs):
-            for compiled in samples:
-                env = _lambda_env() | {"PYTHONDONTWRITEBYTECODE": "1"}
-                env |= {} if compiled else {"PYTHONPYCACHEPREFIX": empty}
-                done = subprocess.run(
-                    [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-                )
-                samples[compiled].append(float(done.stdout.strip().splitlines()[-1]) * 1000)
-    return statistics.median(samples[True]), statistics.median(samples[False])
+        compiled, source = _alternated(script, [{}, {"PYTHONPYCACHEPREFIX": empty}], runs)
+    return compiled, source
+
+
+FIRST_CLIENT = """import time
+from botocore.session import get_session
+session = get_session()
+start = time.perf_counter()
+session.create_client("dynamodb", region_name="us-east-1")
+print(time.perf_counter() - start)
+"""
+
+
+def first_client(runs: int = RUNS) -> tuple[float, float]:
+    """Median ms of a fresh session's first client (DynamoDB's), with botocore's whole data and with the data the
+    asset ships (infra/sdk_data.py). Alternated."""
+    import tempfile
+
+    from infra.sdk_data import copy_as_shipped
+
+    with tempfile.TemporaryDirectory() as shipped:
+        path = os.pathsep.join([str(copy_as_shipped(Path(shipped))), str(ROOT)])
+        whole, cut = _alternated(FIRST_CLIENT, [{}, {"PYTHONPATH": path}], runs)
+    return whole, cut
+
+
+def _alternated(script: str, variants: list[dict[str, str]], runs: int) -> list[float]:
+    """Median ms (the script prints seconds) of `script` in fresh interpreters, per environment variant; the
+    variants take turns, so each sees the same machine load."""
+    samples: list[list[float]] = [[] for _ in variants]
+    for _ in range(runs):
+        for variant, found in zip(variants, samples, strict=True):
+            env = _lambda_env() | {"PYTHONDONTWRITEBYTECODE": "1"} | variant
+            done = subprocess.run(
+                [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+            )
+            found.append(float(done.stdout.strip().splitlines()[-1]) * 1000)
+    return [statistics.median(found) for found in samples]
 
 
 def compile_as_bundled() -> None:

@@ -190,7 +190,11 @@ X-Ray SDK before the snapshot."""
 def run(runs: int) -> list[Row]:
     """The floor, then each function fresh and in the restore model; median ms of `runs` interpreters each.
 
-    Our sources are compiled first, as the bundler ships them (bench/coldstart.py, `compile_as_bundled`)."""
+    Our sources are compiled first, and the functions run with botocore's data cut as the bundler ships it
+    (bench/coldstart.py, `compile_as_bundled`; infra/sdk_data.py); the floor and the libraries' rows run with
+    the whole of it, as any function would without that cut."""
+    import tempfile
+
     import boto3
     from moto.server import ThreadedMotoServer
 
@@ -201,8 +205,11 @@ def run(runs: int) -> list[Row]:
     from horizon.dynamodb.layout import TIP_SORT_KEY, stream_key
     from horizon.dynamodb.tables import create_tables
     from horizon.local.fake_aws import FAKE_AWS_ENV, restore, use_fake_aws
+    from infra.sdk_data import copy_as_shipped
 
     compile_as_bundled()
+    shipped = tempfile.TemporaryDirectory()
+    as_shipped = {"PYTHONPATH": os.pathsep.join([str(copy_as_shipped(Path(shipped.name))), str(ROOT)])}
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the moto server's request log
     saved = use_fake_aws()
     port = _free_port()
@@ -263,9 +270,9 @@ def run(runs: int) -> list[Row]:
             fresh, traced, primed, restored = [], [], [], []
             # Alternated, so every mode sees the same machine load and the same tables.
             for index in range(runs):
-                fresh += sample(fresh_script(module, answer), 3 * index, {})
-                traced += sample(fresh_script(module, answer), 3 * index + 1, TRACED)
-                before, after = sample(restore_script(module, answer), 3 * index + 2, SNAPSTART)
+                fresh += sample(fresh_script(module, answer), 3 * index, as_shipped)
+                traced += sample(fresh_script(module, answer), 3 * index + 1, as_shipped | TRACED)
+                before, after = sample(restore_script(module, answer), 3 * index + 2, as_shipped | SNAPSTART)
                 primed.append(before)
                 restored.append(after)
             rows.append(Row(name, *(statistics.median(s) for s in (fresh, traced, primed, restored))))
@@ -273,3 +280,4 @@ def run(runs: int) -> list[Row]:
     finally:
         server.stop()
         restore(saved)
+        shipped.cleanup()

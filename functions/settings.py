@@ -5,9 +5,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, Literal, get_args
 
 from horizon import resource_names
+
+AwsService = Literal["dynamodb", "kms", "secretsmanager", "sqs"]
+"""The AWS services the functions call. The asset ships botocore's data for these only (infra/sdk_data.py), so
+a client of any other service fails on Lambda: add its name here first."""
+
+AWS_SERVICES: tuple[str, ...] = get_args(AwsService)
 
 
 @dataclass(frozen=True)
@@ -47,12 +53,15 @@ class Settings:
         )
 
 
-def aws_client(service: str, settings: Settings) -> Any:
+def aws_client(service: AwsService, settings: Settings) -> Any:
     """An AWS client with the functions' timeouts and retry policy (horizon/retry.py); locally the data plane at
     the DynamoDB endpoint serves every service.
 
     The very client boto3.client builds, from botocore's session: importing boto3 also imports s3transfer (for
     its TransferConfig), about 60 ms of every cold start that no function here uses (docs/cold-start.md)."""
+    if service not in AWS_SERVICES:
+        # Fails in every test that builds it, not only on Lambda, where the asset has no model for it.
+        raise ValueError(f"aws_client({service!r}): not in AwsService, so the Lambda asset ships no model for it")
     from botocore.config import Config
 
     from horizon.retry import AWS_RETRIES

@@ -2,7 +2,8 @@
 
 CDK calls `PipBundler.try_bundle` before it would start a container. It installs requirements.txt for the
 functions' platform (Linux, ARM64, the runtime's CPython) from binary wheels only, so nothing is compiled here
-and the result does not depend on this machine's OS or Python, then copies the three source packages.
+and the result does not depend on this machine's OS or Python, then copies the three source packages. Of
+botocore's data it keeps the services the functions use (infra/sdk_data.py).
 
 Then it compiles the bundle's bytecode with an interpreter of the runtime's Python version. Lambda's code
 directory is read-only: without bytecode in the asset, every cold start compiles every module it imports, ours
@@ -22,7 +23,8 @@ import jsii
 from aws_cdk import BundlingOptions, DockerImage, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
-from infra.asset import LOCAL_ONLY, SOURCE_PACKAGES
+from infra.asset import LOCAL_ONLY, SDK_SERVICES, SOURCE_PACKAGES
+from infra.sdk_data import slim_botocore
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -116,6 +118,7 @@ class PipBundler:
         for module in RUNTIME_PROVIDED:
             for installed in Path(output_dir).glob(f"{module}*"):  # the module, or its package, and its metadata
                 shutil.rmtree(installed) if installed.is_dir() else installed.unlink()
+        slim_botocore(Path(output_dir) / "botocore", SDK_SERVICES)
         for package in SOURCE_PACKAGES:
             shutil.copytree(self.source / package, Path(output_dir) / package, ignore=self._ignore, dirs_exist_ok=True)
         self.compile_bytecode(output_dir)

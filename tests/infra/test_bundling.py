@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from aws_cdk import DockerImage, FileSystem
 from aws_cdk import aws_lambda as lambda_
 
+from infra.asset import SDK_SERVICES
 from infra.bundling import ASSET_EXCLUDES, PipBundler, bytecode_compiler
 
 IMAGE = DockerImage.from_registry("unused")
@@ -40,8 +42,20 @@ def source(tmp_path: Path) -> Path:
     return root
 
 
+def install_botocore(target: Path, services: tuple[str, ...]) -> None:
+    """botocore in miniature: a model and an endpoints entry for each service."""
+    data = target / "botocore" / "data"
+    for name in services:
+        model = data / name / "2020-01-01" / "service-2.json"
+        model.parent.mkdir(parents=True)
+        model.write_text(json.dumps({"metadata": {"endpointPrefix": name}}))
+    endpoints = {"partitions": [{"partition": "aws", "services": {name: {} for name in services}}]}
+    (data / "endpoints.json").write_text(json.dumps(endpoints))
+    (target / "botocore" / "__init__.py").write_text("")
+
+
 class FakePip:
-    """Installs what a requirements file of the runtime's SnapStart module would: its module and its metadata."""
+    """Installs what a requirements file of the runtime's SnapStart module and of botocore would."""
 
     def __init__(self, returncode: int = 0) -> None:
         self.returncode = returncode
@@ -55,6 +69,7 @@ class FakePip:
         (target / "snapshot_restore_py.py").write_text("")
         (target / "snapshot_restore_py-1.0.0.dist-info").mkdir(exist_ok=True)
         (target / "snapshot_restore_py-1.0.0.dist-info" / "METADATA").write_text("")
+        install_botocore(target, (*SDK_SERVICES, "s3", "ec2"))
         return subprocess.CompletedProcess(command, self.returncode, stdout="", stderr="no matching wheel")
 
 
@@ -67,7 +82,7 @@ def test_pip_installs_binary_wheels_for_arm64_lambda_and_the_runtime_python() ->
     assert "--only-binary=:all: --upgrade" in command
 
 
-def test_the_bundle_holds_the_three_packages_without_bytecode_local_only_code_or_the_runtimes_own_modules(
+def test_the_bundle_holds_the_three_packages_and_botocore_without_bytecode_local_only_code_or_runtime_modules(
     source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pip = FakePip()
@@ -79,11 +94,15 @@ def test_the_bundle_holds_the_three_packages_without_bytecode_local_only_code_or
 
     assert len(pip.commands) == 1
     bundled = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
-    assert bundled == {
+    assert {path for path in bundled if not path.startswith("botocore/")} == {
         "horizon/__init__.py",
         "horizon/dynamodb/eventstore.py",
         "domain/__init__.py",
         "functions/command_api.py",
+    }
+    assert {path.split("/")[2] for path in bundled if path.startswith("botocore/data/")} == {
+        *SDK_SERVICES,
+        "endpoints.json",
     }
     assert "No python3.14 on this machine: the asset ships without bytecode" in capsys.readouterr().err
 

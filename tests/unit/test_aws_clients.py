@@ -44,18 +44,27 @@ print(json.dumps({
     }
 
 
-def test_no_function_imports_boto3_to_build_its_clients_and_routes() -> None:
+def test_every_function_builds_its_clients_and_routes_from_the_assets_botocore_without_boto3(
+    asset_botocore: Path,
+) -> None:
     # Each function's SnapStart primer builds what its first event needs (clients, routes, runtimes) and sends
-    # no AWS request: what it imports, a fresh start imports too (boto3 would cost about 60 ms of it).
+    # no AWS request: what it imports, a fresh start imports too (boto3 would cost about 60 ms of it). botocore
+    # is the asset's, which holds the data of the functions' services only (infra/sdk_data.py), and the X-Ray
+    # SDK is on, as in prod; without LAMBDA_TASK_ROOT its import builds an X-Ray client too.
     probe = """
 import json, sys
+import botocore
 from functions import command_api, fanout, projector, query_api, saga, snapstart
 for prime in (snapstart.prime_commands, snapstart.prime_queries, snapstart.prime_consumers("projectors", "sagas"),
               snapstart.prime_fanout):
     prime()
-print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {"boto3", "s3transfer"})))
+print(json.dumps([botocore.__file__, sorted(m for m in sys.modules if m.split(".")[0] in {"boto3", "s3transfer"})]))
 """
     env = {**os.environ, **FAKE_AWS_ENV, "DYNAMODB_ENDPOINT_URL": "http://127.0.0.1:9", "FANOUT_QUEUES": "[]"}
+    env |= {"PYTHONPATH": os.pathsep.join([str(asset_botocore), str(ROOT)]), "AWS_LAMBDA_FUNCTION_NAME": "probe"}
+    env |= {"POWERTOOLS_TRACE_DISABLED": "false", "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR"}
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
 
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+    loaded, imported = json.loads(done.stdout.strip().splitlines()[-1])
+    assert Path(loaded).is_relative_to(asset_botocore)
+    assert imported == []

@@ -119,6 +119,7 @@ def main() -> int:
         "Each function is imported, builds its client and answers its first event against a local moto server;"
         " the floor imports boto3, builds a client and makes one GetItem on the same endpoint. The functions run"
         " with botocore's data cut as the asset ships it; the floor and the libraries' rows with the whole of it."
+        " Every row takes its turn in each round, so the floor and the functions see the same machine load."
         " As the dev stack"
         " runs them, with Lambda's active tracing and without the X-Ray SDK; the last columns turn the SDK on"
         ' (as prod without SnapStart would run them: docs/cold-start.md, "X-Ray").',

@@ -264,21 +264,21 @@ def run(runs: int) -> list[Row]:
             found = json.loads(done.stdout.strip().splitlines()[-1])
             return [float(v) for v in found] if isinstance(found, list) else [float(found)]
 
-        floor = statistics.median(sample(FLOOR_SCRIPT, i, {})[0] for i in range(runs))
-        rows = [Row(FLOOR, floor)]
-        for name, script in LIBRARIES.items():
-            rows.append(Row(name, statistics.median(sample(script + FLOOR_SCRIPT, i, {})[0] for i in range(runs))))
-        for name, (module, answer) in FUNCTIONS.items():
-            fresh, traced, primed, restored = [], [], [], []
-            # Alternated, so every mode sees the same machine load and the same tables.
-            for index in range(runs):
+        alone = {FLOOR: FLOOR_SCRIPT} | {name: script + FLOOR_SCRIPT for name, script in LIBRARIES.items()}
+        times: dict[str, list[list[float]]] = {name: [[]] for name in alone}
+        times |= {name: [[], [], [], []] for name in FUNCTIONS}  # fresh, traced, primed, restored
+        # Round by round, every row and mode takes its turn: the floor and each function see the same load.
+        for index in range(runs):
+            for name, script in alone.items():
+                times[name][0] += sample(script, index, {})
+            for name, (module, answer) in FUNCTIONS.items():
+                fresh, traced, primed, restored = times[name]
                 fresh += sample(fresh_script(module, answer), 3 * index, as_shipped)
                 traced += sample(fresh_script(module, answer), 3 * index + 1, as_shipped | TRACED)
                 before, after = sample(restore_script(module, answer), 3 * index + 2, as_shipped | SNAPSTART)
                 primed.append(before)
                 restored.append(after)
-            rows.append(Row(name, *(statistics.median(s) for s in (fresh, traced, primed, restored))))
-        return rows
+        return [Row(name, *(statistics.median(found) for found in times[name])) for name in (*alone, *FUNCTIONS)]
     finally:
         server.stop()
         restore(saved)

@@ -50,10 +50,11 @@ def slim_botocore(package: Path, services: Iterable[str]) -> None:
 
 
 def _endpoint_prefix(service: Path) -> str:
-    """The endpoint prefix in the newest API version's model of `service` (a directory of botocore's data)."""
-    newest = max(version for version in service.iterdir() if version.is_dir())
-    for model in (newest / "service-2.json", newest / "service-2.json.gz"):
-        if model.is_file():
-            text = gzip.decompress(model.read_bytes()) if model.suffix == ".gz" else model.read_bytes()
-            return str(json.loads(text)["metadata"]["endpointPrefix"])
-    raise ValueError(f"slim_botocore: no service model in {newest}")
+    """The endpoint prefix in the model of `service` (a directory of botocore's data) that botocore loads: the
+    newest API version's that has one."""
+    for version in sorted((v for v in service.iterdir() if v.is_dir()), reverse=True):
+        for model in (version / "service-2.json", version / "service-2.json.gz"):
+            if model.is_file():
+                text = gzip.decompress(model.read_bytes()) if model.suffix == ".gz" else model.read_bytes()
+                return str(json.loads(text)["metadata"]["endpointPrefix"])
+    raise ValueError(f"slim_botocore: no service model in {service}")

@@ -33,6 +33,8 @@ def miniature(tmp_path: Path) -> Path:
     data = tmp_path / "botocore" / "data"
     write_model(data, "dynamodb", "dynamodb", compressed=True)
     write_model(data, "streams", "streams.dynamodb")
+    (data / "streams" / "2030-01-01").mkdir()  # a newer API version with examples only: botocore skips it
+    (data / "streams" / "2030-01-01" / "examples-1.json").write_text("{}")
     write_model(data, "s3", "s3")
     services = {"dynamodb": {"a": 1}, "streams.dynamodb": {"b": 2}, "s3": {"c": 3}}
     partitions = [{"partition": "aws", "services": services}, {"partition": "aws-cn", "services": services}]

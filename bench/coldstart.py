@@ -82,6 +82,49 @@ def first_request(runs: int = RUNS) -> dict[str, float]:
     return {key: statistics.median(r[key] for r in answers) * 1000 for key in answers[0]}
 
 
+IMPORT_STEPS = [
+    ("pydantic: its models' machinery", "pydantic.fields"),
+    ("Powertools' event handler", "aws_lambda_powertools.event_handler"),
+    ("Powertools' OpenAPI parameters (validation)", "aws_lambda_powertools.event_handler.openapi.params"),
+    ("the functions' observability (Powertools' Logger, Metrics, Tracer)", "functions.observability"),
+    ("the framework's ports (events, commands, aggregate)", "horizon.aggregate"),
+    ("the domain", "domain"),
+    ("the command handler and its routes", "horizon.http.command_routes"),
+    ("the composition root and the API's routes", "functions.api"),
+    ("the command function itself", "functions.command_api"),
+]
+"""The command function's import, step by step in one interpreter: each step imports what the earlier ones have
+not (botocore is not among them: its import waits for the first client)."""
+
+IMPORT_STEPS_SCRIPT = """import importlib, json, sys, time
+found = []
+for module in json.loads(sys.argv[1]):
+    start = time.perf_counter()
+    importlib.import_module(module)
+    found.append(time.perf_counter() - start)
+assert "botocore.session" not in sys.modules, "a step imported botocore's session"
+print(json.dumps(found))
+"""
+
+
+def import_steps(runs: int = RUNS) -> list[tuple[str, float]]:
+    """Median ms of each of IMPORT_STEPS in fresh interpreters, with the sources compiled as bundled."""
+    compile_as_bundled()
+    modules = json.dumps([module for _, module in IMPORT_STEPS])
+    samples: list[list[float]] = []
+    for _ in range(runs):
+        done = subprocess.run(
+            [sys.executable, "-c", IMPORT_STEPS_SCRIPT, modules],
+            cwd=ROOT,
+            env=_lambda_env(),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        samples.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return [(what, statistics.median(s[i] for s in samples) * 1000) for i, (what, _) in enumerate(IMPORT_STEPS)]
+
+
 FROM_SOURCE = "functions.command_api"
 """The function whose import is timed with and without bytecode (`from_source`)."""
 

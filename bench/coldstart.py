@@ -11,6 +11,7 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = 7
@@ -20,6 +21,18 @@ def _lambda_env() -> dict[str, str]:
     from bench.firstcall import LAMBDA_LIKE
 
     return {**os.environ, **LAMBDA_LIKE}
+
+
+def _fresh(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """A fresh interpreter run with `args` in the repository, in Lambda's environment unless given another."""
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env or _lambda_env(), capture_output=True, text=True, check=True
+    )
+
+
+def _printed(done: subprocess.CompletedProcess[str]) -> Any:
+    """The JSON value on the last line a fresh interpreter printed."""
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 MODULES = [
@@ -51,14 +64,7 @@ def import_ms(module: str, runs: int = RUNS) -> float:
     """Median cumulative import time of `module` in a fresh interpreter, in ms (from -X importtime)."""
     samples = []
     for _ in range(runs):
-        done = subprocess.run(
-            [sys.executable, "-X", "importtime", "-c", f"import {module}"],
-            cwd=ROOT,
-            env=_lambda_env(),
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+        done = _fresh("-X", "importtime", "-c", f"import {module}")
         for line in done.stderr.splitlines():
             parts = [p.strip() for p in line.removeprefix("import time:").split("|")]
             if len(parts) == 3 and parts[2] == module:
@@ -70,15 +76,7 @@ def first_request(runs: int = RUNS) -> dict[str, float]:
     """Median import, first-request and warm-request times (ms) of the query function in fresh processes."""
     answers = []
     for _ in range(runs):
-        done = subprocess.run(
-            [sys.executable, "-c", FIRST_REQUEST],
-            cwd=ROOT,
-            env=_lambda_env(),
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        answers.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        answers.append(_printed(_fresh("-c", FIRST_REQUEST)))
     return {key: statistics.median(r[key] for r in answers) * 1000 for key in answers[0]}
 
 
@@ -113,15 +111,7 @@ def import_steps(runs: int = RUNS) -> list[tuple[str, float]]:
     modules = json.dumps([module for _, module in IMPORT_STEPS])
     samples: list[list[float]] = []
     for _ in range(runs):
-        done = subprocess.run(
-            [sys.executable, "-c", IMPORT_STEPS_SCRIPT, modules],
-            cwd=ROOT,
-            env=_lambda_env(),
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        samples.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        samples.append(_printed(_fresh("-c", IMPORT_STEPS_SCRIPT, modules)))
     return [(what, statistics.median(s[i] for s in samples) * 1000) for i, (what, _) in enumerate(IMPORT_STEPS)]
 
 
@@ -174,10 +164,7 @@ def _alternated(script: str, variants: list[dict[str, str]], runs: int) -> list[
     for _ in range(runs):
         for variant, found in zip(variants, samples, strict=True):
             env = _lambda_env() | {"PYTHONDONTWRITEBYTECODE": "1"} | variant
-            done = subprocess.run(
-                [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-            )
-            found.append(float(done.stdout.strip().splitlines()[-1]) * 1000)
+            found.append(float(_printed(_fresh("-c", script, env=env))) * 1000)
     return [statistics.median(found) for found in samples]
 
 

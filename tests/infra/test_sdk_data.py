@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from functions.settings import AWS_SERVICES, aws_client
 from horizon.local.fake_aws import FAKE_AWS_ENV
 from infra.asset import SDK_SERVICES
 from infra.sdk_data import slim_botocore
@@ -59,15 +58,6 @@ def test_slimming_for_a_service_botocore_does_not_have_fails_the_build_and_delet
     with pytest.raises(ValueError, match="botocore has no data for nope"):
         slim_botocore(miniature, ["dynamodb", "nope"])
     assert (miniature / "data" / "s3").is_dir()
-
-
-def test_a_function_cannot_build_a_client_of_a_service_the_asset_ships_no_data_for() -> None:
-    from functions.settings import Settings
-
-    settings = Settings("events", "read", 2, 0.0, "eu-west-1", None)
-    with pytest.raises(ValueError, match=r"aws_client\('s3'\): not in AwsService"):
-        aws_client("s3", settings)  # type: ignore[arg-type]
-    assert set(AWS_SERVICES) <= set(SDK_SERVICES)
 
 
 PROBE = """

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from horizon.local.fake_aws import FAKE_AWS_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,3 +70,12 @@ print(json.dumps([botocore.__file__, sorted(m for m in sys.modules if m.split(".
     loaded, imported = json.loads(done.stdout.strip().splitlines()[-1])
     assert Path(loaded).is_relative_to(asset_botocore)
     assert imported == []
+
+
+def test_a_function_cannot_build_a_client_of_a_service_the_asset_ships_no_data_for() -> None:
+    # The asset holds botocore's data for AwsService only (infra/sdk_data.py): refused here, not on Lambda.
+    from functions.settings import Settings, aws_client
+
+    settings = Settings("events", "read", 2, 0.0, "eu-west-1", None)
+    with pytest.raises(ValueError, match=r"aws_client\('s3'\): not in AwsService"):
+        aws_client("s3", settings)  # type: ignore[arg-type]

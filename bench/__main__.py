@@ -83,14 +83,8 @@ def main() -> int:
     lines += cost_section(50 if quick else 200)
     imports, first = coldstart.run(3 if quick else 7)
     base = dict(imports)["boto3"]
-    lines += [
-        "",
-        "## Cold start: import time of each entry point (median of fresh interpreters)",
-        "",
-        "| module | import ms | ratio to `import boto3` |",
-        "| --- | ---: | ---: |",
-    ]
-    lines += [f"| `{module}` | {ms:.0f} | {ms / base:.2f} |" for module, ms in imports]
+    lines += ["", "## Cold start: import time of each entry point (median of fresh interpreters)", ""]
+    lines += _against_boto3("module | import ms", [(f"`{module}`", f"{ms:.0f}", ms) for module, ms in imports], base)
     lines += [
         "",
         "Query function in a fresh process: import {import:.0f} ms, first request {first:.1f} ms, second request"
@@ -103,10 +97,8 @@ def main() -> int:
         "The command function's import, step by step in one fresh interpreter (each step imports what the earlier"
         " ones have not; botocore waits for the first client):",
         "",
-        "| step | ms | ratio to `import boto3` |",
-        "| --- | ---: | ---: |",
     ]
-    lines += [f"| {what} | {ms:.1f} | {ms / base:.2f} |" for what, ms in steps]
+    lines += _against_boto3("step | ms", [(what, f"{ms:.1f}", ms) for what, ms in steps], base)
     lines += [
         "",
         f"The libraries take {sum(ms for _, ms in steps) - ours:.0f} ms of it, this repository's code {ours:.0f} ms"
@@ -200,6 +192,12 @@ def cost_section(guests: int) -> list[str]:
         f" `python -c 'from bench import cost; print(cost.run({guests}))'`.",
     ]
     return lines
+
+
+def _against_boto3(columns: str, rows: list[tuple[str, str, float]], base: float) -> list[str]:
+    """A table of (name, shown ms, ms) rows with a last column: each row's ms as a ratio to `import boto3`'s."""
+    lines = [f"| {columns} | ratio to `import boto3` |", "| --- | ---: | ---: |"]
+    return lines + [f"| {name} | {shown} | {ms / base:.2f} |" for name, shown, ms in rows]
 
 
 def privacy_section(samples: int) -> list[str]:

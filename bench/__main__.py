@@ -102,7 +102,8 @@ def main() -> int:
     lines += [
         "",
         f"The libraries take {sum(ms for _, ms in steps) - ours:.0f} ms of it, this repository's code {ours:.0f} ms"
-        ' (docs/cold-start.md, "What the libraries alone cost").',
+        ' (docs/cold-start.md, "What the libraries alone cost"). Reproduce:'
+        " `python -c 'from bench import coldstart; print(coldstart.import_steps(7))'`.",
     ]
     compiled, source = coldstart.from_source(3 if quick else 7)
     lines += [
@@ -116,7 +117,8 @@ def main() -> int:
         "",
         f"A fresh session's first client (DynamoDB's) with botocore's whole data: {whole:.0f} ms; with the data the"
         f" asset ships, the functions' services only: {cut:.0f} ms ({whole / cut:.1f} times; docs/cold-start.md,"
-        ' "Only the SDK data the functions use").',
+        ' "Only the SDK data the functions use"). Reproduce:'
+        " `python -c 'from bench import coldstart; print(coldstart.first_client(7))'`.",
     ]
     answers = firstcall.run(3 if quick else 7)
     floor = answers[0].fresh

@@ -17,6 +17,9 @@ __all__ = ["stack"]  # the fixture, imported for pytest to find
 ID = str(uuid4())
 """An id no case creates: every body below is bad in some other way too, so none of them may write an event."""
 
+SEED = uuid4()
+"""The invitation `seeded` stores: time travel reaches its history."""
+
 
 def body_with(fragment: str) -> bytes:
     """A CreateInvite body whose `name` is the raw JSON `fragment`."""
@@ -87,6 +90,11 @@ CASES = [
     pytest.param("GET", "/invitations?limit=" + "9" * 5_000, {}, b"", id="limit-5000-digits"),
     pytest.param("GET", "/invitations?" + "&".join(f"p{i}=x" for i in range(2_000)), {}, b"", id="2000-params"),
     pytest.param("GET", "/invitations?cursor=" + "[" * 1_000, {}, b"", id="bracket-cursor"),
+    pytest.param("GET", f"/aggregates/Invitation/{SEED}?version=" + "9" * 30, {}, b"", id="version-30-digits"),
+    pytest.param("GET", f"/aggregates/Invitation/{SEED}?as_of=0001-01-01T00:00:00Z", {}, b"", id="as-of-year-1"),
+    pytest.param("GET", f"/aggregates/Invitation/{SEED}?as_of=9999-12-31T23:59:59%2B14:00", {}, b"", id="as-of-9999"),
+    pytest.param("GET", f"/aggregates/Invitation/{SEED}?as_of=2026-01-01T00:00:00", {}, b"", id="as-of-naive"),
+    pytest.param("GET", f"/aggregates/Invitation/{SEED}/events?from_version=" + "9" * 30, {}, b"", id="from-30-digits"),
     # Methods and headers.
     pytest.param("OPTIONS", CREATE, {}, b"", id="options"),
     pytest.param("HEAD", "/health", {}, b"", id="head"),
@@ -103,7 +111,7 @@ CASES = [
 @pytest.fixture
 def seeded(stack: Stack) -> int:
     """One invitation already stored, so 'nothing written' is checked against a table that is not empty."""
-    create_invite("Seed")
+    create_invite("Seed", invite_id=SEED)
     return stack.event_count()
 
 

@@ -54,6 +54,49 @@ def test_slimming_keeps_the_named_services_and_their_endpoints_by_prefix_and_the
     assert endpoints == {"partitions": [{"partition": p, "services": kept} for p in ("aws", "aws-cn")], "version": 3}
 
 
+def test_slimming_strips_the_kept_models_documentation_and_examples_and_nothing_a_client_reads(
+    miniature: Path,
+) -> None:
+    version = miniature / "data" / "dynamodb" / "2020-01-01"
+    documented = {
+        "version": "2.0",
+        "documentation": "<p>The service.</p>",
+        "metadata": {"endpointPrefix": "dynamodb"},
+        "clientContextParams": {"Accelerate": {"type": "boolean", "documentation": "read when a client is built"}},
+        "operations": {"GetItem": {"name": "GetItem", "input": {"shape": "In"}, "documentation": "<p>Gets.</p>"}},
+        "shapes": {
+            "In": {
+                "type": "structure",
+                "members": {
+                    "Key": {"shape": "Key", "documentation": "<p>The key.</p>"},
+                    "documentation": {"shape": "Key"},  # a member that happens to bear the name
+                },
+                "documentation": "<p>Input.</p>",
+            },
+            "Key": {"type": "string", "enum": ["documentation"]},
+        },
+    }
+    (version / "service-2.json.gz").write_bytes(gzip.compress(json.dumps(documented).encode()))
+    (version / "examples-1.json").write_text('{"examples": {}}')
+
+    slim_botocore(miniature, ["dynamodb"])
+
+    assert sorted(p.name for p in version.iterdir()) == ["service-2.json.gz"]
+    first = (version / "service-2.json.gz").read_bytes()
+    assert json.loads(gzip.decompress(first)) == {
+        "version": "2.0",
+        "metadata": {"endpointPrefix": "dynamodb"},
+        "clientContextParams": {"Accelerate": {"type": "boolean", "documentation": "read when a client is built"}},
+        "operations": {"GetItem": {"name": "GetItem", "input": {"shape": "In"}}},
+        "shapes": {
+            "In": {"type": "structure", "members": {"Key": {"shape": "Key"}, "documentation": {"shape": "Key"}}},
+            "Key": {"type": "string", "enum": ["documentation"]},
+        },
+    }
+    slim_botocore(miniature, ["dynamodb"])
+    assert (version / "service-2.json.gz").read_bytes() == first  # the same bytes again: the asset's hash holds
+
+
 def test_slimming_for_a_service_botocore_does_not_have_fails_the_build_and_deletes_nothing(miniature: Path) -> None:
     with pytest.raises(ValueError, match="botocore has no data for nope"):
         slim_botocore(miniature, ["dynamodb", "nope"])
@@ -119,3 +162,33 @@ def test_the_slimmed_botocore_signs_and_sends_every_request_of_the_assets_servic
     assert whole["kms cn-north-1"] == ["https://kms.cn-north-1.amazonaws.com.cn/", "cn-north-1", "kms"]
     size = sum(p.stat().st_size for p in (asset_botocore / "botocore" / "data").rglob("*") if p.is_file())
     assert size < 2_000_000  # of some 25 MB
+
+
+def test_the_slimmed_models_hold_every_operation_and_shape_of_the_whole_ones_without_their_documentation(
+    asset_botocore: Path,
+) -> None:
+    import botocore
+    from botocore.loaders import Loader
+    from botocore.model import ServiceModel
+
+    whole_data = Path(botocore.__file__).parent / "data"
+    whole = Loader(extra_search_paths=[str(whole_data)], include_default_search_paths=False)
+    slimmed = Loader(extra_search_paths=[str(asset_botocore / "botocore" / "data")], include_default_search_paths=False)
+    for service in SDK_SERVICES:
+        before = ServiceModel(whole.load_service_model(service, "service-2"), service)
+        after = ServiceModel(slimmed.load_service_model(service, "service-2"), service)
+
+        assert after.operation_names == before.operation_names
+        assert after.metadata == before.metadata
+        assert after.shape_names == before.shape_names
+        for name in before.shape_names:
+            shape, kept = before.shape_for(name), after.shape_for(name)
+            assert (kept.type_name, kept.metadata, kept.serialization) == (
+                shape.type_name,
+                shape.metadata,
+                shape.serialization,
+            )
+            assert list(getattr(kept, "members", {})) == list(getattr(shape, "members", {}))
+            assert kept.documentation == ""
+        assert any(before.shape_for(name).documentation for name in before.shape_names)
+        assert not list((asset_botocore / "botocore" / "data" / service).glob("*/examples-1.json"))

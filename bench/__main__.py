@@ -130,6 +130,10 @@ def main() -> int:
         " the floor imports boto3, builds a client and makes one GetItem on the same endpoint. The functions run"
         " with botocore's data cut as the asset ships it; the floor and the libraries' rows with the whole of it."
         " Every row takes its turn in each round, so the floor and the functions see the same machine load."
+        " Every answer does the whole of its work: the command creates a new invitation; each consumer sample is"
+        " handed a commit it has not seen (a redelivered one would be skipped), and the saga's guest limit lets it"
+        " confirm every guest, so each of its samples sends ConfirmInvite; the query reads a view the projector"
+        " wrote."
         " As the dev stack"
         " runs them, with Lambda's active tracing and without the X-Ray SDK; the last columns turn the SDK on"
         ' (as prod without SnapStart would run them: docs/cold-start.md, "X-Ray").',

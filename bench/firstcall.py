@@ -206,7 +206,6 @@ def run(runs: int) -> list[Row]:
     from bench.coldstart import compile_as_bundled
     from horizon import resource_names
     from horizon.dynamodb.datakeys import create_local_keys
-    from horizon.dynamodb.eventstore import DynamoDBEventStore
     from horizon.dynamodb.layout import TIP_SORT_KEY, stream_key
     from horizon.dynamodb.tables import create_tables
     from horizon.local.fake_aws import FAKE_AWS_ENV, restore, use_fake_aws
@@ -237,12 +236,21 @@ def run(runs: int) -> list[Row]:
         kms: Any = boto3.client("kms", endpoint_url=env["AWS_ENDPOINT_URL_KMS"], region_name=FAKE_AWS_ENV["AWS_REGION"])
         create_local_keys(client, kms, resource_names.KEYS_TABLE, resource_names.KMS_KEY)
         from bench.principal import as_bench
-        from domain import build_registry
         from domain.invitation import AcceptInvite, CreateInvite
-        from horizon.command_handler import CommandHandler
+        from functions.composition import Container, Settings
         from horizon.local.poller import as_lambda_record
 
-        handler = CommandHandler(build_registry(), DynamoDBEventStore(client, env["EVENTS_TABLE"]))
+        # The command function's own handler: the invitations' personal fields sealed, under keys in the keys
+        # table, as the functions find them on AWS.
+        settings = Settings(
+            events_table=env["EVENTS_TABLE"],
+            read_table=env["READ_TABLE"],
+            guest_limit=int(env["GUEST_LIMIT"]),
+            read_wait_seconds=0.0,
+            region=FAKE_AWS_ENV["AWS_REGION"],
+            endpoint_url=env["DYNAMODB_ENDPOINT_URL"],
+        )
+        handler = Container(settings, client, kms).command_handler
         sequence = iter(range(1000, 10**9))
 
         def accepted() -> tuple[uuid.UUID, dict[str, Any]]:

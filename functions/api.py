@@ -17,7 +17,7 @@ from domain.guest_list import GUEST_LIST_KEY, GuestList, GuestListProjector, Inv
 from domain.invitation import GUESTS, HOSTS
 from functions.composition import container
 from functions.routes import COMMAND_METHOD, COMMAND_PATH
-from horizon.authorization import Audience, admit, public
+from horizon.authorization import Admission, Audience, admit, public
 from horizon.consistency import read_at_least
 from horizon.errors import AggregateNotFound
 from horizon.generations import live_collection
@@ -116,7 +116,9 @@ def add_query_routes(app: BaseRouter) -> None:
         # Before any wait or read: a guest who does not own it learns nothing, not even whether it exists.
         principal = principal_of(app.current_event.raw_event)
         operation = f"GetInvitation {invitation_id}"
-        built.command_handler.authorize_read(principal, operation, INVITATION_READERS, "Invitation", invitation_id)
+        if admit(principal, operation, INVITATION_READERS) is Admission.IF_OWNER:
+            # Only a would-be owner is judged on the aggregate: a host's read builds no event store, no KMS client.
+            built.command_handler.authorize_read(principal, operation, INVITATION_READERS, "Invitation", invitation_id)
         reads, key = built.read_store, str(invitation_id)
         collection = live_collection(reads, InvitationProjector.name)
         if min_version is None:

@@ -6,6 +6,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from functions import composition
 from functions.api import OPEN_ROUTES
 from tests.integration.http_support import (
     GUEST_CLAIMS,
@@ -105,6 +106,23 @@ def test_a_guest_may_not_query_beyond_their_own_invitation(stack: Stack, target:
     create_invite("Ada", invite_id=UUID(SOMEONE), email=GUEST_EMAIL if claims is GUEST_CLAIMS else None)
 
     assert_problem(call("GET", target, claims=claims), 403)
+
+
+def test_a_hosts_read_of_one_invitation_builds_nothing_of_the_write_side_and_an_owners_read_does(
+    stack: Stack,
+) -> None:
+    invite_id = create_invite("Ada", email=GUEST_EMAIL)
+    for projector in stack.container.projectors:
+        projector.process(stack.events_of(invite_id))
+    # GIVEN a fresh container of the query function, as a cold start has
+    fresh = composition.Container(stack.container.settings, stack.client, stack.container.kms)
+    composition.use(fresh)
+
+    assert call("GET", f"/invitations/{invite_id}").json["name"] == "Ada"
+    assert not {"command_handler", "event_store", "kms", "sealer"} & set(vars(fresh))
+
+    assert call("GET", f"/invitations/{invite_id}", claims=OWNER_CLAIMS).json["name"] == "Ada"
+    assert {"command_handler", "event_store", "kms"} <= set(vars(fresh))
 
 
 def test_hosts_read_everything(stack: Stack) -> None:

@@ -15,7 +15,10 @@ snapstart.register(snapstart.prime_consumers("projectors"))
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Project each commit in the batch; failed records are reported for redelivery."""
+    from horizon.consumers.projector import follow_live
+
     built = container()
+    follow_live(built.projectors)  # every projector's generation pointer in one read
     return built.consume(event, context, [r.process_batch for r in built.projectors], telemetry.EVENTS_PROJECTED)
 
 

@@ -15,7 +15,7 @@ from horizon.events import Event, EventData
 from horizon.eventstore import EventStore
 from horizon.generations import GENERATIONS, POINTER_TTL_SECONDS, collection_of
 from horizon.projection import Projector
-from horizon.readstore import ReadStore
+from horizon.readstore import Document, ReadStore
 from horizon.registry import Registry
 from horizon.stream_batches import Stream, Vouched
 
@@ -65,14 +65,14 @@ class ProjectorRuntime(TrackedConsumer):
         return super().unapplied(aggregate_type, aggregate_id)
 
     def _resolve(self) -> None:
-        now = time.monotonic()
-        if self._follows and now - self._resolved_at >= POINTER_TTL_SECONDS:
-            self._resolved_at = now
-            # Possibly stale: a batch that lands in the old generation is caught up by the rebuild's last pass.
-            pointer = self._reads.peek_many([(GENERATIONS, self.projector.name)]).get(
-                (GENERATIONS, self.projector.name)
-            )
-            self.name = collection_of(self.projector.name, int(pointer.body["live"]) if pointer else 0)
+        follow_live([self])
+
+    def _pointer_is_stale(self, now: float) -> bool:
+        return self._follows and now - self._resolved_at >= POINTER_TTL_SECONDS
+
+    def _follow(self, pointer: Document | None, now: float) -> None:
+        self._resolved_at = now
+        self.name = collection_of(self.projector.name, int(pointer.body["live"]) if pointer else 0)
 
     def key_of(self, event: Event) -> str | None:
         """The read model an event changes, if any."""
@@ -81,3 +81,19 @@ class ProjectorRuntime(TrackedConsumer):
     def step(self, current: Any, event: Event, data: EventData) -> tuple[BaseModel | None, Sequence[Command]]:
         """Project one event into its read model; projectors send no commands."""
         return self.projector.project(current, event, data), ()
+
+
+def follow_live(runtimes: Sequence[ProjectorRuntime]) -> None:
+    """Point every runtime that follows the live generation, and has not read its pointer for POINTER_TTL_SECONDS,
+    at the generation its pointer names: one read for all of them, so a projector function's cold batch pays
+    one pointer read, not one per projector."""
+    now = time.monotonic()
+    stale: dict[int, list[ProjectorRuntime]] = {}
+    for runtime in runtimes:
+        if runtime._pointer_is_stale(now):
+            stale.setdefault(id(runtime.reads), []).append(runtime)
+    for group in stale.values():
+        # Possibly stale: a batch that lands in the old generation is caught up by the rebuild's last pass.
+        pointers = group[0].reads.peek_many([(GENERATIONS, runtime.projector.name) for runtime in group])
+        for runtime in group:
+            runtime._follow(pointers.get((GENERATIONS, runtime.projector.name)), now)

@@ -6,14 +6,16 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import uuid4
 
-from domain.guest_list import GUEST_LIST_KEY, GuestListProjector
+from domain.guest_list import GUEST_LIST_KEY, GuestListProjector, InvitationProjector
 from domain.invitation import AcceptInvite, CreateInvite
 from domain.response_saga import ResponseSaga
 from horizon.command_handler import CommandHandler
 from horizon.consumers import ProjectorRuntime, SagaRuntime
+from horizon.consumers.projector import follow_live
 from horizon.events import Event
+from horizon.generations import GENERATIONS
 from horizon.memory import MemoryReadStore
-from horizon.readstore import DocumentKey
+from horizon.readstore import DocumentKey, Write
 from horizon.registry import Registry
 from tests.principals import as_host
 
@@ -23,19 +25,18 @@ TRACKING = f"_tracking.{GuestListProjector.name}"
 
 
 class ReadRecordingStore(MemoryReadStore):
-    """Records the keys of every read, in order."""
+    """Records the keys of every read, in order (a peek is a `get_many` here)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.read: list[DocumentKey] = []
+        self.requests: list[list[DocumentKey]] = []
+        """The keys of each read request, in order."""
 
     def get_many(self, keys: Sequence[DocumentKey]) -> dict[DocumentKey, Any]:
         self.read.extend(keys)
+        self.requests.append(list(keys))
         return super().get_many(keys)
-
-    def peek_many(self, keys: Sequence[DocumentKey]) -> dict[DocumentKey, Any]:
-        self.read.extend(keys)
-        return super().peek_many(keys)
 
     def tracking_reads(self) -> list[str]:
         """The aggregates whose tracking items were read since the last call."""
@@ -51,6 +52,29 @@ def acceptances(handler: CommandHandler, count: int) -> list[tuple[str, tuple[Ev
         handler.handle(CreateInvite(id=invite, name="Guest"), as_host())
         result.append((f"Invitation#{invite}", handler.handle(AcceptInvite(id=invite), as_host()).events))
     return result
+
+
+def test_a_projector_functions_runtimes_read_every_generation_pointer_in_one_request(registry: Registry) -> None:
+    events = RecordingEventStore()
+    reads = ReadRecordingStore()
+    reads.commit([Write(GENERATIONS, GuestListProjector.name, {"live": 3}, 0)])  # the guest list was rebuilt
+    runtimes = [
+        ProjectorRuntime(projector, registry, reads, events)
+        for projector in (InvitationProjector(), GuestListProjector(2))
+    ]
+    reads.read.clear()
+    reads.requests.clear()
+
+    follow_live(runtimes)
+
+    assert reads.requests == [[(GENERATIONS, InvitationProjector.name), (GENERATIONS, GuestListProjector.name)]]
+    assert [runtime.name for runtime in runtimes] == [InvitationProjector.name, f"{GuestListProjector.name}@3"]
+    # AND the batch that follows reads no pointer again
+    commits = [events for _, events in acceptances(CommandHandler(registry, events), 2)]
+    for runtime in runtimes:
+        assert runtime.process_batch(commits) == {}
+    assert not [key for key in reads.read[2:] if key[0] == GENERATIONS]
+    assert reads.get(f"{GuestListProjector.name}@3", GUEST_LIST_KEY) is not None
 
 
 def test_an_invitation_created_and_not_yet_answered_costs_the_guest_list_no_read(registry: Registry) -> None:

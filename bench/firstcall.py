@@ -1,8 +1,8 @@
 """Cold start, honestly: a fresh interpreter that imports a function, builds its client and answers its first
 event against a DynamoDB endpoint, against the floor of one that imports boto3, builds a client and makes one
 GetItem on the same endpoint (a moto server on a free local port, started here). Each sample does the whole of
-its work: a consumer is handed a commit it has not seen, the saga confirms (its guest limit is set high), the
-query finds the view it reads.
+its work: a consumer is handed both commits of an invitation it has not seen, the saga confirms (its guest limit
+is set high), the query finds the view it reads.
 
 And a model of a SnapStart restore (`RESTORE_MODEL`): the same function primed by its before-snapshot hooks, then
 forked; the child, standing in for a restored environment, runs the after-restore hooks and answers. It measures
@@ -275,8 +275,8 @@ def run(runs: int) -> list[Row]:
         viewed, projected = accepted()
 
         def sample(script: str, extra: dict[str, str], records: list[dict[str, Any]] | None = None) -> list[float]:
-            # Every first answer does the whole work: a command creates a new invitation, a consumer is handed a
-            # commit it has not seen (a redelivered one would be skipped), the query reads a projected view.
+            # Every first answer does the whole work: a command creates a new invitation, a consumer is handed the
+            # commits of one it has not seen (a redelivered commit would be skipped), the query reads a projected view.
             arg = {"new": str(uuid.uuid4()), "invite": str(viewed), "records": records or accepted()[1]}
             done = subprocess.run(
                 [sys.executable, "-c", PRELUDE + script + EPILOGUE, json.dumps(arg)],

@@ -93,7 +93,7 @@ def _read_json(path: Path) -> Any:
 
 def _write_json(path: Path, value: Any) -> None:
     raw = json.dumps(value, separators=(",", ":")).encode()
-    # mtime=0: the same model gives the same bytes, so the asset's hash does not change from one synth to the next.
+    # mtime=0: the same model gives the same bytes in every bundling, so the asset is reproducible.
     path.write_bytes(gzip.compress(raw, mtime=0) if path.suffix == ".gz" else raw)
 
 

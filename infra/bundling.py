@@ -12,15 +12,16 @@ and botocore's, pydantic's and Powertools' alike (docs/cold-start.md, "Bytecode,
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from subprocess import TimeoutExpired, run
 from typing import Any
 
 import jsii
-from aws_cdk import BundlingOptions, DockerImage, ILocalBundling
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, FileSystem, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
 from infra.asset import LOCAL_ONLY, SDK_SERVICES, SOURCE_PACKAGES
@@ -41,8 +42,23 @@ ASSET_EXCLUDES = [
 ]
 """An allowlist for the source fingerprint (the asset hash): requirements.txt and the three packages only.
 So .venv, .git, tests, infra, bench, docs, cdk.out, node_modules, caches and any new top-level file stay out,
-and the functions are redeployed only when their code or requirements change. Glob rules apply in order and
-`*` matches dot files only through `.*`."""
+and the functions are redeployed only when their code or requirements change, or the bundler's (`RECIPE`).
+Glob rules apply in order and `*` matches dot files only through `.*`."""
+
+RECIPE = tuple(Path(__file__).resolve().parent / name for name in ("bundling.py", "sdk_data.py", "asset.py"))
+"""The modules that decide what the bundler makes of the sources and requirements (which packages, which SDK data,
+compiled how). They are part of the asset's hash: a change to them is a new asset, redeployed, even where no
+function's code or requirement changed."""
+
+
+def asset_hash(source: Path = REPO_ROOT, recipe: Iterable[Path] | None = None) -> str:
+    """The code asset's hash: CDK's fingerprint of the bundled sources (ASSET_EXCLUDES), with the recipe's own
+    source (`RECIPE` unless given) as its extra hash."""
+    digest = hashlib.sha256()
+    for module in RECIPE if recipe is None else recipe:
+        digest.update(module.read_bytes())
+    return FileSystem.fingerprint(str(source), exclude=ASSET_EXCLUDES, extra_hash=digest.hexdigest())
+
 
 RUNTIME_PROVIDED = ("snapshot_restore_py",)
 """Modules the Python runtime ships and reads itself: SnapStart's hook registry. Requirements pin them for the
@@ -157,6 +173,9 @@ def lambda_code(runtime: lambda_.Runtime) -> lambda_.AssetCode:
     return lambda_.Code.from_asset(
         str(REPO_ROOT),
         exclude=ASSET_EXCLUDES,
+        # CDK would hash the sources and the bundling options only; a local bundler's own code is in neither.
+        asset_hash=asset_hash(),
+        asset_hash_type=AssetHashType.CUSTOM,
         bundling=BundlingOptions(
             # Required by the API but never pulled: PipBundler always bundles locally or raises. It names the
             # image SAM builds with, and the command does the same job, should someone drop the local bundler.

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import DockerImage, FileSystem
+from aws_cdk import DockerImage
 from aws_cdk import aws_lambda as lambda_
 
 from infra.asset import SDK_SERVICES
-from infra.bundling import ASSET_EXCLUDES, PipBundler, bytecode_compiler
+from infra.bundling import PipBundler, asset_hash, bytecode_compiler, lambda_code
 
 IMAGE = DockerImage.from_registry("unused")
 
@@ -160,6 +160,16 @@ def test_a_pip_failure_stops_the_synth(source: Path, tmp_path: Path, monkeypatch
         PipBundler(lambda_.Runtime.PYTHON_3_14, source).try_bundle(str(tmp_path), image=IMAGE)
 
 
+@pytest.fixture
+def recipe(tmp_path: Path) -> list[Path]:
+    """The bundler's modules in miniature."""
+    modules = [tmp_path / "infra" / name for name in ("bundling.py", "sdk_data.py")]
+    for module in modules:
+        module.parent.mkdir(exist_ok=True)
+        module.write_text("x = 1\n")
+    return modules
+
+
 @pytest.mark.parametrize(
     ("changed", "redeploys"),
     [
@@ -175,7 +185,40 @@ def test_a_pip_failure_stops_the_synth(source: Path, tmp_path: Path, monkeypatch
         ("README.md", False),
     ],
 )
-def test_the_asset_hash_follows_the_bundled_sources_only(source: Path, changed: str, redeploys: bool) -> None:
-    before = FileSystem.fingerprint(str(source), exclude=ASSET_EXCLUDES)
+def test_the_asset_hash_follows_the_bundled_sources_only(
+    source: Path, recipe: list[Path], changed: str, redeploys: bool
+) -> None:
+    before = asset_hash(source, recipe)
     (source / changed).write_text("changed")
-    assert (FileSystem.fingerprint(str(source), exclude=ASSET_EXCLUDES) != before) is redeploys
+    assert (asset_hash(source, recipe) != before) is redeploys
+
+
+def test_the_asset_hash_follows_the_bundlers_own_code(source: Path, recipe: list[Path]) -> None:
+    before = asset_hash(source, recipe)
+    recipe[1].write_text("x = 2\n")  # say, a change to which of botocore's data the asset keeps
+    assert asset_hash(source, recipe) != before
+
+
+def test_the_functions_code_asset_is_keyed_by_that_hash(recipe: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    from aws_cdk import App, Stack
+    from aws_cdk.assertions import Template
+
+    from infra import bundling
+    from tests.infra.conftest import SKIP_BUNDLING
+
+    def code_key() -> str:
+        stack = Stack(App(context=SKIP_BUNDLING), "Code")
+        lambda_.Function(
+            stack,
+            "F",
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            handler="x.handler",
+            code=lambda_code(lambda_.Runtime.PYTHON_3_14),
+        )
+        (function,) = Template.from_stack(stack).find_resources("AWS::Lambda::Function").values()
+        return str(function["Properties"]["Code"]["S3Key"])
+
+    monkeypatch.setattr(bundling, "RECIPE", tuple(recipe))
+    before = code_key()
+    recipe[0].write_text("x = 2\n")
+    assert code_key() != before

@@ -14,9 +14,11 @@ def _fmt(calls: Counter[str]) -> str:
 
 def run() -> list[tuple[str, int, str]]:
     """Rows of (operation, round trips, calls by API)."""
+    from domain.guest_list import InvitationProjector
     from domain.invitation import HOSTS, AcceptInvite, CreateInvite, DeclineInvite
     from horizon.authorization import Principal
     from horizon.command_handler import CommandContext, CommandHandler
+    from horizon.generations import read_live
 
     def as_host() -> CommandContext:
         return CommandContext(principal=Principal.client("bench", [HOSTS]))
@@ -94,6 +96,11 @@ def run() -> list[tuple[str, int, str]]:
             with counter.measure() as calls:
                 runtime.process(commit)
             rows.append((f"redelivered commit, skipped ({runtime.name})", calls.total(), _fmt(calls)))
+        with counter.measure() as calls:
+            assert read_live(container.read_store, InvitationProjector.name, str(invite)) is not None
+        rows.append(
+            ("query one invitation (its view and its generation's pointer, one request)", calls.total(), _fmt(calls))
+        )
         saga = container.sagas[0]
         saga.process(created)
         with counter.measure() as calls:

@@ -20,7 +20,7 @@ from functions.routes import COMMAND_METHOD, COMMAND_PATH
 from horizon.authorization import Admission, Audience, admit, public
 from horizon.consistency import read_at_least
 from horizon.errors import AggregateNotFound
-from horizon.generations import live_collection
+from horizon.generations import live_collection, read_live
 from horizon.http.command_routes import add_command_routes
 from horizon.http.contract import AUTHENTICATED, READS, answers, cursor_query, security_schemes
 from horizon.http.event_routes import add_event_routes
@@ -120,13 +120,12 @@ def add_query_routes(app: BaseRouter) -> None:
             # Only a would-be owner is judged on the aggregate: a host's read builds no event store, no KMS client.
             built.command_handler.authorize_read(principal, operation, INVITATION_READERS, "Invitation", invitation_id)
         reads, key = built.read_store, str(invitation_id)
-        collection = live_collection(reads, InvitationProjector.name)
         if min_version is None:
-            doc = reads.get(collection, key)
+            doc = read_live(reads, InvitationProjector.name, key)
         else:
             doc = read_at_least(
                 reads,
-                collection,
+                live_collection(reads, InvitationProjector.name),
                 key,
                 min_version,
                 version_of=lambda d: int(d.body["version"]),
@@ -146,7 +145,7 @@ def add_query_routes(app: BaseRouter) -> None:
     )
     def guest_list() -> GuestList:
         built = container()
-        doc = built.read_store.get(live_collection(built.read_store, GuestListProjector.name), GUEST_LIST_KEY)
+        doc = read_live(built.read_store, GuestListProjector.name, GUEST_LIST_KEY)
         counters = GuestList.model_validate(doc.body) if doc else GuestList()
         return counters.model_copy(update={"guest_limit": built.settings.guest_limit})
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import uuid
 
+import pytest
+
 from domain.invitation import AcceptInvite, ConfirmInvite, CreateInvite, Invitation, InvitationState, InviteAccepted
+from horizon import generations
 from horizon.command_handler import CommandHandler
 from horizon.events import Event, Metadata
 from horizon.eventstore import Snapshot
@@ -141,6 +144,22 @@ def test_projecting_a_commit_costs_its_reads_and_plain_writes_and_a_duplicate_on
             guest_list.name: {"BatchGetItem": 2, "GetItem": 1, "PutItem": 2},
         }
         assert duplicate == {views.name: {"BatchGetItem": 1}, guest_list.name: {"BatchGetItem": 2}}
+
+
+def test_a_query_of_one_view_reads_it_with_its_generation_pointer_in_one_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(generations, "_LAST_LIVE", {})  # a fresh query function: no generation seen yet
+    with moto_container() as (container, counter):
+        invite = uuid.uuid4()
+        container.command_handler.handle(CreateInvite(id=invite, name="Athena"), as_host())
+        views = container.projectors[0]
+        views.process(container.event_store.load("Invitation", invite))
+        with counter.measure() as calls:
+            view = generations.read_live(container.read_store, views.name, str(invite))
+        assert view is not None
+        assert view.body["name"] == "Athena"
+        assert dict(calls) == {"BatchGetItem": 1}
 
 
 def test_an_invitations_tip_stays_within_one_write_unit_through_its_three_commits() -> None:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from uuid import uuid4
+
+import pytest
 
 from domain.guest_list import GUEST_LIST_KEY, GuestListProjector, InvitationProjector
 from domain.invitation import AcceptInvite, CreateInvite
+from horizon import generations
 from horizon.command_handler import CommandHandler
 from horizon.consumers import ProjectorRuntime
-from horizon.generations import GENERATIONS, live_collection, live_generation, rebuild
+from horizon.generations import GENERATIONS, live_collection, live_generation, read_live, rebuild
 from horizon.memory import MemoryReadStore
-from horizon.readstore import ReadStore
+from horizon.readstore import Document, DocumentKey, ReadStore
 from horizon.registry import Registry
 from tests.principals import as_host
 
@@ -94,3 +98,39 @@ def test_a_rebuild_after_a_fix_recomputes_views_and_a_second_rebuild_moves_on(
     assert [(d.body["status"], d.position) for d in page.items] == [("accepted", 2)] * 3
     assert [d.key for d in reads.list(GENERATIONS, 10).items] == [InvitationProjector.name]
     assert reads.list(f"{InvitationProjector.name}@1", 10).items == []
+
+
+class RequestCountingReadStore(MemoryReadStore):
+    """Counts read requests (a peek or a get of one or many documents is one request)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests = 0
+
+    def get_many(self, keys: Sequence[DocumentKey]) -> dict[DocumentKey, Document]:
+        self.requests += 1
+        return super().get_many(keys)
+
+
+def test_a_reader_gets_the_live_document_with_its_pointer_in_one_request_and_follows_a_switch(
+    registry: Registry, handler: CommandHandler, events: RecordingEventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(generations, "_LAST_LIVE", {})  # this process has read no pointer yet
+    accept(handler, 3)
+    reads = RequestCountingReadStore()
+    ProjectorRuntime(GuestListProjector(2), registry, reads, events).process_batch(events.commits)
+
+    def live_guests() -> tuple[int, int]:
+        """The guests the live guest list counts, and the read requests it took."""
+        before = reads.requests
+        document = read_live(reads, GuestListProjector.name, GUEST_LIST_KEY)
+        assert document is not None
+        return int(document.body["num_guests"]), reads.requests - before
+
+    assert live_guests() == (3, 1)
+    # WHEN a rebuild switches the pointer to generation 1 and deletes generation 0
+    runtime = lambda n: ProjectorRuntime(GuestListProjector(2), registry, reads, events, generation=n)  # noqa: E731
+    assert rebuild(runtime, reads, GuestListProjector.name, sleep=lambda _: None) == 1
+    # THEN the next read finds the pointer moved and reads the new generation, and those after read it at once
+    assert live_guests() == (3, 2)
+    assert live_guests() == (3, 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
 from horizon.command_handler import CommandContext, CommandHandler, CommandResult
@@ -12,7 +13,7 @@ from horizon.errors import ConcurrencyError, DomainError, ReadModelConflict
 from horizon.events import Event
 from horizon.eventstore import EventStore, Head, Snapshot
 from horizon.memory import MemoryEventStore, MemoryReadStore
-from horizon.readstore import Write
+from horizon.readstore import DocumentKey, Write
 from horizon.registry import Registry
 
 
@@ -77,6 +78,27 @@ class ConflictingReadStore(MemoryReadStore):
             self.conflicts -= 1
             raise ReadModelConflict("commit: simulated concurrent writer")
         super().commit(writes)
+
+
+class ReadRecordingStore(MemoryReadStore):
+    """Records the keys of every read, in order (a peek is a `get_many` here)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.read: list[DocumentKey] = []
+        self.requests: list[list[DocumentKey]] = []
+        """The keys of each read request, in order."""
+
+    def get_many(self, keys: Sequence[DocumentKey]) -> dict[DocumentKey, Any]:
+        self.read.extend(keys)
+        self.requests.append(list(keys))
+        return super().get_many(keys)
+
+    def tracking_reads(self) -> list[str]:
+        """The aggregates whose tracking items were read since the last call."""
+        found = [key for collection, key in self.read if collection.startswith("_tracking.")]
+        self.read.clear()
+        return found
 
 
 class Crash(Exception):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
 from uuid import uuid4
 
 from domain.guest_list import GUEST_LIST_KEY, GuestListProjector, InvitationProjector
@@ -14,35 +12,13 @@ from horizon.consumers import ProjectorRuntime, SagaRuntime
 from horizon.consumers.projector import follow_live
 from horizon.events import Event
 from horizon.generations import GENERATIONS
-from horizon.memory import MemoryReadStore
-from horizon.readstore import DocumentKey, Write
+from horizon.readstore import Write
 from horizon.registry import Registry
 from tests.principals import as_host
 
-from .fakes import RecordingEventStore
+from .fakes import ReadRecordingStore, RecordingEventStore
 
 TRACKING = f"_tracking.{GuestListProjector.name}"
-
-
-class ReadRecordingStore(MemoryReadStore):
-    """Records the keys of every read, in order (a peek is a `get_many` here)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.read: list[DocumentKey] = []
-        self.requests: list[list[DocumentKey]] = []
-        """The keys of each read request, in order."""
-
-    def get_many(self, keys: Sequence[DocumentKey]) -> dict[DocumentKey, Any]:
-        self.read.extend(keys)
-        self.requests.append(list(keys))
-        return super().get_many(keys)
-
-    def tracking_reads(self) -> list[str]:
-        """The aggregates whose tracking items were read since the last call."""
-        found = [key for collection, key in self.read if collection.startswith("_tracking.")]
-        self.read.clear()
-        return found
 
 
 def acceptances(handler: CommandHandler, count: int) -> list[tuple[str, tuple[Event, ...]]]:

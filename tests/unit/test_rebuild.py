@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
 from uuid import uuid4
 
 import pytest
@@ -15,11 +14,11 @@ from horizon.command_handler import CommandHandler
 from horizon.consumers import ProjectorRuntime
 from horizon.generations import GENERATIONS, live_collection, live_generation, read_live, rebuild
 from horizon.memory import MemoryReadStore
-from horizon.readstore import Document, DocumentKey, ReadStore
+from horizon.readstore import ReadStore
 from horizon.registry import Registry
 from tests.principals import as_host
 
-from .fakes import RecordingEventStore
+from .fakes import ReadRecordingStore, RecordingEventStore
 
 
 def accept(handler: CommandHandler, count: int) -> None:
@@ -100,32 +99,20 @@ def test_a_rebuild_after_a_fix_recomputes_views_and_a_second_rebuild_moves_on(
     assert reads.list(f"{InvitationProjector.name}@1", 10).items == []
 
 
-class RequestCountingReadStore(MemoryReadStore):
-    """Counts read requests (a peek or a get of one or many documents is one request)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.requests = 0
-
-    def get_many(self, keys: Sequence[DocumentKey]) -> dict[DocumentKey, Document]:
-        self.requests += 1
-        return super().get_many(keys)
-
-
 def test_a_reader_gets_the_live_document_with_its_pointer_in_one_request_and_follows_a_switch(
     registry: Registry, handler: CommandHandler, events: RecordingEventStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(generations, "_LAST_LIVE", {})  # this process has read no pointer yet
     accept(handler, 3)
-    reads = RequestCountingReadStore()
+    reads = ReadRecordingStore()
     ProjectorRuntime(GuestListProjector(2), registry, reads, events).process_batch(events.commits)
 
     def live_guests() -> tuple[int, int]:
         """The guests the live guest list counts, and the read requests it took."""
-        before = reads.requests
+        before = len(reads.requests)
         document = read_live(reads, GuestListProjector.name, GUEST_LIST_KEY)
         assert document is not None
-        return int(document.body["num_guests"]), reads.requests - before
+        return int(document.body["num_guests"]), len(reads.requests) - before
 
     assert live_guests() == (3, 1)
     # WHEN a rebuild switches the pointer to generation 1 and deletes generation 0
